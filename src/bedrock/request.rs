@@ -1,0 +1,223 @@
+use std::time::SystemTime;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::Error;
+use crate::sign::{sign_request, Credentials};
+
+/// Everything but `A–Z a–z 0–9 - _ . ~` is escaped, as botocore does for a non-greedy label.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes a model id (or ARN) as ONE path segment: `:` → `%3A`, `/` → `%2F`.
+///
+/// An ARN with a literal `/` would split the path, and Bedrock answers such a request with an
+/// HTTP 200 `UnknownOperationException` body.
+pub fn encode_model_id(model_id: &str) -> String {
+    utf8_percent_encode(model_id, PATH_SEGMENT).to_string()
+}
+
+/// Where requests go: the regional AWS endpoint or a custom base URL (such as the emulator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Base URL without a trailing slash, e.g. `https://bedrock-runtime.us-east-1.amazonaws.com`.
+    base: String,
+    region: String,
+}
+
+impl Endpoint {
+    /// The standard endpoint of `region`.
+    pub fn aws(region: &str) -> Result<Self, Error> {
+        let region = check_region(region)?;
+        Ok(Self {
+            base: format!("https://bedrock-runtime.{region}.amazonaws.com"),
+            region,
+        })
+    }
+
+    /// A custom base URL; requests are still signed for `region`.
+    pub fn custom(url: &str, region: &str) -> Result<Self, Error> {
+        let region = check_region(region)?;
+        let base = url.trim().trim_end_matches('/');
+        let rest = base
+            .strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "endpoint {base:?} must start with https:// (or http:// for a local emulator)"
+                ))
+            })?;
+        if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+            return Err(Error::InvalidInput(format!(
+                "endpoint {base:?} must be a base URL such as https://bedrock-runtime.us-east-1.amazonaws.com"
+            )));
+        }
+        Ok(Self {
+            base: base.to_owned(),
+            region,
+        })
+    }
+
+    /// The regional AWS endpoint when `url` is empty, otherwise the custom one.
+    pub fn from_parts(url: Option<&str>, region: &str) -> Result<Self, Error> {
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => Self::custom(u, region),
+            None => Self::aws(region),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+fn check_region(region: &str) -> Result<String, Error> {
+    let region = region.trim();
+    let ok = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(region.to_owned())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "region {region:?} is not a valid AWS region name such as us-east-1"
+        )))
+    }
+}
+
+/// The Bedrock Runtime operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    InvokeModel,
+    InvokeModelWithResponseStream,
+}
+
+impl Operation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::InvokeModel => "InvokeModel",
+            Operation::InvokeModelWithResponseStream => "InvokeModelWithResponseStream",
+        }
+    }
+
+    fn path_suffix(self) -> &'static str {
+        match self {
+            Operation::InvokeModel => "invoke",
+            Operation::InvokeModelWithResponseStream => "invoke-with-response-stream",
+        }
+    }
+}
+
+/// Input of InvokeModel and InvokeModelWithResponseStream (the AWS SDK's field names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvokeModelInput {
+    pub model_id: String,
+    /// The model-native JSON body, sent byte for byte.
+    pub body: Vec<u8>,
+    /// MIME type of `body`; default `application/json`.
+    pub content_type: Option<String>,
+    /// MIME type of the answer; default `application/json`.
+    pub accept: Option<String>,
+}
+
+impl InvokeModelInput {
+    pub fn new(model_id: impl Into<String>, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            model_id: model_id.into(),
+            body: body.into(),
+            content_type: None,
+            accept: None,
+        }
+    }
+}
+
+/// A request ready for `fetch`: what is signed is exactly what is sent.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    // Signed requests carry the session token and signature: never print header values.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl HttpRequest {
+    /// Builds an unsigned InvokeModel / InvokeModelWithResponseStream request.
+    pub fn invoke(
+        endpoint: &Endpoint,
+        operation: Operation,
+        input: &InvokeModelInput,
+    ) -> Result<Self, Error> {
+        let model_id = input.model_id.trim();
+        if model_id.is_empty() || model_id.len() > 2048 {
+            return Err(Error::InvalidInput(
+                "model id must be 1 to 2048 characters, e.g. anthropic.claude-v2".into(),
+            ));
+        }
+        let url = format!(
+            "{}/model/{}/{}",
+            endpoint.base(),
+            encode_model_id(model_id),
+            operation.path_suffix()
+        );
+        let content_type = input.content_type.as_deref().unwrap_or("application/json");
+        let accept = input.accept.as_deref().unwrap_or("application/json");
+        let accept_header = match operation {
+            Operation::InvokeModel => "accept",
+            // The streaming call carries the model's output type in its own header; HTTP
+            // `Accept` would be the event-stream type.
+            Operation::InvokeModelWithResponseStream => "x-amzn-bedrock-accept",
+        };
+        Ok(Self {
+            method: "POST",
+            url,
+            headers: vec![
+                (accept_header.to_owned(), accept.to_owned()),
+                ("content-type".to_owned(), content_type.to_owned()),
+            ],
+            body: input.body.clone(),
+        })
+    }
+
+    /// Adds the SigV4 headers for `time`.
+    pub fn sign(
+        &mut self,
+        credentials: &Credentials,
+        region: &str,
+        time: SystemTime,
+    ) -> Result<(), Error> {
+        let added = sign_request(
+            self.method,
+            &self.url,
+            &self.headers,
+            &self.body,
+            credentials,
+            region,
+            time,
+        )
+        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        self.headers.extend(added);
+        Ok(())
+    }
+}

@@ -148,7 +148,7 @@ fn parse_rfc3339(s: &str) -> u64 {
     let n = |r: std::ops::Range<usize>| s[r].parse::<u64>().unwrap();
     let (y, m, d) = (n(0..4), n(5..7), n(8..10));
     let days_before_month = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let mut days = (1970..y)
         .map(|y| if leap(y) { 366 } else { 365 })
         .sum::<u64>();

@@ -72,8 +72,7 @@ pub fn parse_amz_date(s: &str) -> Option<i64> {
     };
     let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
     let (hour, min, sec) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60
-    {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
         return None;
     }
     let days = days_from_civil(i64::from(year), month, day);
@@ -115,7 +114,12 @@ mod tests {
         assert_eq!(http_date(t), "Wed, 15 Jan 2025 12:00:00 GMT");
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(format_amz_date(951_782_400), "20000229T000000Z");
-        for bad in ["20250230T000000Z", "2025-01-15T12:00:00Z", "20250115T120000", "20251315T000000Z"] {
+        for bad in [
+            "20250230T000000Z",
+            "2025-01-15T12:00:00Z",
+            "20250115T120000",
+            "20251315T000000Z",
+        ] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
     }

@@ -1,1 +1,212 @@
+//! A local, loopback-only stand-in for Amazon Bedrock Runtime, for the demo and the tests.
+//!
+//! It is strict where Bedrock is strict (an independent SigV4 verifier, Bedrock's error shapes
+//! and messages, the raw-path routing that makes an unescaped `/` in a model id an
+//! `UnknownOperationException`), deterministic (answers depend only on the prompt), and
+//! observable (every request is recorded; `GET /_emulator/log` serves the log as JSON).
+//!
+//! Only Claude text completions (`anthropic.claude-v2*`, `anthropic.claude-instant-v1*`) are
+//! emulated, over `InvokeModel` and `InvokeModelWithResponseStream`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use bedrock_emulator::{Config, Emulator};
+//! let emulator = Emulator::start(Config::default(), "127.0.0.1:0".parse().unwrap()).await?;
+//! println!("Bedrock emulator at {}", emulator.url());
+//! // … point the client at emulator.url() with Credential::demo() …
+//! for record in emulator.log() {
+//!     println!("{} {} {}", record.operation, record.status, record.signature);
+//! }
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
 
+mod answer;
+pub mod clock;
+mod log;
+mod server;
+pub mod sigv4;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use answer::{claude_text_answer, Answer};
+pub use log::RequestRecord;
+
+/// How long [`Emulator::shutdown`] lets in-flight responses finish before cutting them off.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Emulator settings. `Config::default()` accepts [`Credential::demo`] and streams a token
+/// every 10 ms.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Credentials whose signatures are accepted.
+    pub credentials: Vec<Credential>,
+    /// Delay before each streamed token (default 10 ms, so a 200-token answer takes ≈ 2 s).
+    /// InvokeModel waits `first_byte_delay + tokens × token_delay` before answering.
+    pub token_delay: Duration,
+    /// Extra delay before the first token (default 0).
+    pub first_byte_delay: Duration,
+    /// `Access-Control-Expose-Headers` on every non-preflight response. `Date` is deliberately
+    /// absent by default: whether Bedrock exposes it is unconfirmed, so clients must not need it.
+    pub expose_headers: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            credentials: vec![Credential::demo()],
+            token_delay: Duration::from_millis(10),
+            first_byte_delay: Duration::ZERO,
+            expose_headers: [
+                "x-amzn-RequestId",
+                "x-amzn-ErrorType",
+                "X-Amzn-Bedrock-Content-Type",
+                "X-Amzn-Bedrock-Input-Token-Count",
+                "X-Amzn-Bedrock-Output-Token-Count",
+                "X-Amzn-Bedrock-Invocation-Latency",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// An accepted credential: the access key id selects it, the secret verifies the signature,
+/// and when a session token is set requests must carry (and sign) the same
+/// `x-amz-security-token`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl Credential {
+    /// Access key id of [`Credential::demo`].
+    pub const DEMO_ACCESS_KEY_ID: &'static str = "AKIDEMULATOR0000DEMO";
+    /// Secret of [`Credential::demo`]. Public on purpose: it only opens the local emulator.
+    pub const DEMO_SECRET_ACCESS_KEY: &'static str = "emulator/demo/secret/key";
+    /// Session token of [`Credential::demo`].
+    pub const DEMO_SESSION_TOKEN: &'static str = "emulator-demo-session-token";
+
+    /// The fixed, publicly known demo credential (temporary-credential shaped, with a session
+    /// token). It is accepted only by this emulator and grants nothing on AWS; it exists so the
+    /// demo and tests have stable values to type in.
+    pub fn demo() -> Self {
+        Credential {
+            access_key_id: Self::DEMO_ACCESS_KEY_ID.into(),
+            secret_access_key: Self::DEMO_SECRET_ACCESS_KEY.into(),
+            session_token: Some(Self::DEMO_SESSION_TOKEN.into()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret or the token, even for the demo credential: the same type may
+        // carry real values in someone's test setup.
+        f.debug_struct("Credential")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// A running emulator. Dropping it also stops the server (without waiting).
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Binds `addr` (port 0 picks a free port) and serves on the current tokio runtime.
+    ///
+    /// Refuses any non-loopback address: the emulator accepts fixed, public demo credentials,
+    /// so it must never be reachable from the network.
+    pub async fn start(config: Config, addr: SocketAddr) -> std::io::Result<Emulator> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "the Bedrock emulator only listens on loopback addresses (127.0.0.1 or ::1) \
+                     because it accepts public demo credentials; got {addr}"
+                ),
+            ));
+        }
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let shared = Arc::new(server::Shared::new(config, shutdown_rx.clone()));
+        // No Nagle delay: small frame pieces must leave when written, as from a real server.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let app = server::router(shared.clone());
+        let mut stop = shutdown_rx;
+        let task = tokio::spawn(async move {
+            let signal = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            // `serve` only returns on shutdown; accept errors are retried inside it.
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(signal)
+                .await;
+        });
+        Ok(Emulator {
+            addr,
+            shared,
+            shutdown,
+            task: Some(task),
+        })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:4010`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A snapshot of the request log, oldest first.
+    pub fn log(&self) -> Vec<RequestRecord> {
+        self.shared.log.snapshot()
+    }
+
+    /// Empties the request log (same as `POST /_emulator/reset`).
+    pub fn clear_log(&self) {
+        self.shared.log.clear();
+    }
+
+    /// Stops accepting, ends in-flight streams (they are recorded as not completed) and waits
+    /// for the server to finish, at most a few seconds.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,1 +1,266 @@
-fn main() {}
+//! `cargo xtask <command>`: everything a developer or CI runs, on a fresh Debian machine.
+//!
+//! - `demo`  builds the playground (release), starts the emulator and serves `dist/`.
+//! - `test`  fmt, clippy (native and wasm32), native tests, wasm tests in headless Chromium,
+//!   and the end-to-end browser test.
+//! - `build` writes `dist/` (the static site) and `pkg/` (the npm package).
+//!
+//! Missing tools are installed first, and each installation is announced (see `tools.rs`).
+
+mod build;
+mod cmd;
+mod serve;
+mod tools;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use bedrock_emulator::{Config, Credential, Emulator};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+const USAGE: &str =
+    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | test-wasm | test-e2e>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("build") => tools::ensure_build_tools().and_then(|_| build::all()),
+        // Single steps of `test`, for quick iteration.
+        Some("test-wasm") => tools::ensure_test_tools().and_then(|_| wasm_tests()),
+        Some("test-e2e") => tools::ensure_test_tools()
+            .and_then(|_| build::dist())
+            .and_then(|_| e2e()),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn port_arg(args: &[String], flag: &str, default: u16) -> Result<u16> {
+    match args.iter().position(|a| a == flag) {
+        None => Ok(default),
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| format!("{flag} needs a port number\n{USAGE}")),
+    }
+}
+
+fn demo(args: &[String]) -> Result {
+    let site_port = port_arg(args, "--port", 8080)?;
+    let emulator_port = port_arg(args, "--emulator-port", 4010)?;
+    tools::ensure_build_tools()?;
+    build::dist()?;
+    runtime().block_on(async {
+        let emulator = Emulator::start(Config::default(), loopback(emulator_port))
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot start the emulator on port {emulator_port}: {e} (try --emulator-port)"
+                )
+            })?;
+        let demo = Credential::demo();
+        let config = serde_json::json!({
+            "endpoint": emulator.url(),
+            "region": "us-east-1",
+            "accessKeyId": demo.access_key_id,
+            "secretAccessKey": demo.secret_access_key,
+            "sessionToken": demo.session_token,
+        });
+        let site = serve::start(
+            build::root().join("dist"),
+            Some(config),
+            loopback(site_port),
+        )
+        .await
+        .map_err(|e| format!("cannot serve dist/ on port {site_port}: {e} (try --port)"))?;
+        println!("\n  Bedrock emulator:  {}", emulator.url());
+        println!("  Playground:        {}/", site.url());
+        println!(
+            "\n  The page is pre-filled with the emulator's demo credentials. Ctrl-C stops both."
+        );
+        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+        println!("\nStopping.");
+        site.shutdown().await;
+        emulator.shutdown().await;
+        Ok(())
+    })
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// Runs each step, timing it, and stops at the first failure.
+fn test() -> Result {
+    let started = Instant::now();
+    let mut timings: Vec<(&str, Duration)> = Vec::new();
+    let mut step = |name: &'static str, f: &mut dyn FnMut() -> Result| -> Result {
+        println!("\n==> {name}");
+        let t = Instant::now();
+        f().map_err(|e| format!("{name} failed: {e}"))?;
+        timings.push((name, t.elapsed()));
+        Ok(())
+    };
+    step("install missing tools", &mut || tools::ensure_test_tools())?;
+    step("cargo fmt --check", &mut || {
+        cmd::cargo(&["fmt", "--all", "--", "--check"])
+    })?;
+    step("clippy (native)", &mut || {
+        let args = [
+            "clippy",
+            "--workspace",
+            "--exclude",
+            PLAYGROUND,
+            "--all-targets",
+        ];
+        cmd::cargo(&[&args[..], &["--", "-D", "warnings"]].concat())
+    })?;
+    step("clippy (wasm32)", &mut || {
+        let args = [
+            "clippy",
+            "--target",
+            WASM,
+            "-p",
+            "bedrock-wasm",
+            "-p",
+            PLAYGROUND,
+        ];
+        cmd::cargo(&[&args[..], &["--all-targets", "--", "-D", "warnings"]].concat())
+    })?;
+    step("native tests", &mut || {
+        cmd::cargo(&["test", "--workspace", "--exclude", PLAYGROUND])
+    })?;
+    step("wasm tests in headless Chromium", &mut wasm_tests)?;
+    step("release build (dist/ and pkg/)", &mut build::all)?;
+    step("end-to-end browser test", &mut e2e)?;
+    println!("\nAll passed in {:.0?}:", started.elapsed());
+    for (name, d) in timings {
+        println!("  {:>6.1}s  {name}", d.as_secs_f64());
+    }
+    Ok(())
+}
+
+/// The playground crate is browser-only: native steps skip it, the wasm32 ones cover it.
+const PLAYGROUND: &str = "bedrock-wasm-playground";
+const WASM: &str = "wasm32-unknown-unknown";
+
+/// Token pacing of the emulator the browser tests run against.
+const TEST_TOKEN_DELAY: Duration = Duration::from_millis(20);
+
+fn test_emulator_config() -> Config {
+    Config {
+        token_delay: TEST_TOKEN_DELAY,
+        ..Config::default()
+    }
+}
+
+fn wasm_tests() -> Result {
+    let rt = runtime();
+    let emulator = rt
+        .block_on(Emulator::start(test_emulator_config(), loopback(0)))
+        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let demo = Credential::demo();
+    let delay = TEST_TOKEN_DELAY.as_millis().to_string();
+    let url = emulator.url();
+    let token = demo.session_token.clone().unwrap_or_default();
+    let env = [
+        ("BEDROCK_EMULATOR_URL", url.as_str()),
+        (
+            "BEDROCK_EMULATOR_ACCESS_KEY_ID",
+            demo.access_key_id.as_str(),
+        ),
+        (
+            "BEDROCK_EMULATOR_SECRET_ACCESS_KEY",
+            demo.secret_access_key.as_str(),
+        ),
+        ("BEDROCK_EMULATOR_SESSION_TOKEN", token.as_str()),
+        ("BEDROCK_EMULATOR_TOKEN_DELAY_MS", delay.as_str()),
+        ("CHROMEDRIVER", tools::CHROMEDRIVER),
+        ("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &tools::webdriver_json()),
+        ("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    ];
+    let result = cmd::cargo_env(
+        &[
+            "test",
+            "-p",
+            "bedrock-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--no-default-features",
+        ],
+        &env,
+    );
+    rt.block_on(emulator.shutdown());
+    result
+}
+
+fn e2e() -> Result {
+    let rt = runtime();
+    let (emulator, site) = rt.block_on(async {
+        let emulator = Emulator::start(test_emulator_config(), loopback(0))
+            .await
+            .map_err(|e| format!("cannot start the emulator: {e}"))?;
+        let site = serve::start(build::root().join("dist"), None, loopback(0))
+            .await
+            .map_err(|e| format!("cannot serve dist/: {e}"))?;
+        Ok::<_, String>((emulator, site))
+    })?;
+    let demo = Credential::demo();
+    let prompt = "Write me a 100 word essay about snickers candy bars";
+    let max_tokens = 200;
+    // The playground wraps the prompt in the Claude text-completion format.
+    let expected = bedrock_emulator::claude_text_answer(
+        &format!("\n\nHuman: {prompt}\n\nAssistant:"),
+        max_tokens,
+    );
+    let expected_json = serde_json::json!({
+        "prompt": prompt,
+        "maxTokens": max_tokens,
+        "text": expected.text(),
+        "inputTokens": expected.input_tokens,
+        "outputTokens": expected.tokens.len(),
+        "stopReason": expected.stop_reason,
+    })
+    .to_string();
+    let url = format!("{}/", site.url());
+    let emulator_url = emulator.url();
+    let token = demo.session_token.clone().unwrap_or_default();
+    let result = cmd::run_env(
+        "node",
+        &[build::root()
+            .join("tests/e2e/playground.mjs")
+            .to_str()
+            .unwrap()],
+        &[
+            ("PLAYGROUND_URL", url.as_str()),
+            ("EMULATOR_URL", emulator_url.as_str()),
+            ("ACCESS_KEY_ID", demo.access_key_id.as_str()),
+            ("SECRET_ACCESS_KEY", demo.secret_access_key.as_str()),
+            ("SESSION_TOKEN", token.as_str()),
+            ("EXPECTED", expected_json.as_str()),
+            ("CHROMIUM", tools::CHROMIUM),
+        ],
+    );
+    rt.block_on(async {
+        site.shutdown().await;
+        emulator.shutdown().await;
+    });
+    result
+}

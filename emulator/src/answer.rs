@@ -1,0 +1,221 @@
+//! The deterministic "model": a readable pseudo-essay chosen by a PRNG seeded from the prompt.
+//!
+//! The text deliberately mixes in accented Latin, Greek, CJK and emoji (including an emoji with a
+//! variation selector), so every client path that splits bytes gets to split multi-byte UTF-8.
+
+/// The text-completion stop sequence Claude v2 stops at.
+pub const HUMAN_STOP: &str = "\n\nHuman:";
+
+/// What the emulator answers for a prompt (see [`claude_text_answer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The streamed pieces in order, e.g. `" Here"`, `" is"`, `"\n\nThe"`.
+    pub tokens: Vec<String>,
+    /// `"stop_sequence"` when the answer ended naturally, `"max_tokens"` when truncated.
+    pub stop_reason: &'static str,
+    /// `Some("\n\nHuman:")` with `stop_sequence`, `None` with `max_tokens`.
+    pub stop: Option<&'static str>,
+    pub input_tokens: u32,
+}
+
+impl Answer {
+    /// The full completion text: the tokens concatenated.
+    pub fn text(&self) -> String {
+        self.tokens.concat()
+    }
+
+    pub fn output_tokens(&self) -> u32 {
+        self.tokens.len() as u32
+    }
+}
+
+/// FNV-1a, 64-bit: a tiny stable hash, so answers never change between runs or platforms.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// SplitMix64: small, fast and good enough to pick sentences and padding lengths.
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform-enough value in `0..n` (`n > 0`).
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+const OPENERS: &[&str] = &[
+    "Here is a deterministic answer from the local Bedrock emulator ☕.",
+    "Thanks for the question — here is what the emulator has to say.",
+    "Certainly! Let me walk through this step by step 🧭.",
+    "Here’s a thoughtful reply, generated entirely offline on your machine.",
+];
+
+/// Sentences with multi-byte UTF-8; every other sentence comes from here.
+const MULTIBYTE: &[&str] = &[
+    "The café around the corner serves crème brûlée to every naïve visitor.",
+    "In Japanese, 日本語 is written with kanji and kana, and 東京 is the capital.",
+    "A chocolate bar 🍫 and a cup of cocoa ☕ make any debugging session better.",
+    "Words like Straße, façade, jalapeño and smörgåsbord need more than one byte per letter.",
+    "Greek letters such as α, β and Ω appear all the time in mathematical prose.",
+    "The crab 🦀 stands for Rust, while the spider web 🕸️ hints at the browser.",
+    "Korean 한국어 and Chinese 中文 are stored as three bytes per character in UTF-8.",
+    "A résumé, a fiancée and a coördinated plan once met in a tiny café.",
+    "At 20 °C the dough rises nicely, and ½ cup of flour is usually enough.",
+    "The rocket 🚀 launched, the crowd cheered 🎉, and the naïve robot waved goodbye.",
+];
+
+const ASCII: &[&str] = &[
+    "Streaming responses arrive as a sequence of small binary frames.",
+    "Each frame carries a prelude, a set of headers, a payload and a checksum.",
+    "A careful client keeps a buffer and never assumes that reads line up with frames.",
+    "Signing a request means hashing it in a canonical form and proving you hold the secret key.",
+    "Clock skew of more than five minutes makes every signature look expired.",
+    "Good error messages say what went wrong and what to try next.",
+    "The quick brown fox jumps over the lazy dog while the compiler checks the borrow rules.",
+    "Small, deterministic fixtures make failures easy to reproduce.",
+    "When the connection drops halfway, the decoder should report a truncated stream.",
+    "Latency is measured from the request to the first byte and then to the last byte.",
+    "Every word in this answer was chosen by a tiny pseudo-random generator seeded from your prompt.",
+];
+
+/// Splits a sentence into tokens. Words get a leading space (the first one gets `lead`
+/// instead); words longer than ten characters are cut in two, like sub-word tokens.
+fn tokenize(sentence: &str, lead: &str, out: &mut Vec<String>) {
+    for (i, word) in sentence.split(' ').enumerate() {
+        let token = format!("{}{word}", if i == 0 { lead } else { " " });
+        let chars = word.chars().count();
+        if chars > 10 {
+            let cut = token
+                .char_indices()
+                .nth(token.chars().count() - chars / 2)
+                .map_or(token.len(), |(i, _)| i);
+            out.push(token[..cut].to_owned());
+            out.push(token[cut..].to_owned());
+        } else {
+            out.push(token);
+        }
+    }
+}
+
+/// True for the project's seed prompt, compared ignoring all whitespace.
+fn is_name_question(prompt: &str) -> bool {
+    prompt.split_whitespace().collect::<String>() == "Human:Whatisyourname?Assistant:"
+}
+
+/// The deterministic answer the emulator gives for a Claude text-completion prompt.
+///
+/// The tokens depend on the prompt only (seeded by its FNV-1a hash); the natural length is
+/// 150–250 tokens. If `max_tokens` is smaller the answer is cut to `max_tokens` tokens with
+/// `stop_reason = "max_tokens"`; otherwise it ends with `"stop_sequence"` / `"\n\nHuman:"`.
+/// The seed prompt `"\n\nHuman: What is your name?\n\nAssistant:"` gets `" My name is Claude."`.
+pub fn claude_text_answer(prompt: &str, max_tokens: u32) -> Answer {
+    let input_tokens = (prompt.split_whitespace().count() as u32 + 4).max(1);
+    let mut tokens: Vec<String> = Vec::new();
+    if is_name_question(prompt) {
+        tokens.extend([" My", " name", " is", " Claude."].map(String::from));
+    } else {
+        let mut rng = Rng::new(fnv1a(prompt.as_bytes()));
+        let target = 150 + rng.below(81);
+        tokenize(OPENERS[rng.below(OPENERS.len())], " ", &mut tokens);
+        let (mut last_multi, mut last_ascii) = (usize::MAX, usize::MAX);
+        let mut in_paragraph = 1;
+        let mut sentence = 0usize;
+        while tokens.len() < target {
+            // Alternate pools so multi-byte text shows up every couple of dozen tokens.
+            let text = if sentence.is_multiple_of(2) {
+                let mut i = rng.below(MULTIBYTE.len());
+                if i == last_multi {
+                    i = (i + 1) % MULTIBYTE.len();
+                }
+                last_multi = i;
+                MULTIBYTE[i]
+            } else {
+                let mut i = rng.below(ASCII.len());
+                if i == last_ascii {
+                    i = (i + 1) % ASCII.len();
+                }
+                last_ascii = i;
+                ASCII[i]
+            };
+            let new_paragraph = in_paragraph >= 3 && rng.below(2) == 0;
+            if new_paragraph {
+                in_paragraph = 0;
+            }
+            in_paragraph += 1;
+            tokenize(text, if new_paragraph { "\n\n" } else { " " }, &mut tokens);
+            sentence += 1;
+        }
+    }
+    let (stop_reason, stop) = if (max_tokens as usize) < tokens.len() {
+        tokens.truncate(max_tokens as usize);
+        ("max_tokens", None)
+    } else {
+        ("stop_sequence", Some(HUMAN_STOP))
+    };
+    Answer {
+        tokens,
+        stop_reason,
+        stop,
+        input_tokens,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_multibyte() {
+        for i in 0..200 {
+            let prompt = format!("\n\nHuman: question number {i}\n\nAssistant:");
+            let a = claude_text_answer(&prompt, 10_000);
+            assert_eq!(a, claude_text_answer(&prompt, 10_000));
+            assert!(
+                (150..=250).contains(&a.tokens.len()),
+                "{} tokens",
+                a.tokens.len()
+            );
+            assert_eq!((a.stop_reason, a.stop), ("stop_sequence", Some(HUMAN_STOP)));
+            let text = a.text();
+            assert!(text.starts_with(' '));
+            assert!(!text.contains(HUMAN_STOP));
+            assert!(text.chars().any(|c| c.len_utf8() >= 3), "{text}");
+            assert!(a.tokens.iter().all(|t| !t.is_empty()));
+        }
+        let a = claude_text_answer("\n\nHuman: hi\n\nAssistant:", 20);
+        assert_eq!(
+            (a.tokens.len(), a.stop_reason, a.stop),
+            (20, "max_tokens", None)
+        );
+        assert!(!a.text().is_ascii(), "{}", a.text());
+    }
+
+    #[test]
+    fn name_question() {
+        let a = claude_text_answer("\n\nHuman: What is your name?\n\nAssistant:", 300);
+        assert_eq!(a.text(), " My name is Claude.");
+        assert_eq!(a.stop_reason, "stop_sequence");
+        assert_eq!(a.input_tokens, 6 + 4);
+        let short = claude_text_answer("\n\nHuman:What is your name?\n\nAssistant:", 2);
+        assert_eq!(
+            (short.text().as_str(), short.stop_reason),
+            (" My name", "max_tokens")
+        );
+    }
+}

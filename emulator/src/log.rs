@@ -1,0 +1,69 @@
+//! The request log: one [`RequestRecord`] per request, updated while its response streams.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+
+/// What the emulator saw and did for one request. Serialized as-is by `GET /_emulator/log`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestRecord {
+    /// The `x-amzn-RequestId` sent back.
+    pub id: String,
+    /// `InvokeModel`, `InvokeModelWithResponseStream`, `Preflight` or `Unknown`.
+    pub operation: String,
+    /// The decoded model id from the path (`anthropic.claude-v2:1`), when the route had one.
+    pub model_id: Option<String>,
+    /// HTTP status sent; 0 while the request is still being handled.
+    pub status: u16,
+    /// SigV4 verdict: `valid`, `missing`, `malformed`, `unknown-key`, `bad-token`, `expired`,
+    /// `not-yet-current`, `wrong-scope`, `invalid`, or `not-checked` (preflight, unknown route).
+    pub signature: String,
+    /// `Code: message` of the error returned, or why the response stopped early.
+    pub error: Option<String>,
+    /// Event-stream frames fully handed to the connection (streaming only).
+    pub chunks_sent: usize,
+    /// The whole response body was handed to the connection.
+    pub completed: bool,
+    /// The client went away (or the emulator shut down) before the body was complete.
+    pub client_closed_early: bool,
+    /// Request arrival, milliseconds since the Unix epoch.
+    pub started_ms: u64,
+    /// Arrival to end of the response body (or to the client leaving); `None` while in flight.
+    pub duration_ms: Option<u64>,
+}
+
+/// Shared, cheaply cloneable handle to the log.
+#[derive(Clone, Default)]
+pub(crate) struct RequestLog(Arc<Mutex<Vec<RequestRecord>>>);
+
+impl RequestLog {
+    fn lock(&self) -> MutexGuard<'_, Vec<RequestRecord>> {
+        // A panic elsewhere must not make the log unreadable: the data is still consistent.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn push(&self, record: RequestRecord) {
+        self.lock().push(record);
+    }
+
+    /// Applies `f` to the record with this id, if it is still in the log (a reset drops it).
+    pub(crate) fn update(&self, id: &str, f: impl FnOnce(&mut RequestRecord)) {
+        if let Some(r) = self.lock().iter_mut().rev().find(|r| r.id == id) {
+            f(r);
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<RequestRecord> {
+        self.lock().clone()
+    }
+
+    /// Empties the log and returns how many records it held.
+    pub(crate) fn clear(&self) -> usize {
+        let mut log = self.lock();
+        let n = log.len();
+        log.clear();
+        n
+    }
+}

@@ -1,0 +1,206 @@
+//! Test client: signs with aws-sigv4 (an implementation independent of the emulator's
+//! verifier) and sends with reqwest over plain HTTP.
+
+#![allow(dead_code)] // Each test binary uses a different subset.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use bedrock_emulator::{Config, Credential, Emulator, RequestRecord};
+
+pub const MODEL_SEGMENT: &str = "anthropic.claude-v2%3A1";
+pub const PROMPT: &str = "\n\nHuman: Tell me about event streams.\n\nAssistant:";
+
+/// How a test request is signed.
+#[derive(Clone)]
+pub struct Signing {
+    pub credential: Credential,
+    pub service: &'static str,
+    pub region: &'static str,
+    pub time: SystemTime,
+}
+
+impl Default for Signing {
+    fn default() -> Self {
+        Signing {
+            credential: Credential::demo(),
+            service: "bedrock",
+            region: "us-east-1",
+            time: SystemTime::now(),
+        }
+    }
+}
+
+/// The headers aws-sigv4 adds (authorization, x-amz-date, x-amz-security-token).
+pub fn sign_headers(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    s: &Signing,
+) -> Vec<(String, String)> {
+    let identity: Identity = aws_credential_types::Credentials::new(
+        s.credential.access_key_id.clone(),
+        s.credential.secret_access_key.clone(),
+        s.credential.session_token.clone(),
+        None,
+        "emulator-tests",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(s.region)
+        .name(s.service)
+        .time(s.time)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(
+        method,
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    instructions
+        .headers()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+pub fn claude_body(prompt: &str, max_tokens: u32) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "prompt": prompt, "max_tokens_to_sample": max_tokens }))
+        .unwrap()
+}
+
+pub struct TestServer {
+    pub emulator: Emulator,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start(token_delay_ms: u64) -> TestServer {
+        let config = Config {
+            token_delay: Duration::from_millis(token_delay_ms),
+            ..Config::default()
+        };
+        let emulator = Emulator::start(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        TestServer {
+            emulator,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.emulator.url())
+    }
+
+    /// POSTs `body` to `path`, signed as `signing` says.
+    pub async fn post_signed(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        signing: &Signing,
+    ) -> reqwest::Response {
+        let url = self.url(path);
+        let headers = [("content-type", "application/json")];
+        let mut req = self.http.post(&url).body(body.clone());
+        for (k, v) in headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(sign_headers("POST", &url, &headers, &body, signing))
+        {
+            req = req.header(k, v);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn invoke(
+        &self,
+        prompt: &str,
+        max_tokens: u32,
+        signing: &Signing,
+    ) -> reqwest::Response {
+        self.post_signed(
+            &format!("/model/{MODEL_SEGMENT}/invoke"),
+            claude_body(prompt, max_tokens),
+            signing,
+        )
+        .await
+    }
+
+    pub async fn invoke_stream(
+        &self,
+        prompt: &str,
+        max_tokens: u32,
+        signing: &Signing,
+    ) -> reqwest::Response {
+        self.post_signed(
+            &format!("/model/{MODEL_SEGMENT}/invoke-with-response-stream"),
+            claude_body(prompt, max_tokens),
+            signing,
+        )
+        .await
+    }
+
+    /// The log record for a response, by its `x-amzn-RequestId`.
+    pub fn record(&self, request_id: &str) -> RequestRecord {
+        self.emulator
+            .log()
+            .into_iter()
+            .find(|r| r.id == request_id)
+            .expect("request is logged")
+    }
+
+    /// Polls the log (up to 5 s) until `pred` holds for the record.
+    pub async fn wait_for_record(
+        &self,
+        request_id: &str,
+        pred: impl Fn(&RequestRecord) -> bool,
+    ) -> RequestRecord {
+        for _ in 0..250 {
+            let record = self.record(request_id);
+            if pred(&record) {
+                return record;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "log record never reached the expected state: {:?}",
+            self.record(request_id)
+        );
+    }
+}
+
+pub fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    response.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+pub fn request_id(response: &reqwest::Response) -> String {
+    header(response, "x-amzn-RequestId")
+        .expect("x-amzn-RequestId is set")
+        .to_owned()
+}
+
+/// Asserts a Bedrock-shaped error and returns its message.
+pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) -> String {
+    assert_eq!(response.status().as_u16(), status);
+    let error_type = header(&response, "x-amzn-ErrorType").expect("x-amzn-ErrorType is set");
+    assert_eq!(
+        error_type,
+        format!("{code}:http://internal.amazon.com/coral/com.amazon.bedrock/")
+    );
+    assert_eq!(header(&response, "content-type"), Some("application/json"));
+    assert_eq!(header(&response, "access-control-allow-origin"), Some("*"));
+    let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    body["message"]
+        .as_str()
+        .expect("body has a message")
+        .to_owned()
+}

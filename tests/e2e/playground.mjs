@@ -1,0 +1,192 @@
+// End-to-end test of the release playground (dist/) against the emulator, in headless
+// Chromium driven by Playwright (playwright-core, Debian's /usr/bin/chromium: no download).
+// `cargo xtask test` starts both servers and passes everything through the environment.
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const env = process.env;
+const expected = JSON.parse(env.EXPECTED);
+
+/** Page object over the playground's public data-testid hooks. */
+class Playground {
+  constructor(page) {
+    this.page = page;
+  }
+  byId(id) {
+    return this.page.getByTestId(id);
+  }
+  async open() {
+    await this.page.goto(env.PLAYGROUND_URL);
+    await this.byId('send').waitFor();
+  }
+  async fill(fields) {
+    for (const [id, value] of Object.entries(fields)) {
+      await this.byId(id).fill(String(value));
+    }
+  }
+  async fillValid(extra = {}) {
+    await this.fill({
+      'access-key-id': env.ACCESS_KEY_ID,
+      'secret-access-key': env.SECRET_ACCESS_KEY,
+      'session-token': env.SESSION_TOKEN,
+      region: 'us-east-1',
+      endpoint: env.EMULATOR_URL,
+      'model-id': 'anthropic.claude-v2',
+      prompt: expected.prompt,
+      'max-tokens': expected.maxTokens,
+      ...extra,
+    });
+  }
+  text(id) {
+    return this.byId(id).textContent();
+  }
+  /** Records every distinct text the output shows, from inside the page. */
+  async recordOutput() {
+    await this.page.evaluate(() => {
+      const output = document.querySelector('[data-testid="output"]');
+      window.__samples = [];
+      const record = () => {
+        const t = output.textContent;
+        if (window.__samples[window.__samples.length - 1] !== t) window.__samples.push(t);
+      };
+      new MutationObserver(record).observe(output, { childList: true, characterData: true, subtree: true });
+    });
+  }
+  samples() {
+    return this.page.evaluate(() => window.__samples);
+  }
+  async waitForMetrics() {
+    await this.page.waitForFunction(
+      () => document.querySelector('[data-testid="metrics"]').textContent.trim() !== '',
+      null,
+      { timeout: 30_000 },
+    );
+  }
+}
+
+async function emulatorLog() {
+  const response = await fetch(`${env.EMULATOR_URL}/_emulator/log`);
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+const tests = {
+  async 'streams the answer token by token and shows the invocation metrics'(p) {
+    await p.fillValid();
+    await p.recordOutput();
+    await p.byId('send').click();
+    await p.waitForMetrics();
+    const final = await p.text('output');
+    assert.equal(final, expected.text, 'the final text is the emulator\'s deterministic answer');
+    const samples = await p.samples();
+    const partial = samples.filter((s) => s !== '' && s !== final);
+    assert.ok(partial.length >= 3, `saw ${partial.length} partial states, want at least 3`);
+    for (const s of samples) assert.ok(final.startsWith(s), `a partial state is not a prefix: ${JSON.stringify(s)}`);
+    const metrics = await p.text('metrics');
+    assert.match(metrics, new RegExp(`input tokens ${expected.inputTokens}\\b`));
+    assert.match(metrics, new RegExp(`output tokens ${expected.outputTokens}\\b`));
+    assert.match(metrics, new RegExp(`stop reason ${expected.stopReason}`));
+    assert.equal(await p.text('error'), '');
+  },
+
+  async 'sends without streaming and shows the same answer'(p) {
+    await p.fillValid();
+    await p.byId('send-once').click();
+    await p.waitForMetrics();
+    assert.equal(await p.text('output'), expected.text);
+    assert.match(await p.text('metrics'), new RegExp(`stop reason ${expected.stopReason}`));
+  },
+
+  async 'Stop ends the stream: the text stops growing and the connection is closed'(p) {
+    await p.fillValid();
+    await p.recordOutput();
+    await p.byId('send').click();
+    await p.page.waitForFunction(() => window.__samples.length >= 4);
+    await p.byId('stop').click();
+    await p.waitForMetrics();
+    const stopped = await p.text('output');
+    assert.ok(stopped.length > 0 && stopped.length < expected.text.length, 'stopped part-way');
+    assert.ok(expected.text.startsWith(stopped), 'the partial text stays visible');
+    await p.page.waitForTimeout(500);
+    assert.equal(await p.text('output'), stopped, 'the text must not grow after Stop');
+    assert.equal(await p.text('metrics'), 'Stopped.');
+    assert.equal(await p.text('error'), '');
+    let record;
+    for (let i = 0; i < 50; i++) {
+      const log = await emulatorLog();
+      record = log.filter((r) => r.operation === 'InvokeModelWithResponseStream').at(-1);
+      if (record?.client_closed_early) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(record?.client_closed_early, true, 'the emulator saw the client close the stream');
+    assert.equal(record.completed, false);
+  },
+
+  async 'Esc stops a stream too'(p) {
+    await p.fillValid();
+    await p.recordOutput();
+    await p.byId('send').click();
+    await p.page.waitForFunction(() => window.__samples.length >= 3);
+    await p.page.keyboard.press('Escape');
+    await p.waitForMetrics();
+    assert.equal(await p.text('metrics'), 'Stopped.');
+    assert.ok((await p.text('output')).length < expected.text.length);
+  },
+
+  async 'a wrong secret shows the signature error in plain words'(p) {
+    await p.fillValid({ 'secret-access-key': 'wrong-secret' });
+    await p.byId('send').click();
+    await p.page.waitForFunction(
+      () => document.querySelector('[data-testid="error"]').textContent.trim() !== '',
+      null,
+      { timeout: 15_000 },
+    );
+    const error = await p.text('error');
+    assert.match(error, /InvalidSignatureException/);
+    assert.match(error, /signature we calculated does not match/);
+    assert.match(error, /secret access key/i, 'says what to fix');
+    assert.equal(await p.text('output'), '');
+  },
+};
+
+const browser = await chromium.launch({
+  executablePath: env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+let failed = 0;
+try {
+  for (const [name, run] of Object.entries(tests)) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    const started = Date.now();
+    try {
+      const p = new Playground(page);
+      await p.open();
+      await run(p);
+      assert.deepEqual(problems, [], 'no uncaught errors in the page');
+      console.log(`ok   ${name} (${Date.now() - started} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${name}\n${e.stack}`);
+    } finally {
+      await context.close();
+    }
+  }
+} finally {
+  await browser.close();
+}
+if (failed) {
+  console.log(`${failed} end-to-end test(s) failed`);
+  process.exit(1);
+}

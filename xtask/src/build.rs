@@ -68,13 +68,14 @@ pub fn pkg() -> Result {
             ".": { "types": "./bedrock_wasm.d.ts", "default": "./bedrock_wasm.js" },
             "./bedrock_wasm_bg.wasm": "./bedrock_wasm_bg.wasm"
         },
-        "files": ["bedrock_wasm.js", "bedrock_wasm.d.ts", "bedrock_wasm_bg.wasm", "bedrock_wasm_bg.wasm.d.ts", "snippets/", "README.md"],
+        "files": ["bedrock_wasm.js", "bedrock_wasm.d.ts", "bedrock_wasm_bg.wasm", "bedrock_wasm_bg.wasm.d.ts", "snippets/", "README.md", "LICENSE"],
         "sideEffects": false,
         "keywords": ["aws", "bedrock", "wasm", "sigv4", "event-stream", "llm"]
     });
     let text = serde_json::to_string_pretty(&manifest).expect("json") + "\n";
     std::fs::write(out.join("package.json"), text).map_err(|e| e.to_string())?;
-    std::fs::copy(root.join("README.md"), out.join("README.md"))
-        .map_err(|e| format!("README.md: {e}"))?;
+    for file in ["README.md", "LICENSE"] {
+        std::fs::copy(root.join(file), out.join(file)).map_err(|e| format!("{file}: {e}"))?;
+    }
     Ok(())
 }

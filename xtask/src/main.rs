@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         // Single steps of `test`, for quick iteration.
         Some("test-wasm") => tools::ensure_test_tools().and_then(|_| wasm_tests()),
         Some("test-e2e") => tools::ensure_test_tools()
-            .and_then(|_| build::dist())
+            .and_then(|_| build::all())
             .and_then(|_| e2e()),
         _ => Err(USAGE.to_owned()),
     };
@@ -149,7 +149,10 @@ fn test() -> Result {
     })?;
     step("wasm tests in headless Chromium", &mut wasm_tests)?;
     step("release build (dist/ and pkg/)", &mut build::all)?;
-    step("end-to-end browser test", &mut e2e)?;
+    step(
+        "end-to-end tests (playground in Chromium, pkg in Node)",
+        &mut e2e,
+    )?;
     println!("\nAll passed in {:.0?}:", started.elapsed());
     for (name, d) in timings {
         println!("  {:>6.1}s  {name}", d.as_secs_f64());
@@ -242,22 +245,21 @@ fn e2e() -> Result {
     let url = format!("{}/", site.url());
     let emulator_url = emulator.url();
     let token = demo.session_token.clone().unwrap_or_default();
-    let result = cmd::run_env(
-        "node",
-        &[build::root()
-            .join("tests/e2e/playground.mjs")
-            .to_str()
-            .unwrap()],
-        &[
-            ("PLAYGROUND_URL", url.as_str()),
-            ("EMULATOR_URL", emulator_url.as_str()),
-            ("ACCESS_KEY_ID", demo.access_key_id.as_str()),
-            ("SECRET_ACCESS_KEY", demo.secret_access_key.as_str()),
-            ("SESSION_TOKEN", token.as_str()),
-            ("EXPECTED", expected_json.as_str()),
-            ("CHROMIUM", tools::CHROMIUM),
-        ],
-    );
+    let env = [
+        ("PLAYGROUND_URL", url.as_str()),
+        ("EMULATOR_URL", emulator_url.as_str()),
+        ("ACCESS_KEY_ID", demo.access_key_id.as_str()),
+        ("SECRET_ACCESS_KEY", demo.secret_access_key.as_str()),
+        ("SESSION_TOKEN", token.as_str()),
+        ("EXPECTED", expected_json.as_str()),
+        ("CHROMIUM", tools::CHROMIUM),
+    ];
+    let result = ["tests/e2e/playground.mjs", "tests/js/pkg.mjs"]
+        .iter()
+        .try_for_each(|script| {
+            let path = build::root().join(script);
+            cmd::run_env("node", &[path.to_str().unwrap()], &env)
+        });
     rt.block_on(async {
         site.shutdown().await;
         emulator.shutdown().await;

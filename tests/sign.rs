@@ -8,7 +8,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bedrock_wasm::bedrock::{encode_model_id, Endpoint, HttpRequest, InvokeModelInput, Operation};
-use bedrock_wasm::sign::{sign_request, sign_request_as, Credentials};
+use bedrock_wasm::sign::{sign_request, sign_with, Credentials, SuiteOptions};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
@@ -97,53 +97,208 @@ fn request_builder_encodes_model_id_once_and_signs_double_encoded() {
     );
 }
 
-/// Runs one case of the AWS SigV4 suite (header form) through `sign_request_as`.
-fn suite_case(request: &str, signed: &str, context: &str) {
-    let ctx: serde_json::Value = serde_json::from_str(context).unwrap();
+/// One case of the AWS SigV4 suite: (name, request.txt, header-signed-request.txt,
+/// context.json). Two smithy-rs additions have no context.json; their inputs are inlined.
+struct SuiteCase {
+    name: &'static str,
+    request: &'static str,
+    signed: &'static str,
+    context: Option<&'static str>,
+}
+
+macro_rules! case {
+    ($name:literal) => {
+        SuiteCase {
+            name: $name,
+            request: include_str!(concat!("fixtures/sigv4/v4/", $name, "/request.txt")),
+            signed: include_str!(concat!(
+                "fixtures/sigv4/v4/",
+                $name,
+                "/header-signed-request.txt"
+            )),
+            context: Some(include_str!(concat!(
+                "fixtures/sigv4/v4/",
+                $name,
+                "/context.json"
+            ))),
+        }
+    };
+    ($name:literal, no_context) => {
+        SuiteCase {
+            name: $name,
+            request: include_str!(concat!("fixtures/sigv4/v4/", $name, "/request.txt")),
+            signed: include_str!(concat!(
+                "fixtures/sigv4/v4/",
+                $name,
+                "/header-signed-request.txt"
+            )),
+            context: None,
+        }
+    };
+}
+
+const SUITE: [SuiteCase; 40] = [
+    case!("double-encode-path", no_context),
+    case!("double-url-encode", no_context),
+    case!("get-header-key-duplicate"),
+    case!("get-header-value-multiline"),
+    case!("get-header-value-order"),
+    case!("get-header-value-trim"),
+    case!("get-relative-normalized"),
+    case!("get-relative-relative-normalized"),
+    case!("get-relative-relative-unnormalized"),
+    case!("get-relative-unnormalized"),
+    case!("get-slash-dot-slash-normalized"),
+    case!("get-slash-dot-slash-unnormalized"),
+    case!("get-slash-normalized"),
+    case!("get-slash-pointless-dot-normalized"),
+    case!("get-slash-pointless-dot-unnormalized"),
+    case!("get-slash-unnormalized"),
+    case!("get-slashes-normalized"),
+    case!("get-slashes-unnormalized"),
+    case!("get-space-normalized"),
+    case!("get-space-unnormalized"),
+    case!("get-unreserved"),
+    case!("get-utf8"),
+    case!("get-vanilla"),
+    case!("get-vanilla-empty-query-key"),
+    case!("get-vanilla-query"),
+    case!("get-vanilla-query-order-encoded"),
+    case!("get-vanilla-query-order-key-case"),
+    case!("get-vanilla-query-unreserved"),
+    case!("get-vanilla-utf8-query"),
+    case!("get-vanilla-with-session-token"),
+    case!("post-header-key-case"),
+    case!("post-header-key-sort"),
+    case!("post-header-value-case"),
+    case!("post-sts-header-after"),
+    case!("post-sts-header-before"),
+    case!("post-vanilla"),
+    case!("post-vanilla-empty-query-value"),
+    case!("post-vanilla-query"),
+    case!("post-x-www-form-urlencoded"),
+    case!("post-x-www-form-urlencoded-parameters"),
+];
+
+/// Cases our signing path cannot take, and why. Each is still checked to fail loudly or be
+/// absent, never to sign something else silently.
+const NOT_EXPRESSIBLE: [(&str, &str); 3] = [
+    (
+        "get-header-value-multiline",
+        "a header value with line breaks is not a valid HTTP header value (fetch refuses it \
+         too), so there is nothing to sign",
+    ),
+    (
+        "get-space-unnormalized",
+        "a raw space is not valid in a URL; fetch sends %20, which the -normalized case covers",
+    ),
+    (
+        "get-space-normalized",
+        "smithy-rs rewrote this request to `/example%20space/` but kept the signature for a raw \
+         space; with the escaped path the double encoding that Bedrock requires signs %2520",
+    ),
+];
+
+/// Inputs of the two cases without context.json (smithy-rs's own test uses these).
+fn default_context(name: &str) -> serde_json::Value {
+    let (key, secret, region, service, time) = match name {
+        "double-url-encode" => (
+            "AKIDEXAMPLE",
+            SECRET,
+            "us-east-2",
+            "lambda",
+            "2021-05-11T15:40:45Z",
+        ),
+        // aws-credential-types' `Credentials::for_tests()`, which smithy-rs signs it with.
+        _ => (
+            "ANOTREAL",
+            "notrealrnrELgWzOk3IfjzDKtFBhDby",
+            "us-east-1",
+            "service",
+            "2015-08-30T12:36:00Z",
+        ),
+    };
+    serde_json::json!({
+        "credentials": {"access_key_id": key, "secret_access_key": secret},
+        "region": region, "service": service, "timestamp": time, "normalize": true,
+    })
+}
+
+/// Parses the suite's raw HTTP request: method, path, headers (folding continuation lines),
+/// body.
+fn parse_request(text: &str) -> (String, String, Vec<(String, String)>, String) {
+    let (head, body) = text.split_once("\n\n").unwrap_or((text, ""));
+    let mut lines = head.lines();
+    let first = lines.next().unwrap();
+    let (method, rest) = first.split_once(' ').unwrap();
+    let path = rest.strip_suffix(" HTTP/1.1").unwrap_or(rest);
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.starts_with([' ', '\t']) {
+            let last = headers.last_mut().unwrap();
+            last.1.push('\n');
+            last.1.push_str(line);
+        } else {
+            let (k, v) = line.split_once(':').unwrap();
+            headers.push((k.to_owned(), v.to_owned()));
+        }
+    }
+    (method.to_owned(), path.to_owned(), headers, body.to_owned())
+}
+
+fn run_suite_case(case: &SuiteCase) -> Result<(), String> {
+    let ctx: serde_json::Value = match case.context {
+        Some(c) => serde_json::from_str(c).unwrap(),
+        None => default_context(case.name),
+    };
     let creds = &ctx["credentials"];
     let credentials = Credentials::new(
         creds["access_key_id"].as_str().unwrap(),
         creds["secret_access_key"].as_str().unwrap(),
         creds["token"].as_str().map(str::to_owned),
     );
-    let mut lines = request.lines();
-    let mut first = lines.next().unwrap().split(' ');
-    let (method, path) = (first.next().unwrap(), first.next().unwrap());
-    let mut host = "";
-    let mut headers = Vec::new();
-    for line in lines.by_ref() {
-        if line.is_empty() {
-            break;
-        }
-        let (k, v) = line.split_once(':').unwrap();
-        match k.to_ascii_lowercase().as_str() {
-            "host" => host = v,
-            "x-amz-date" => {}
-            _ => headers.push((k.to_owned(), v.to_owned())),
-        }
-    }
-    let time = ctx["timestamp"].as_str().unwrap();
-    let secs = parse_rfc3339(time);
-    let added = sign_request_as(
-        ctx["service"].as_str().unwrap(),
-        method,
-        &format!("https://{host}{path}"),
+    let (method, path, headers, body) = parse_request(case.request);
+    let host = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    // The signer adds host (from the URL) and x-amz-date itself.
+    let headers: Vec<(String, String)> = headers
+        .into_iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("host") && !k.eq_ignore_ascii_case("x-amz-date"))
+        .collect();
+    let options = SuiteOptions {
+        service: ctx["service"].as_str().unwrap(),
+        region: ctx["region"].as_str().unwrap(),
+        time: at(parse_rfc3339(ctx["timestamp"].as_str().unwrap())),
+        normalize_path: ctx["normalize"].as_bool().unwrap_or(true),
+        payload_hash_header: ctx["sign_body"].as_bool().unwrap_or(false),
+        sign_session_token: !ctx["omit_session_token"].as_bool().unwrap_or(false),
+    };
+    let url = format!("https://{host}{path}");
+    let added = sign_with(
+        &options,
+        &method,
+        &url,
         &headers,
-        b"",
+        body.as_bytes(),
         &credentials,
-        ctx["region"].as_str().unwrap(),
-        at(secs),
     )
-    .unwrap();
-    let expected = signed
+    .map_err(|e| e.to_string())?;
+    let expected = case
+        .signed
         .lines()
         .find_map(|l| l.strip_prefix("Authorization:"))
         .unwrap()
         .trim();
-    assert_eq!(header(&added, "authorization"), Some(expected));
+    match header(&added, "authorization") {
+        Some(got) if got == expected => Ok(()),
+        got => Err(format!("got {got:?}, want {expected:?}")),
+    }
 }
 
-/// `2015-08-30T12:36:00Z` → seconds since the epoch (no time crate needed for two vectors).
+/// `2015-08-30T12:36:00Z` → seconds since the epoch.
 fn parse_rfc3339(s: &str) -> u64 {
     let n = |r: std::ops::Range<usize>| s[r].parse::<u64>().unwrap();
     let (y, m, d) = (n(0..4), n(5..7), n(8..10));
@@ -160,24 +315,20 @@ fn parse_rfc3339(s: &str) -> u64 {
 }
 
 #[test]
-fn aws_suite_double_url_encode() {
-    suite_case(
-        include_str!("fixtures/sigv4/double-url-encode/request.txt"),
-        include_str!("fixtures/sigv4/double-url-encode/header-signed-request.txt"),
-        // smithy-rs ships this case without a context.json; these are its inputs (BEDROCK.md §1).
-        r#"{"credentials":{"access_key_id":"AKIDEXAMPLE",
-            "secret_access_key":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
-            "region":"us-east-2","service":"lambda","timestamp":"2021-05-11T15:40:45Z"}"#,
-    );
-}
-
-#[test]
-fn aws_suite_get_vanilla_with_session_token() {
-    suite_case(
-        include_str!("fixtures/sigv4/get-vanilla-with-session-token/request.txt"),
-        include_str!("fixtures/sigv4/get-vanilla-with-session-token/header-signed-request.txt"),
-        include_str!("fixtures/sigv4/get-vanilla-with-session-token/context.json"),
-    );
+fn aws_sigv4_suite_through_our_signing_path() {
+    let mut failures = Vec::new();
+    for case in &SUITE {
+        let skipped = NOT_EXPRESSIBLE.iter().find(|(n, _)| *n == case.name);
+        match (run_suite_case(case), skipped) {
+            (Ok(()), None) => {}
+            (Ok(()), Some(_)) => {
+                failures.push(format!("{}: passes now, remove its skip", case.name))
+            }
+            (Err(e), None) => failures.push(format!("{}: {e}", case.name)),
+            (Err(_), Some(_)) => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

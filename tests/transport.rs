@@ -201,3 +201,20 @@ async fn an_unreachable_endpoint_is_a_network_error() {
         .unwrap_err();
     assert!(matches!(err, Error::Network(_)), "{err:?}");
 }
+
+#[wasm_bindgen_test]
+async fn a_skewed_clock_is_corrected_from_the_error_and_the_request_retried() {
+    for skew_minutes in [-10.0, 10.0] {
+        let client = client(None);
+        // Pretend the local clock is off by ten minutes either way.
+        client.set_clock_offset_ms(skew_minutes * 60_000.0);
+        let out = client
+            .invoke_model(&claude_input("What time is it?", 5), None)
+            .await;
+        assert!(out.is_ok(), "skew {skew_minutes} min: {out:?}");
+        // The emulator's clock is this machine's: the learned offset is about zero (the
+        // message has whole seconds).
+        let learned = client.clock_offset_ms();
+        assert!(learned.abs() < 3_000.0, "learned offset {learned} ms");
+    }
+}

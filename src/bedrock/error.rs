@@ -9,7 +9,8 @@ pub enum Error {
     /// The caller's input cannot form a request (bad region, empty model id, missing keys).
     InvalidInput(String),
     /// Bedrock answered with an error (HTTP status ≥ 300, or a 200 that is an error).
-    Service(ServiceError),
+    /// Boxed: it is the largest variant, and `Result<_, Error>` is on every path.
+    Service(Box<ServiceError>),
     /// Bedrock sent an exception frame in the middle of a stream.
     StreamException(StreamException),
     /// The response bytes are not a valid event stream (corrupt or truncated).
@@ -20,6 +21,8 @@ pub enum Error {
     Network(String),
     /// The caller aborted the request.
     Aborted,
+    /// A stream delivered nothing for this long and was stopped (the idle watchdog).
+    StreamIdleTimeout { idle_ms: u32 },
 }
 
 impl fmt::Display for Error {
@@ -35,15 +38,77 @@ impl fmt::Display for Error {
                 "network error: {m}. Check the endpoint URL, your connection, and that the endpoint allows this page's origin (CORS)"
             ),
             Error::Aborted => f.write_str("the request was aborted"),
+            Error::StreamIdleTimeout { idle_ms } => write!(
+                f,
+                "the stream sent nothing for {} s and was stopped; the text so far is kept, retry to continue",
+                idle_ms / 1000
+            ),
         }
     }
 }
 
 impl std::error::Error for Error {}
 
+impl From<ServiceError> for Error {
+    fn from(e: ServiceError) -> Self {
+        Error::Service(Box::new(e))
+    }
+}
+
 impl From<DecodeError> for Error {
     fn from(e: DecodeError) -> Self {
         Error::Decode(e)
+    }
+}
+
+/// The named errors Bedrock Runtime returns: every modeled one plus the common auth errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServiceErrorKind {
+    ValidationException,
+    ServiceQuotaExceededException,
+    ConflictException,
+    AccessDeniedException,
+    ResourceNotFoundException,
+    ModelTimeoutException,
+    ModelErrorException,
+    ModelStreamErrorException,
+    ThrottlingException,
+    ModelNotReadyException,
+    InternalServerException,
+    ServiceUnavailableException,
+    UnrecognizedClientException,
+    ExpiredTokenException,
+    InvalidSignatureException,
+    /// HTTP 200 `{"Output":{"__type":"…UnknownOperationException"}}`: the path matched no
+    /// operation (typically an ARN with an unescaped `/`).
+    UnknownOperationException,
+    /// Any other code; see [`ServiceError::code`].
+    Other,
+}
+
+impl ServiceErrorKind {
+    pub fn from_code(code: &str) -> Self {
+        use ServiceErrorKind::*;
+        match code {
+            "ValidationException" => ValidationException,
+            "ServiceQuotaExceededException" => ServiceQuotaExceededException,
+            "ConflictException" => ConflictException,
+            "AccessDeniedException" => AccessDeniedException,
+            "ResourceNotFoundException" => ResourceNotFoundException,
+            "ModelTimeoutException" => ModelTimeoutException,
+            "ModelErrorException" => ModelErrorException,
+            "ModelStreamErrorException" => ModelStreamErrorException,
+            "ThrottlingException" => ThrottlingException,
+            "ModelNotReadyException" => ModelNotReadyException,
+            "InternalServerException" => InternalServerException,
+            "ServiceUnavailableException" => ServiceUnavailableException,
+            "UnrecognizedClientException" => UnrecognizedClientException,
+            "ExpiredTokenException" => ExpiredTokenException,
+            "InvalidSignatureException" => InvalidSignatureException,
+            "UnknownOperationException" => UnknownOperationException,
+            _ => Other,
+        }
     }
 }
 
@@ -55,6 +120,18 @@ pub struct ServiceError {
     pub message: String,
     pub status: u16,
     pub request_id: Option<String>,
+    /// `ModelErrorException` / `ModelStreamErrorException`: the model's own status code.
+    pub original_status_code: Option<u16>,
+    /// `ModelStreamErrorException`: the model's own message.
+    pub original_message: Option<String>,
+    /// `ModelErrorException`: the model's resource name.
+    pub resource_name: Option<String>,
+    /// `Retry-After` in seconds, when the service sent one (and CORS let us read it).
+    pub retry_after_secs: Option<u64>,
+    /// Attempts made, the last one included (set by the transport).
+    pub attempts: u32,
+    /// Milliseconds spent waiting between attempts (set by the transport).
+    pub total_retry_delay_ms: u64,
 }
 
 impl ServiceError {
@@ -90,73 +167,157 @@ impl ServiceError {
                     text.chars().take(300).collect()
                 }
             });
+        let number = |name: &str| {
+            json.as_ref()
+                .and_then(|j| j.get(name))
+                .and_then(|v| v.as_u64())
+                .and_then(|v| u16::try_from(v).ok())
+        };
         Self {
             code,
             message,
             status,
             request_id: request_id.map(str::to_owned),
+            original_status_code: number("originalStatusCode"),
+            original_message: field("originalMessage"),
+            resource_name: field("resourceName"),
+            retry_after_secs: None,
+            attempts: 1,
+            total_retry_delay_ms: 0,
         }
     }
 
     /// An HTTP 200 whose JSON body is `{"Output":{"__type":…}}` is an error in disguise: it is
     /// what Bedrock sends when the path did not match an operation (e.g. an unescaped `/`).
     pub fn from_ok_body(body: &[u8], request_id: Option<&str>) -> Option<Self> {
-        if !body.starts_with(b"{\"Output\"") {
+        if !body.trim_ascii_start().starts_with(b"{\"Output\"") {
             return None;
         }
         let json: serde_json::Value = serde_json::from_slice(body).ok()?;
         let t = json.get("Output")?.get("__type")?.as_str()?;
-        Some(Self {
-            code: sanitize_code(t),
-            message: "Bedrock did not recognise the operation; check that the model id is a valid id or ARN".into(),
-            status: 200,
-            request_id: request_id.map(str::to_owned),
-        })
+        let mut e = Self::from_response(200, None, request_id, b"");
+        e.code = sanitize_code(t);
+        e.message =
+            "Bedrock did not recognise the operation; check that the model id is a valid id or ARN"
+                .into();
+        Some(e)
     }
 
-    /// Whether retrying the same request may succeed (throttling and transient server errors).
+    pub fn kind(&self) -> ServiceErrorKind {
+        ServiceErrorKind::from_code(&self.code)
+    }
+
+    /// `client` or `server`, as the AWS SDKs' `$fault`.
+    pub fn fault(&self) -> &'static str {
+        if self.status >= 500 {
+            "server"
+        } else {
+            "client"
+        }
+    }
+
+    /// Whether retrying the same request may succeed: throttling, a model that is starting,
+    /// transient server errors, and an expired signature (which a corrected clock fixes).
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.code.as_str(),
-            "ThrottlingException"
-                | "TooManyRequestsException"
-                | "ModelNotReadyException"
-                | "InternalServerException"
-                | "ServiceUnavailableException"
-        ) || matches!(self.status, 429 | 500 | 502 | 503 | 504)
+        use ServiceErrorKind::*;
+        match self.kind() {
+            ThrottlingException
+            | ModelNotReadyException
+            | InternalServerException
+            | ServiceUnavailableException => true,
+            InvalidSignatureException => self.is_clock_skew(),
+            _ => {
+                self.code == "TooManyRequestsException"
+                    || matches!(self.status, 429 | 500 | 502 | 503 | 504)
+            }
+        }
+    }
+
+    /// Whether this is throttling (retried with a longer backoff than other errors).
+    pub fn is_throttling(&self) -> bool {
+        matches!(self.kind(), ServiceErrorKind::ThrottlingException)
+            || self.code == "TooManyRequestsException"
+            || self.status == 429 && self.kind() != ServiceErrorKind::ModelNotReadyException
+    }
+
+    /// Whether the signature was rejected because the clocks disagree by more than 5 minutes.
+    pub fn is_clock_skew(&self) -> bool {
+        self.message.contains("Signature expired") || self.message.contains("not yet current")
+    }
+
+    /// The server's time (ms since the epoch) from a clock-skew message such as `Signature
+    /// expired: 20150411T064107Z is now earlier than 20150411T064135Z (20150411T064635Z - 5
+    /// min.)`. A browser usually cannot read the `Date` header, so this is how the client
+    /// learns the server's clock.
+    pub fn server_time_ms(&self) -> Option<f64> {
+        if !self.is_clock_skew() {
+            return None;
+        }
+        let open = self.message.rfind('(')?;
+        let stamp = self.message[open + 1..].split_whitespace().next()?;
+        parse_amz_date(stamp)
     }
 
     /// What the user should do about this error, in plain words.
     pub fn advice(&self) -> Option<&'static str> {
-        Some(match self.code.as_str() {
-            "InvalidSignatureException" if self.message.contains("Signature expired")
-                || self.message.contains("not yet current") =>
-            {
+        use ServiceErrorKind::*;
+        Some(match self.kind() {
+            InvalidSignatureException if self.is_clock_skew() => {
                 "This computer's clock is off by more than 5 minutes; correct it and retry."
             }
-            "InvalidSignatureException" | "SignatureDoesNotMatch" => {
+            InvalidSignatureException => {
                 "Check the secret access key (and that it belongs to the access key id)."
             }
-            "UnrecognizedClientException" => {
+            UnrecognizedClientException => {
                 "Check the access key id and the session token; temporary credentials need both."
             }
-            "ExpiredTokenException" => "The temporary credentials expired; get new ones.",
-            "AccessDeniedException" => {
+            ExpiredTokenException => "The temporary credentials expired; get new ones.",
+            AccessDeniedException => {
                 "Your IAM policy must allow bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream on this model, and the model must be enabled in this region."
             }
-            "ResourceNotFoundException" | "ValidationException" if self.message.contains("model") => {
+            ResourceNotFoundException => {
                 "Check the model id and that the model is available in this region."
             }
-            "ThrottlingException" | "TooManyRequestsException" | "ServiceQuotaExceededException" => {
+            ValidationException if self.message.contains("model identifier") => {
+                "Check the model id and that the model is available in this region."
+            }
+            ThrottlingException | ServiceQuotaExceededException => {
                 "Too many requests; wait a moment and retry."
             }
-            "ModelNotReadyException" => "The model is starting; retry in a few seconds.",
-            "UnknownOperationException" => {
+            ModelNotReadyException => "The model is starting; retry in a few seconds.",
+            UnknownOperationException => {
                 "The request path was not understood; a model ARN must be sent as one escaped path segment."
             }
             _ => return None,
         })
     }
+}
+
+/// `20150411T064635Z` → ms since the epoch.
+fn parse_amz_date(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(4..6)?, n(6..8)?);
+    let (hh, mm, ss) = (n(9..11)?, n(11..13)?, n(13..15)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    Some(epoch_ms(y, m, d, hh, mm, ss))
+}
+
+/// A UTC civil date and time → ms since the epoch (Howard Hinnant's days-from-civil).
+pub(crate) fn epoch_ms(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> f64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    ((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) as f64
 }
 
 fn sanitize_code(raw: &str) -> String {

@@ -3,12 +3,23 @@
 //! Everything here is pure: it builds requests as data and interprets bytes, so it runs and is
 //! tested natively. `transport` sends what this module builds.
 
+pub mod converse;
+mod converse_stream;
 mod error;
 mod family;
+mod output;
 mod request;
+pub mod retry;
 mod stream;
 
-pub use error::{Error, ServiceError, StreamException};
+pub use converse_stream::{
+    BlockDelta, BlockStart, ConverseEvent, ConverseStreamEvent, CONVERSE_EVENT_TYPES,
+};
+pub use error::{Error, ServiceError, ServiceErrorKind, StreamException};
+pub use family::{invoke_body, ModelFamily, TextExtractor};
 pub use family::{InvocationMetrics, TextChunk};
-pub use request::{encode_model_id, Endpoint, HttpRequest, InvokeModelInput, Operation};
+pub use output::{Output, TextDelta, ToolUse, Usage};
+pub use request::{
+    encode_model_id, ConverseInput, Endpoint, HttpRequest, InvokeModelInput, Operation,
+};
 pub use stream::{ResponseStreamDecoder, StreamEvent};

@@ -2,8 +2,9 @@ use std::time::SystemTime;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::converse::ConverseRequest;
 use super::Error;
-use crate::sign::{sign_request, Credentials};
+use crate::sign::{authorize, Auth, Credentials};
 
 /// Everything but `A–Z a–z 0–9 - _ . ~` is escaped, as botocore does for a non-greedy label.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -99,6 +100,8 @@ fn check_region(region: &str) -> Result<String, Error> {
 pub enum Operation {
     InvokeModel,
     InvokeModelWithResponseStream,
+    Converse,
+    ConverseStream,
 }
 
 impl Operation {
@@ -106,19 +109,31 @@ impl Operation {
         match self {
             Operation::InvokeModel => "InvokeModel",
             Operation::InvokeModelWithResponseStream => "InvokeModelWithResponseStream",
+            Operation::Converse => "Converse",
+            Operation::ConverseStream => "ConverseStream",
         }
+    }
+
+    /// Whether the response is an event stream.
+    pub fn is_streaming(self) -> bool {
+        matches!(
+            self,
+            Operation::InvokeModelWithResponseStream | Operation::ConverseStream
+        )
     }
 
     fn path_suffix(self) -> &'static str {
         match self {
             Operation::InvokeModel => "invoke",
             Operation::InvokeModelWithResponseStream => "invoke-with-response-stream",
+            Operation::Converse => "converse",
+            Operation::ConverseStream => "converse-stream",
         }
     }
 }
 
-/// Input of InvokeModel and InvokeModelWithResponseStream (the AWS SDK's field names).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Input of InvokeModel and InvokeModelWithResponseStream (the AWS SDK's fields).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InvokeModelInput {
     pub model_id: String,
     /// The model-native JSON body, sent byte for byte.
@@ -127,6 +142,18 @@ pub struct InvokeModelInput {
     pub content_type: Option<String>,
     /// MIME type of the answer; default `application/json`.
     pub accept: Option<String>,
+    /// `ENABLED`, `DISABLED` or `ENABLED_FULL`.
+    pub trace: Option<String>,
+    /// Guardrail id or ARN; needs `guardrail_version`.
+    pub guardrail_identifier: Option<String>,
+    /// `1`…`99999999` or `DRAFT`.
+    pub guardrail_version: Option<String>,
+    /// `standard` or `optimized`.
+    pub performance_config_latency: Option<String>,
+    /// `priority`, `default`, `flex` or `reserved`.
+    pub service_tier: Option<String>,
+    /// A JSON object as a string (at most 8,500 characters), used to filter invocation logs.
+    pub request_metadata: Option<String>,
 }
 
 impl InvokeModelInput {
@@ -134,10 +161,16 @@ impl InvokeModelInput {
         Self {
             model_id: model_id.into(),
             body: body.into(),
-            content_type: None,
-            accept: None,
+            ..Default::default()
         }
     }
+}
+
+/// Input of Converse and ConverseStream: the model id (path) and the JSON body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConverseInput {
+    pub model_id: String,
+    pub request: ConverseRequest,
 }
 
 /// A request ready for `fetch`: what is signed is exactly what is sent.
@@ -162,6 +195,21 @@ impl std::fmt::Debug for HttpRequest {
     }
 }
 
+fn model_path(endpoint: &Endpoint, model_id: &str, operation: Operation) -> Result<String, Error> {
+    let model_id = model_id.trim();
+    if model_id.is_empty() || model_id.len() > 2048 {
+        return Err(Error::InvalidInput(
+            "model id must be 1 to 2048 characters, e.g. anthropic.claude-v2".into(),
+        ));
+    }
+    Ok(format!(
+        "{}/model/{}/{}",
+        endpoint.base(),
+        encode_model_id(model_id),
+        operation.path_suffix()
+    ))
+}
+
 impl HttpRequest {
     /// Builds an unsigned InvokeModel / InvokeModelWithResponseStream request.
     pub fn invoke(
@@ -169,35 +217,111 @@ impl HttpRequest {
         operation: Operation,
         input: &InvokeModelInput,
     ) -> Result<Self, Error> {
-        let model_id = input.model_id.trim();
-        if model_id.is_empty() || model_id.len() > 2048 {
-            return Err(Error::InvalidInput(
-                "model id must be 1 to 2048 characters, e.g. anthropic.claude-v2".into(),
-            ));
-        }
-        let url = format!(
-            "{}/model/{}/{}",
-            endpoint.base(),
-            encode_model_id(model_id),
-            operation.path_suffix()
-        );
-        let content_type = input.content_type.as_deref().unwrap_or("application/json");
-        let accept = input.accept.as_deref().unwrap_or("application/json");
         let accept_header = match operation {
             Operation::InvokeModel => "accept",
             // The streaming call carries the model's output type in its own header; HTTP
             // `Accept` would be the event-stream type.
             Operation::InvokeModelWithResponseStream => "x-amzn-bedrock-accept",
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "{} takes a Converse body; use HttpRequest::converse",
+                    other.name()
+                )))
+            }
         };
+        let url = model_path(endpoint, &input.model_id, operation)?;
+        if input.guardrail_identifier.is_some() != input.guardrail_version.is_some() {
+            return Err(Error::InvalidInput(
+                "a guardrail needs both guardrailIdentifier and guardrailVersion".into(),
+            ));
+        }
+        if input
+            .request_metadata
+            .as_ref()
+            .is_some_and(|m| m.chars().count() > 8500)
+        {
+            return Err(Error::InvalidInput(
+                "requestMetadata must be at most 8,500 characters".into(),
+            ));
+        }
+        let mut headers = vec![
+            (
+                accept_header.to_owned(),
+                input.accept.clone().unwrap_or_else(|| JSON.into()),
+            ),
+            (
+                "content-type".to_owned(),
+                input.content_type.clone().unwrap_or_else(|| JSON.into()),
+            ),
+        ];
+        let optional = [
+            ("x-amzn-bedrock-trace", &input.trace),
+            (
+                "x-amzn-bedrock-guardrailidentifier",
+                &input.guardrail_identifier,
+            ),
+            ("x-amzn-bedrock-guardrailversion", &input.guardrail_version),
+            (
+                "x-amzn-bedrock-performanceconfig-latency",
+                &input.performance_config_latency,
+            ),
+            ("x-amzn-bedrock-service-tier", &input.service_tier),
+            ("x-amzn-bedrock-request-metadata", &input.request_metadata),
+        ];
+        for (name, value) in optional {
+            if let Some(v) = value {
+                headers.push((name.to_owned(), v.clone()));
+            }
+        }
         Ok(Self {
             method: "POST",
             url,
-            headers: vec![
-                (accept_header.to_owned(), accept.to_owned()),
-                ("content-type".to_owned(), content_type.to_owned()),
-            ],
+            headers,
             body: input.body.clone(),
         })
+    }
+
+    /// Builds an unsigned Converse (`streaming == false`) or ConverseStream request.
+    pub fn converse(
+        endpoint: &Endpoint,
+        streaming: bool,
+        input: &ConverseInput,
+    ) -> Result<Self, Error> {
+        let operation = if streaming {
+            Operation::ConverseStream
+        } else {
+            Operation::Converse
+        };
+        let url = model_path(endpoint, &input.model_id, operation)?;
+        if input.request.messages.is_empty() && input.request.prompt_variables.is_none() {
+            return Err(Error::InvalidInput(
+                "a Converse request needs at least one message".into(),
+            ));
+        }
+        let body = serde_json::to_vec(&input.request)
+            .map_err(|e| Error::InvalidInput(format!("cannot encode the Converse body: {e}")))?;
+        Ok(Self {
+            method: "POST",
+            url,
+            headers: vec![("content-type".to_owned(), JSON.to_owned())],
+            body,
+        })
+    }
+
+    /// Adds the authorization headers for `time` (SigV4 or a bearer API key).
+    pub fn authorize(&mut self, auth: &Auth, region: &str, time: SystemTime) -> Result<(), Error> {
+        let added = authorize(
+            auth,
+            self.method,
+            &self.url,
+            &self.headers,
+            &self.body,
+            region,
+            time,
+        )
+        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        self.headers.extend(added);
+        Ok(())
     }
 
     /// Adds the SigV4 headers for `time`.
@@ -207,17 +331,16 @@ impl HttpRequest {
         region: &str,
         time: SystemTime,
     ) -> Result<(), Error> {
-        let added = sign_request(
-            self.method,
-            &self.url,
-            &self.headers,
-            &self.body,
-            credentials,
-            region,
-            time,
-        )
-        .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        self.headers.extend(added);
-        Ok(())
+        self.authorize(&Auth::SigV4(credentials.clone()), region, time)
+    }
+
+    /// A header's value (names compare case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
+
+const JSON: &str = "application/json";

@@ -1,18 +1,23 @@
 use base64::Engine as _;
 
-use super::{Error, StreamException};
+use super::{ConverseStreamEvent, Error, StreamException};
 use crate::eventstream::{Decoder, Message};
 
-/// One event of an InvokeModelWithResponseStream response.
+/// One event of an InvokeModelWithResponseStream or ConverseStream response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StreamEvent {
-    /// A `chunk`: the model-native JSON bytes, already base64-decoded.
+    /// An InvokeModelWithResponseStream `chunk`: the model-native JSON bytes, already
+    /// base64-decoded.
     Chunk(Vec<u8>),
+    /// A ConverseStream event (`messageStart`, `contentBlockStart`, `contentBlockDelta`,
+    /// `contentBlockStop`, `messageStop`, `metadata`).
+    Converse(ConverseStreamEvent),
 }
 
-/// Turns response bytes into [`StreamEvent`]s: frames → events. Exception frames become
-/// [`Error::StreamException`]; unknown event types are skipped, as the AWS SDKs do.
+/// Turns response bytes into [`StreamEvent`]s: frames → events, dispatched on `:event-type`.
+/// Exception frames (and unmodeled `error` frames) become [`Error::StreamException`]; unknown
+/// event types are skipped, as the AWS SDKs do.
 #[derive(Debug, Default)]
 pub struct ResponseStreamDecoder {
     frames: Decoder,
@@ -51,7 +56,9 @@ fn interpret(message: &Message) -> Result<Option<StreamEvent>, Error> {
     match message.str_header(":message-type") {
         Some("event") => match message.str_header(":event-type") {
             Some("chunk") => chunk_bytes(&message.payload).map(|b| Some(StreamEvent::Chunk(b))),
-            _ => Ok(None),
+            Some(other) => Ok(ConverseStreamEvent::from_payload(other, &message.payload)?
+                .map(StreamEvent::Converse)),
+            None => Ok(None),
         },
         Some("exception") => {
             let kind = message
@@ -111,5 +118,118 @@ fn exception(kind: &str, payload: &[u8]) -> StreamException {
             .and_then(|v| v.as_u64())
             .and_then(|v| u16::try_from(v).ok()),
         original_message: str_field("originalMessage"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::bedrock::{BlockDelta, ConverseEvent};
+
+    fn event_frame(kind: &str, payload: &str) -> Vec<u8> {
+        Message::new(payload.as_bytes().to_vec())
+            .with_str_header(":event-type", kind)
+            .with_str_header(":content-type", "application/json")
+            .with_str_header(":message-type", "event")
+            .encode()
+    }
+
+    fn decode(bytes: &[u8]) -> Vec<Result<StreamEvent, Error>> {
+        let mut d = ResponseStreamDecoder::new();
+        d.push(bytes);
+        let mut out = Vec::new();
+        loop {
+            match d.next_event() {
+                Ok(Some(e)) => out.push(Ok(e)),
+                Ok(None) => break,
+                Err(e) => {
+                    out.push(Err(e));
+                    break;
+                }
+            }
+        }
+        d.finish().unwrap();
+        out
+    }
+
+    #[test]
+    fn events_dispatch_on_event_type_and_unknown_ones_are_skipped() {
+        let bytes = [
+            event_frame("chunk", r#"{"bytes":"eyJhIjoxfQ==","p":"abc"}"#),
+            event_frame("somethingNew", "whatever"),
+            event_frame(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abcdefgh"}"#,
+            ),
+        ]
+        .concat();
+        let events = decode(&bytes);
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0], Ok(StreamEvent::Chunk(br#"{"a":1}"#.to_vec())));
+        let Ok(StreamEvent::Converse(e)) = &events[1] else {
+            panic!("{:?}", events[1]);
+        };
+        assert_eq!(
+            e.event,
+            ConverseEvent::ContentBlockDelta {
+                index: 0,
+                delta: BlockDelta::Text("Hi".into())
+            }
+        );
+        assert_eq!(
+            e.payload,
+            serde_json::json!({"contentBlockIndex": 0, "delta": {"text": "Hi"}})
+        );
+    }
+
+    #[test]
+    fn exceptions_are_typed_for_both_operations() {
+        for kind in [
+            "internalServerException",
+            "modelStreamErrorException",
+            "validationException",
+            "throttlingException",
+            "modelTimeoutException",
+            "serviceUnavailableException",
+        ] {
+            let frame = Message::new(br#"{"message":"m","originalStatusCode":503}"#.to_vec())
+                .with_str_header(":message-type", "exception")
+                .with_str_header(":exception-type", kind)
+                .encode();
+            let events = decode(&frame);
+            let Err(Error::StreamException(e)) = &events[0] else {
+                panic!("{events:?}");
+            };
+            assert_eq!(e.name[1..], kind[1..]);
+            assert!(e.name.starts_with(|c: char| c.is_ascii_uppercase()));
+            assert_eq!(e.message, "m");
+            assert_eq!(e.original_status_code, Some(503));
+        }
+    }
+
+    #[test]
+    fn error_frames_use_their_headers() {
+        let frame = Message::new(Vec::new())
+            .with_str_header(":message-type", "error")
+            .with_str_header(":error-code", "InternalFailure")
+            .with_str_header(":error-message", "try again")
+            .encode();
+        let events = decode(&frame);
+        let Err(Error::StreamException(e)) = &events[0] else {
+            panic!("{events:?}");
+        };
+        assert_eq!(
+            (e.name.as_str(), e.message.as_str()),
+            ("InternalFailure", "try again")
+        );
+    }
+
+    #[test]
+    fn a_malformed_converse_event_is_an_error() {
+        let events = decode(&event_frame("messageStop", "{}"));
+        assert!(matches!(events[0], Err(Error::InvalidResponse(_))));
     }
 }

@@ -137,9 +137,9 @@ impl Decoder {
                         total_len,
                     }));
                 }
+                // No reserve for the declared length: 12 bytes from a peer must not buy a
+                // 24 MiB allocation; the buffer grows only with bytes that really arrive.
                 self.pending_len = Some(total_len as usize);
-                self.buf
-                    .reserve((total_len as usize).saturating_sub(avail.len()));
                 total_len as usize
             }
         };

@@ -145,6 +145,12 @@ impl ChunkIterator {
                     set(&event, "chunk", &chunk.into());
                     Ok(iter_result(false, event.into()))
                 }
+                // ConverseStream: the AWS SDK's `{ [eventType]: payload }`.
+                Some(Ok(StreamEvent::Converse(event))) => {
+                    *cell.borrow_mut() = Some(stream);
+                    let value = js_sys::JSON::parse(&event.to_sdk_json().to_string())?;
+                    Ok(iter_result(false, value))
+                }
                 Some(Err(e)) => Err(to_js_error(e)),
                 None => Ok(iter_result(true, JsValue::UNDEFINED)),
             }
@@ -223,8 +229,8 @@ fn metadata(m: &ResponseMetadata) -> JsValue {
             .map(JsValue::from)
             .unwrap_or(JsValue::UNDEFINED),
     );
-    set(&o, "attempts", &1.into());
-    set(&o, "totalRetryDelay", &0.into());
+    set(&o, "attempts", &m.attempts.into());
+    set(&o, "totalRetryDelay", &m.total_retry_delay_ms.into());
     o.into()
 }
 
@@ -242,11 +248,12 @@ fn to_js_error(e: Error) -> JsValue {
             } else {
                 &s.code
             });
-            let fault = if s.status >= 500 { "server" } else { "client" };
-            set(&err, "$fault", &fault.into());
+            set(&err, "$fault", &s.fault().into());
             let meta = ResponseMetadata {
                 http_status_code: s.status,
                 request_id: s.request_id.clone(),
+                attempts: s.attempts,
+                total_retry_delay_ms: s.total_retry_delay_ms as f64,
             };
             set(&err, "$metadata", &metadata(&meta));
             set(&err, "message", &s.message.clone().into());
@@ -262,6 +269,7 @@ fn to_js_error(e: Error) -> JsValue {
             }
         }
         Error::Aborted => err.set_name("AbortError"),
+        Error::StreamIdleTimeout { .. } => err.set_name("StreamIdleTimeoutError"),
         Error::Network(_) => err.set_name("NetworkError"),
         Error::Decode(_) | Error::InvalidResponse(_) => err.set_name("InvalidResponseError"),
         Error::InvalidInput(_) => err.set_name("ValidationError"),

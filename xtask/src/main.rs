@@ -4,6 +4,7 @@
 //! - `test`  fmt, clippy (native and wasm32), native tests, wasm tests in headless Chromium,
 //!   and the end-to-end browser test.
 //! - `build` writes `dist/` (the static site) and `pkg/` (the npm package).
+//! - `fuzz`  runs the event-stream decoder's fuzz target (`fuzz/`, nightly) for a while.
 //!
 //! Missing tools are installed first, and each installation is announced (see `tools.rs`).
 
@@ -21,7 +22,7 @@ use bedrock_emulator::{Config, Credential, Emulator};
 type Result<T = ()> = std::result::Result<T, String>;
 
 const USAGE: &str =
-    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | test-wasm | test-e2e>";
+    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | test-wasm | test-e2e | fuzz [--seconds N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Some("test-e2e") => tools::ensure_test_tools()
             .and_then(|_| build::all())
             .and_then(|_| e2e()),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -144,6 +146,7 @@ fn test() -> Result {
         ];
         cmd::cargo(&[&args[..], &["--all-targets", "--", "-D", "warnings"]].concat())
     })?;
+    step("fuzz target compiles", &mut check_fuzz_target)?;
     step("native tests", &mut || {
         cmd::cargo(&["test", "--workspace", "--exclude", PLAYGROUND])
     })?;
@@ -265,4 +268,124 @@ fn e2e() -> Result {
         emulator.shutdown().await;
     });
     result
+}
+
+// Fuzzing. `fuzz/` is its own workspace because cargo-fuzz needs nightly and libFuzzer; the
+// rest of the build never depends on either.
+
+const FUZZ_TARGET: &str = "decoder";
+const FUZZ_SECONDS: u64 = 300;
+
+fn nightly_available() -> bool {
+    cmd::output("cargo", &["+nightly", "--version"]).is_some()
+}
+
+/// Type-checks the fuzz target. `check` links nothing, so libfuzzer-sys is pointed at a
+/// library that never gets used instead of compiling libFuzzer's C++ (about 30 s on a fresh
+/// machine, and it would need a C++ compiler). Without nightly the step is skipped, saying so.
+fn check_fuzz_target() -> Result {
+    if !nightly_available() {
+        println!("skipped: no nightly toolchain (`rustup toolchain install nightly` adds it)");
+        return Ok(());
+    }
+    cmd::run_env(
+        "cargo",
+        &["+nightly", "check", "--manifest-path", "fuzz/Cargo.toml"],
+        &[(
+            "CUSTOM_LIBFUZZER_PATH",
+            "/nonexistent/libfuzzer-unused-by-check.a",
+        )],
+    )
+}
+
+/// Nightly, cargo-fuzz and a C++ compiler (libFuzzer is C++), installing the first two.
+fn ensure_fuzz_tools() -> Result {
+    if !nightly_available() {
+        println!("xtask: installing the nightly Rust toolchain (rustup, minimal profile)");
+        cmd::run(
+            "rustup",
+            &["toolchain", "install", "nightly", "--profile", "minimal"],
+        )?;
+    }
+    if cmd::output("cargo", &["fuzz", "--version"]).is_none() {
+        println!("xtask: installing cargo-fuzz (cargo install, a few minutes)");
+        cmd::run("cargo", &["install", "cargo-fuzz", "--locked"])?;
+    }
+    if cmd::output("c++", &["--version"]).is_none() {
+        return Err("libFuzzer needs a C++ compiler: install one (`apt-get install g++`)".into());
+    }
+    Ok(())
+}
+
+/// `cargo xtask fuzz [--seconds N]`: runs the decoder target, echoing libFuzzer's output, and
+/// ends with its totals. New corpus entries stay in `fuzz/corpus/decoder/` (git-ignored),
+/// crashes go to `fuzz/artifacts/decoder/`.
+fn fuzz(args: &[String]) -> Result {
+    use std::io::BufRead;
+
+    let seconds = match args.iter().position(|a| a == "--seconds") {
+        None => FUZZ_SECONDS,
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|s| s.parse().ok())
+            .filter(|&s: &u64| s > 0)
+            .ok_or_else(|| format!("--seconds needs a positive number\n{USAGE}"))?,
+    };
+    ensure_fuzz_tools()?;
+    let max_time = format!("-max_total_time={seconds}");
+    let fuzz_args = [
+        "+nightly",
+        "fuzz",
+        "run",
+        // Overflow checks on: a wrapped length is exactly the bug to find.
+        "--debug-assertions",
+        FUZZ_TARGET,
+        "--",
+        &max_time,
+        // Long enough for the decoder's buffer compaction (after 4 KiB consumed) to run.
+        "-max_len=16384",
+        "-timeout=10",
+        "-print_final_stats=1",
+    ];
+    println!("$ cargo {}", fuzz_args.join(" "));
+    let mut child = std::process::Command::new("cargo")
+        .args(fuzz_args)
+        .current_dir(build::root())
+        .env("PATH", tools::path_with_tools())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
+    // libFuzzer reports on stderr: pass it through, keeping the status line and final stats.
+    let mut status_line = None;
+    let mut stats = Vec::new();
+    let stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
+    for line in stderr.split(b'\n') {
+        let line = String::from_utf8_lossy(&line.map_err(|e| e.to_string())?).into_owned();
+        eprintln!("{line}");
+        if line.contains(" cov: ") && line.contains(" exec/s: ") {
+            status_line = Some(line);
+        } else if line.starts_with("stat::") {
+            stats.push(line);
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let corpus = build::root().join("fuzz/corpus").join(FUZZ_TARGET);
+    let corpus_files = std::fs::read_dir(&corpus).map(|d| d.count()).unwrap_or(0);
+    println!("\nFuzzing summary ({FUZZ_TARGET}, {seconds} s):");
+    println!(
+        "  {}",
+        status_line.as_deref().unwrap_or("no libFuzzer status line")
+    );
+    for s in &stats {
+        println!("  {s}");
+    }
+    println!("  corpus: {corpus_files} files in {}", corpus.display());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the fuzzer stopped with {status}: the input is under fuzz/artifacts/{FUZZ_TARGET}/ \
+             (reproduce with `cargo +nightly fuzz run {FUZZ_TARGET} <file>`)"
+        ))
+    }
 }

@@ -1,0 +1,368 @@
+//! Converse / ConverseStream request and response bodies (restJson1; BEDROCK.md §4).
+//!
+//! Field names follow the service model exactly (camelCase on the wire, snake_case here).
+//! Every struct keeps fields it does not model in `extra`, so newer service fields pass
+//! through a request unchanged and never make a response fail to parse.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// Unmodeled fields, kept as they came.
+pub type Extra = Map<String, Value>;
+
+/// Binary content: raw bytes here, base64 inside the JSON body.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Blob(pub Vec<u8>);
+
+impl std::fmt::Debug for Blob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Blob({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Blob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Blob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map(Blob)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The body of Converse and ConverseStream (the model id goes in the path).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseRequest {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<Message>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system: Vec<SystemContentBlock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference_config: Option<InferenceConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_config: Option<ToolConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_config: Option<GuardrailConfig>,
+    /// Passed through to the model, e.g. `{"top_k": 250}` or `{"thinking": {…}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_model_response_field_paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_variables: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_config: Option<PerformanceConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTier>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    /// `user` or `assistant`.
+    pub role: String,
+    pub content: Vec<ContentBlock>,
+}
+
+impl Message {
+    pub fn user(text: impl Into<String>) -> Self {
+        Self {
+            role: "user".into(),
+            content: vec![ContentBlock::Text(text.into())],
+        }
+    }
+
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Self {
+            role: "assistant".into(),
+            content: vec![ContentBlock::Text(text.into())],
+        }
+    }
+
+    /// The text blocks, concatenated.
+    pub fn text(&self) -> String {
+        self.content
+            .iter()
+            .filter_map(|b| match b {
+                ContentBlock::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// One content block: exactly one key is set on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ContentBlock {
+    Text(String),
+    Image(ImageBlock),
+    Document(DocumentBlock),
+    ToolUse(ToolUseBlock),
+    ToolResult(ToolResultBlock),
+    ReasoningContent(ReasoningContentBlock),
+    /// Any other member (`video`, `audio`, `guardContent`, `cachePoint`, `citationsContent`,
+    /// `searchResult`, …), kept as its JSON object.
+    #[serde(untagged)]
+    Other(Map<String, Value>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageBlock {
+    /// `png`, `jpeg`, `gif` or `webp`.
+    pub format: String,
+    pub source: MediaSource,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentBlock {
+    /// `pdf`, `csv`, `doc`, `docx`, `xls`, `xlsx`, `html`, `txt` or `md`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    pub name: String,
+    pub source: MediaSource,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Where image/document bytes come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MediaSource {
+    Bytes(Blob),
+    S3Location(S3Location),
+    Text(String),
+    #[serde(untagged)]
+    Other(Map<String, Value>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Location {
+    pub uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_owner: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolUseBlock {
+    pub tool_use_id: String,
+    pub name: String,
+    pub input: Value,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolResultBlock {
+    pub tool_use_id: String,
+    pub content: Vec<ToolResultContent>,
+    /// `success` or `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ToolResultContent {
+    Json(Value),
+    Text(String),
+    Image(ImageBlock),
+    Document(DocumentBlock),
+    #[serde(untagged)]
+    Other(Map<String, Value>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReasoningContentBlock {
+    ReasoningText(ReasoningText),
+    RedactedContent(Blob),
+    #[serde(untagged)]
+    Other(Map<String, Value>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReasoningText {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SystemContentBlock {
+    Text(String),
+    /// `guardContent`, `cachePoint`, …
+    #[serde(untagged)]
+    Other(Map<String, Value>),
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop_sequences: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolConfig {
+    pub tools: Vec<Tool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<Value>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Tool {
+    ToolSpec(ToolSpec),
+    /// `systemTool`, `cachePoint`, …
+    #[serde(untagged)]
+    Other(Map<String, Value>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolSpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `{"json": <JSON Schema>}`.
+    pub input_schema: Value,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardrailConfig {
+    pub guardrail_identifier: String,
+    pub guardrail_version: String,
+    /// `enabled`, `disabled` or `enabled_full`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// ConverseStream only: `sync` or `async`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_processing_mode: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PerformanceConfig {
+    /// `standard` or `optimized`.
+    pub latency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceTier {
+    /// `priority`, `default`, `flex` or `reserved`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The non-streaming Converse response.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseResponse {
+    #[serde(default)]
+    pub output: ConverseOutput,
+    #[serde(default)]
+    pub stop_reason: String,
+    #[serde(default)]
+    pub usage: TokenUsage,
+    #[serde(default)]
+    pub metrics: ConverseMetrics,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_model_response_fields: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_config: Option<PerformanceConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTier>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseOutput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Message>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenUsage {
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+    #[serde(default)]
+    pub total_tokens: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_input_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_input_tokens: Option<u64>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseMetrics {
+    #[serde(default)]
+    pub latency_ms: u64,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ConverseResponse {
+    /// The assistant's text blocks, concatenated.
+    pub fn text(&self) -> String {
+        self.output
+            .message
+            .as_ref()
+            .map(Message::text)
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,384 @@
+//! Golden requests: the exact method, URL, headers and body of each operation, and how
+//! they are authorized (SigV4 with a clock offset, or a Bedrock API key).
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use bedrock_wasm::bedrock::converse::{
+    Blob, ContentBlock, ConverseRequest, GuardrailConfig, ImageBlock, InferenceConfig, MediaSource,
+    Message, PerformanceConfig, ReasoningContentBlock, ReasoningText, ServiceTier,
+    SystemContentBlock, Tool, ToolConfig, ToolResultBlock, ToolResultContent, ToolSpec,
+    ToolUseBlock,
+};
+use bedrock_wasm::bedrock::{
+    ConverseInput, Endpoint, Error, HttpRequest, InvokeModelInput, Operation,
+};
+use bedrock_wasm::sign::{signing_time, ApiKey, Auth, Credentials};
+use serde_json::json;
+
+fn endpoint() -> Endpoint {
+    Endpoint::aws("us-east-1").unwrap()
+}
+
+fn pairs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+const CLAUDE_V2_BODY: &str =
+    r#"{"prompt":"\n\nHuman:What is your name?\n\nAssistant:","max_tokens_to_sample":200}"#;
+
+#[test]
+fn invoke_model_golden() {
+    let mut input = InvokeModelInput::new("anthropic.claude-v2", CLAUDE_V2_BODY);
+    input.trace = Some("ENABLED".into());
+    input.guardrail_identifier = Some("gr-abc123".into());
+    input.guardrail_version = Some("DRAFT".into());
+    input.performance_config_latency = Some("optimized".into());
+    input.service_tier = Some("priority".into());
+    input.request_metadata = Some(r#"{"team":"web"}"#.into());
+    let req = HttpRequest::invoke(&endpoint(), Operation::InvokeModel, &input).unwrap();
+    assert_eq!(req.method, "POST");
+    assert_eq!(
+        req.url,
+        "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-v2/invoke"
+    );
+    assert_eq!(
+        pairs(&req.headers),
+        vec![
+            ("accept", "application/json"),
+            ("content-type", "application/json"),
+            ("x-amzn-bedrock-trace", "ENABLED"),
+            ("x-amzn-bedrock-guardrailidentifier", "gr-abc123"),
+            ("x-amzn-bedrock-guardrailversion", "DRAFT"),
+            ("x-amzn-bedrock-performanceconfig-latency", "optimized"),
+            ("x-amzn-bedrock-service-tier", "priority"),
+            ("x-amzn-bedrock-request-metadata", r#"{"team":"web"}"#),
+        ]
+    );
+    assert_eq!(
+        req.body,
+        CLAUDE_V2_BODY.as_bytes(),
+        "the body is sent byte for byte"
+    );
+}
+
+#[test]
+fn invoke_model_with_response_stream_golden() {
+    let mut input = InvokeModelInput::new(
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123xyz",
+        CLAUDE_V2_BODY,
+    );
+    input.accept = Some("*/*".into());
+    let req = HttpRequest::invoke(
+        &endpoint(),
+        Operation::InvokeModelWithResponseStream,
+        &input,
+    )
+    .unwrap();
+    // BEDROCK.md §1.6: the ARN is one path segment, `:` → %3A and `/` → %2F.
+    assert_eq!(
+        req.url,
+        "https://bedrock-runtime.us-east-1.amazonaws.com/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabc123xyz/invoke-with-response-stream"
+    );
+    assert_eq!(
+        pairs(&req.headers),
+        vec![
+            ("x-amzn-bedrock-accept", "*/*"),
+            ("content-type", "application/json")
+        ]
+    );
+}
+
+#[test]
+fn converse_and_converse_stream_golden() {
+    let request = ConverseRequest {
+        messages: vec![Message::user("Hi")],
+        inference_config: Some(InferenceConfig {
+            max_tokens: Some(256),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let input = ConverseInput {
+        model_id: "us.anthropic.claude-3-5-sonnet-20240620-v1:0".into(),
+        request,
+    };
+    let once = HttpRequest::converse(&endpoint(), false, &input).unwrap();
+    let stream = HttpRequest::converse(&endpoint(), true, &input).unwrap();
+    let base = "https://bedrock-runtime.us-east-1.amazonaws.com/model/us.anthropic.claude-3-5-sonnet-20240620-v1%3A0";
+    assert_eq!(once.url, format!("{base}/converse"));
+    assert_eq!(stream.url, format!("{base}/converse-stream"));
+    for req in [&once, &stream] {
+        assert_eq!(req.method, "POST");
+        assert_eq!(
+            pairs(&req.headers),
+            vec![("content-type", "application/json")]
+        );
+        assert_eq!(
+            std::str::from_utf8(&req.body).unwrap(),
+            r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":256}}"#
+        );
+    }
+}
+
+#[test]
+fn converse_body_carries_every_field_in_the_service_shape() {
+    let request = ConverseRequest {
+        messages: vec![
+            Message {
+                role: "user".into(),
+                content: vec![
+                    ContentBlock::Text("What is in this picture?".into()),
+                    ContentBlock::Image(ImageBlock {
+                        format: "png".into(),
+                        source: MediaSource::Bytes(Blob(vec![0x89, b'P', b'N', b'G'])),
+                        extra: Default::default(),
+                    }),
+                ],
+            },
+            Message {
+                role: "assistant".into(),
+                content: vec![
+                    ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(
+                        ReasoningText {
+                            text: "Look first.".into(),
+                            signature: Some("sig".into()),
+                        },
+                    )),
+                    ContentBlock::ToolUse(ToolUseBlock {
+                        tool_use_id: "t1".into(),
+                        name: "look".into(),
+                        input: json!({"zoom": 2}),
+                        extra: Default::default(),
+                    }),
+                ],
+            },
+            Message {
+                role: "user".into(),
+                content: vec![ContentBlock::ToolResult(ToolResultBlock {
+                    tool_use_id: "t1".into(),
+                    content: vec![ToolResultContent::Json(json!({"seen": "a cat"}))],
+                    status: Some("success".into()),
+                    extra: Default::default(),
+                })],
+            },
+        ],
+        system: vec![
+            SystemContentBlock::Text("Be brief.".into()),
+            SystemContentBlock::Other(
+                json!({"cachePoint": {"type": "default"}})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            ),
+        ],
+        inference_config: Some(InferenceConfig {
+            max_tokens: Some(100),
+            temperature: Some(0.5),
+            top_p: Some(0.9),
+            stop_sequences: vec!["END".into()],
+            extra: Default::default(),
+        }),
+        tool_config: Some(ToolConfig {
+            tools: vec![Tool::ToolSpec(ToolSpec {
+                name: "look".into(),
+                description: Some("Looks closer".into()),
+                input_schema: json!({"json": {"type": "object"}}),
+                extra: Default::default(),
+            })],
+            tool_choice: Some(json!({"auto": {}})),
+            extra: Default::default(),
+        }),
+        guardrail_config: Some(GuardrailConfig {
+            guardrail_identifier: "gr-1".into(),
+            guardrail_version: "1".into(),
+            trace: Some("enabled".into()),
+            stream_processing_mode: None,
+            extra: Default::default(),
+        }),
+        additional_model_request_fields: Some(json!({"top_k": 250})),
+        additional_model_response_field_paths: vec!["/stop_sequence".into()],
+        request_metadata: [("team".to_owned(), "web".to_owned())].into(),
+        performance_config: Some(PerformanceConfig {
+            latency: "optimized".into(),
+        }),
+        service_tier: Some(ServiceTier {
+            kind: "flex".into(),
+        }),
+        ..Default::default()
+    };
+    let body: serde_json::Value = serde_json::to_value(&request).unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "messages": [
+                {"role": "user", "content": [
+                    {"text": "What is in this picture?"},
+                    {"image": {"format": "png", "source": {"bytes": "iVBORw=="}}}
+                ]},
+                {"role": "assistant", "content": [
+                    {"reasoningContent": {"reasoningText": {"text": "Look first.", "signature": "sig"}}},
+                    {"toolUse": {"toolUseId": "t1", "name": "look", "input": {"zoom": 2}}}
+                ]},
+                {"role": "user", "content": [
+                    {"toolResult": {"toolUseId": "t1", "content": [{"json": {"seen": "a cat"}}], "status": "success"}}
+                ]}
+            ],
+            "system": [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}],
+            "inferenceConfig": {"maxTokens": 100, "temperature": 0.5, "topP": 0.9, "stopSequences": ["END"]},
+            "toolConfig": {
+                "tools": [{"toolSpec": {"name": "look", "description": "Looks closer", "inputSchema": {"json": {"type": "object"}}}}],
+                "toolChoice": {"auto": {}}
+            },
+            "guardrailConfig": {"guardrailIdentifier": "gr-1", "guardrailVersion": "1", "trace": "enabled"},
+            "additionalModelRequestFields": {"top_k": 250},
+            "additionalModelResponseFieldPaths": ["/stop_sequence"],
+            "requestMetadata": {"team": "web"},
+            "performanceConfig": {"latency": "optimized"},
+            "serviceTier": {"type": "flex"}
+        })
+    );
+    // The same JSON reads back into the same request (nothing lost either way).
+    assert_eq!(
+        serde_json::from_value::<ConverseRequest>(body).unwrap(),
+        request
+    );
+}
+
+#[test]
+fn unknown_converse_fields_pass_through() {
+    let raw = json!({
+        "messages": [{"role": "user", "content": [{"text": "Hi"}, {"video": {"format": "mp4"}}]}],
+        "outputConfig": {"textFormat": {"type": "json_schema"}},
+    });
+    let request: ConverseRequest = serde_json::from_value(raw.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&request).unwrap(), raw);
+}
+
+#[test]
+fn sigv4_with_a_clock_offset_signs_the_corrected_time() {
+    let input = InvokeModelInput::new("anthropic.claude-v2", CLAUDE_V2_BODY);
+    let mut req = HttpRequest::invoke(&endpoint(), Operation::InvokeModel, &input).unwrap();
+    let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("token".into()));
+    // Local clock 2025-01-15T12:00:00Z, but the server is 7 minutes ahead.
+    let now_ms = 1_736_942_400_000.0;
+    let time = signing_time(now_ms, 7.0 * 60_000.0);
+    assert_eq!(time, UNIX_EPOCH + Duration::from_secs(1_736_942_400 + 420));
+    req.authorize(&Auth::SigV4(creds), "us-east-1", time)
+        .unwrap();
+    assert_eq!(req.header("x-amz-date"), Some("20250115T120700Z"));
+    assert_eq!(req.header("x-amz-security-token"), Some("token"));
+    let auth = req.header("authorization").unwrap();
+    assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250115/us-east-1/bedrock/aws4_request, SignedHeaders=accept;content-type;host;x-amz-date;x-amz-security-token, Signature="), "{auth}");
+}
+
+#[test]
+fn a_bedrock_api_key_is_a_bearer_token_without_sigv4() {
+    let input = InvokeModelInput::new("anthropic.claude-v2", CLAUDE_V2_BODY);
+    let mut req = HttpRequest::invoke(&endpoint(), Operation::InvokeModel, &input).unwrap();
+    let key = ApiKey::new("ABSKexample-key");
+    assert_eq!(format!("{key:?}"), "ApiKey(** redacted **)");
+    req.authorize(&Auth::Bearer(key), "us-east-1", UNIX_EPOCH)
+        .unwrap();
+    assert_eq!(req.header("authorization"), Some("Bearer ABSKexample-key"));
+    assert_eq!(req.header("x-amz-date"), None);
+    let err = HttpRequest::invoke(&endpoint(), Operation::InvokeModel, &input)
+        .unwrap()
+        .authorize(&Auth::Bearer(ApiKey::new(" ")), "us-east-1", UNIX_EPOCH)
+        .unwrap_err();
+    assert!(err.to_string().contains("API key is empty"), "{err}");
+}
+
+#[test]
+fn bad_input_is_a_typed_error_that_says_what_to_do() {
+    let e = |r: Result<HttpRequest, Error>| match r.unwrap_err() {
+        Error::InvalidInput(m) => m,
+        other => panic!("{other:?}"),
+    };
+    let mut input = InvokeModelInput::new("", "{}");
+    assert!(e(HttpRequest::invoke(
+        &endpoint(),
+        Operation::InvokeModel,
+        &input
+    ))
+    .contains("model id"));
+    input.model_id = "anthropic.claude-v2".into();
+    input.guardrail_identifier = Some("gr".into());
+    assert!(e(HttpRequest::invoke(
+        &endpoint(),
+        Operation::InvokeModel,
+        &input
+    ))
+    .contains("guardrailVersion"));
+    let converse = ConverseInput {
+        model_id: "m".into(),
+        request: ConverseRequest::default(),
+    };
+    assert!(e(HttpRequest::converse(&endpoint(), true, &converse)).contains("at least one message"));
+    assert!(e(HttpRequest::invoke(
+        &endpoint(),
+        Operation::Converse,
+        &InvokeModelInput::new("m", "{}")
+    ))
+    .contains("Converse body"));
+    assert!(matches!(
+        Endpoint::aws("US East"),
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        Endpoint::custom("ftp://x", "us-east-1"),
+        Err(Error::InvalidInput(_))
+    ));
+    assert_eq!(
+        Endpoint::from_parts(Some("  "), "eu-west-3")
+            .unwrap()
+            .base(),
+        "https://bedrock-runtime.eu-west-3.amazonaws.com"
+    );
+    assert_eq!(
+        Endpoint::from_parts(Some("http://127.0.0.1:4010/"), "us-east-1")
+            .unwrap()
+            .base(),
+        "http://127.0.0.1:4010"
+    );
+}
+
+#[test]
+fn a_recorded_converse_response_parses_and_keeps_unmodeled_fields() {
+    use bedrock_wasm::bedrock::converse::ConverseResponse;
+    let body = include_bytes!("fixtures/converse/langchain-aws-test_thinking-v0.converse.json");
+    let r: ConverseResponse = serde_json::from_slice(body).unwrap();
+    assert_eq!(r.stop_reason, "end_turn");
+    assert_eq!(
+        (
+            r.usage.input_tokens,
+            r.usage.output_tokens,
+            r.usage.total_tokens
+        ),
+        (1276, 1306, 2582)
+    );
+    assert_eq!(r.usage.cache_read_input_tokens, Some(0));
+    assert_eq!(r.usage.extra["serverToolUsage"], json!({}));
+    assert_eq!(r.metrics.latency_ms, 10965);
+    let message = r.output.message.as_ref().unwrap();
+    assert_eq!(message.role, "assistant");
+    match &message.content[0] {
+        ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(t)) => {
+            assert!(t.text.starts_with("I'm working through the formula"));
+            assert!(t.signature.as_deref().unwrap().starts_with("EsgECmQIDxAB"));
+        }
+        other => panic!("expected reasoning first, got {other:?}"),
+    }
+    assert!(r.text().starts_with("## Setting Up the Problem"));
+    // Unknown fields survive a round trip, so nothing the service sent is lost.
+    let again: serde_json::Value = serde_json::to_value(&r).unwrap();
+    let original: serde_json::Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(again, original);
+}

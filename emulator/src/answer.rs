@@ -6,16 +6,22 @@
 /// The text-completion stop sequence Claude v2 stops at.
 pub const HUMAN_STOP: &str = "\n\nHuman:";
 
-/// What the emulator answers for a prompt (see [`claude_text_answer`]).
+/// What the emulator answers for a prompt (see [`answer_for`] and [`claude_text_answer`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     /// The streamed pieces in order, e.g. `" Here"`, `" is"`, `"\n\nThe"`.
     pub tokens: Vec<String>,
-    /// `"stop_sequence"` when the answer ended naturally, `"max_tokens"` when truncated.
+    /// Why the answer ended. From [`answer_for`]: `"end_turn"` (natural end), `"max_tokens"`
+    /// or `"stop_sequence"`. From [`claude_text_answer`] (Claude text-completion vocabulary):
+    /// `"stop_sequence"` (natural end, at `"\n\nHuman:"`) or `"max_tokens"`.
     pub stop_reason: &'static str,
-    /// `Some("\n\nHuman:")` with `stop_sequence`, `None` with `max_tokens`.
+    /// [`claude_text_answer`] only: `Some("\n\nHuman:")` with `stop_sequence`, `None` with
+    /// `max_tokens`. Always `None` from [`answer_for`] (see `stop_sequence`).
     pub stop: Option<&'static str>,
     pub input_tokens: u32,
+    /// The stop sequence the answer stopped at, if any (one of the request's stop sequences;
+    /// for [`claude_text_answer`]'s natural end, `"\n\nHuman:"`).
+    pub stop_sequence: Option<String>,
 }
 
 impl Answer {
@@ -113,9 +119,113 @@ fn tokenize(sentence: &str, lead: &str, out: &mut Vec<String>) {
     }
 }
 
-/// True for the project's seed prompt, compared ignoring all whitespace.
+/// True for the project's seed question, compared ignoring all whitespace: the Claude
+/// text-completion prompt `"\n\nHuman: What is your name?\n\nAssistant:"` or, for chat
+/// models, a last user message `"What is your name?"`.
 fn is_name_question(prompt: &str) -> bool {
-    prompt.split_whitespace().collect::<String>() == "Human:Whatisyourname?Assistant:"
+    let compact = prompt.split_whitespace().collect::<String>();
+    compact == "Human:Whatisyourname?Assistant:" || compact == "Whatisyourname?"
+}
+
+/// Estimated input tokens of a prompt: its whitespace-separated words plus 4.
+fn input_tokens(prompt: &str) -> u32 {
+    (prompt.split_whitespace().count() as u32 + 4).max(1)
+}
+
+/// The natural answer to a prompt: 150–250 tokens chosen by a PRNG seeded from the prompt
+/// (or the four tokens of `" My name is Claude."` for the seed question).
+fn natural_tokens(prompt: &str) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    if is_name_question(prompt) {
+        tokens.extend([" My", " name", " is", " Claude."].map(String::from));
+        return tokens;
+    }
+    let mut rng = Rng::new(fnv1a(prompt.as_bytes()));
+    let target = 150 + rng.below(81);
+    tokenize(OPENERS[rng.below(OPENERS.len())], " ", &mut tokens);
+    let (mut last_multi, mut last_ascii) = (usize::MAX, usize::MAX);
+    let mut in_paragraph = 1;
+    let mut sentence = 0usize;
+    while tokens.len() < target {
+        // Alternate pools so multi-byte text shows up every couple of dozen tokens.
+        let text = if sentence.is_multiple_of(2) {
+            let mut i = rng.below(MULTIBYTE.len());
+            if i == last_multi {
+                i = (i + 1) % MULTIBYTE.len();
+            }
+            last_multi = i;
+            MULTIBYTE[i]
+        } else {
+            let mut i = rng.below(ASCII.len());
+            if i == last_ascii {
+                i = (i + 1) % ASCII.len();
+            }
+            last_ascii = i;
+            ASCII[i]
+        };
+        let new_paragraph = in_paragraph >= 3 && rng.below(2) == 0;
+        if new_paragraph {
+            in_paragraph = 0;
+        }
+        in_paragraph += 1;
+        tokenize(text, if new_paragraph { "\n\n" } else { " " }, &mut tokens);
+        sentence += 1;
+    }
+    tokens
+}
+
+/// The deterministic answer the emulator gives, for every model family and operation.
+///
+/// `prompt` is the request's prompt text as the family defines it (see the README: the
+/// `prompt`/`inputText`/`message` string for prompt-style bodies, the text of the last user
+/// message for chat-style bodies and Converse). The natural answer depends on `prompt` only
+/// (150–250 tokens with accented Latin, CJK, emoji and paragraph breaks; the seed question
+/// gets `" My name is Claude."`). It is then cut:
+///
+/// 1. to its first `max_tokens` tokens;
+/// 2. before the earliest occurrence of any non-empty stop sequence in that text (the token
+///    holding the match is shortened, or dropped if nothing of it remains):
+///    `stop_reason = "stop_sequence"`, `stop_sequence = Some(that sequence)`;
+/// 3. otherwise `"max_tokens"` if step 1 removed tokens, else `"end_turn"`.
+pub fn answer_for(prompt: &str, max_tokens: u32, stop_sequences: &[&str]) -> Answer {
+    let mut tokens = natural_tokens(prompt);
+    let truncated = (max_tokens as usize) < tokens.len();
+    tokens.truncate(max_tokens as usize);
+    let text = tokens.concat();
+    let earliest = stop_sequences
+        .iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| text.find(s).map(|at| (at, *s)))
+        .min_by_key(|(at, _)| *at);
+    let (stop_reason, stop_sequence) = match earliest {
+        Some((at, seq)) => {
+            let mut kept = Vec::new();
+            let mut offset = 0;
+            for token in tokens {
+                if offset + token.len() <= at {
+                    offset += token.len();
+                    kept.push(token);
+                } else {
+                    let part = &token[..at - offset];
+                    if !part.is_empty() {
+                        kept.push(part.to_owned());
+                    }
+                    break;
+                }
+            }
+            tokens = kept;
+            ("stop_sequence", Some(seq.to_owned()))
+        }
+        None if truncated => ("max_tokens", None),
+        None => ("end_turn", None),
+    };
+    Answer {
+        tokens,
+        stop_reason,
+        stop: None,
+        input_tokens: input_tokens(prompt),
+        stop_sequence,
+    }
 }
 
 /// The deterministic answer the emulator gives for a Claude text-completion prompt.
@@ -124,56 +234,28 @@ fn is_name_question(prompt: &str) -> bool {
 /// 150–250 tokens. If `max_tokens` is smaller the answer is cut to `max_tokens` tokens with
 /// `stop_reason = "max_tokens"`; otherwise it ends with `"stop_sequence"` / `"\n\nHuman:"`.
 /// The seed prompt `"\n\nHuman: What is your name?\n\nAssistant:"` gets `" My name is Claude."`.
+/// Same tokens as `answer_for(prompt, max_tokens, &[])`, in Claude's text-completion terms.
 pub fn claude_text_answer(prompt: &str, max_tokens: u32) -> Answer {
-    let input_tokens = (prompt.split_whitespace().count() as u32 + 4).max(1);
-    let mut tokens: Vec<String> = Vec::new();
-    if is_name_question(prompt) {
-        tokens.extend([" My", " name", " is", " Claude."].map(String::from));
-    } else {
-        let mut rng = Rng::new(fnv1a(prompt.as_bytes()));
-        let target = 150 + rng.below(81);
-        tokenize(OPENERS[rng.below(OPENERS.len())], " ", &mut tokens);
-        let (mut last_multi, mut last_ascii) = (usize::MAX, usize::MAX);
-        let mut in_paragraph = 1;
-        let mut sentence = 0usize;
-        while tokens.len() < target {
-            // Alternate pools so multi-byte text shows up every couple of dozen tokens.
-            let text = if sentence.is_multiple_of(2) {
-                let mut i = rng.below(MULTIBYTE.len());
-                if i == last_multi {
-                    i = (i + 1) % MULTIBYTE.len();
-                }
-                last_multi = i;
-                MULTIBYTE[i]
-            } else {
-                let mut i = rng.below(ASCII.len());
-                if i == last_ascii {
-                    i = (i + 1) % ASCII.len();
-                }
-                last_ascii = i;
-                ASCII[i]
-            };
-            let new_paragraph = in_paragraph >= 3 && rng.below(2) == 0;
-            if new_paragraph {
-                in_paragraph = 0;
-            }
-            in_paragraph += 1;
-            tokenize(text, if new_paragraph { "\n\n" } else { " " }, &mut tokens);
-            sentence += 1;
+    claude_text_answer_with(prompt, max_tokens, &[])
+}
+
+/// [`claude_text_answer`] honouring the request's `stop_sequences` too: a natural end is
+/// reported as `stop_sequence` at `"\n\nHuman:"`, as Claude v2 does.
+pub fn claude_text_answer_with(prompt: &str, max_tokens: u32, stop_sequences: &[&str]) -> Answer {
+    let mut answer = answer_for(prompt, max_tokens, stop_sequences);
+    match answer.stop_reason {
+        "end_turn" => {
+            answer.stop_reason = "stop_sequence";
+            answer.stop = Some(HUMAN_STOP);
+            answer.stop_sequence = Some(HUMAN_STOP.to_owned());
         }
+        // A request's own stop sequence that equals Claude's is reported the same way.
+        "stop_sequence" if answer.stop_sequence.as_deref() == Some(HUMAN_STOP) => {
+            answer.stop = Some(HUMAN_STOP);
+        }
+        _ => {}
     }
-    let (stop_reason, stop) = if (max_tokens as usize) < tokens.len() {
-        tokens.truncate(max_tokens as usize);
-        ("max_tokens", None)
-    } else {
-        ("stop_sequence", Some(HUMAN_STOP))
-    };
-    Answer {
-        tokens,
-        stop_reason,
-        stop,
-        input_tokens,
-    }
+    answer
 }
 
 #[cfg(test)]
@@ -217,5 +299,44 @@ mod tests {
             (short.text().as_str(), short.stop_reason),
             (" My name", "max_tokens")
         );
+        assert_eq!(
+            answer_for("What is your name?", 9, &[]).text(),
+            " My name is Claude."
+        );
+    }
+
+    #[test]
+    fn stop_sequences_cut_before_the_earliest_match() {
+        let prompt = "Tell me about frames.";
+        let full = answer_for(prompt, 10_000, &[]);
+        assert_eq!(
+            (full.stop_reason, full.stop_sequence.as_deref()),
+            ("end_turn", None)
+        );
+        let text = full.text();
+        // A stop sequence in the middle of a token, and a later one that must lose.
+        let at = text.char_indices().nth(40).unwrap().0;
+        let seq = &text[at..at
+            + text[at..]
+                .chars()
+                .take(3)
+                .map(char::len_utf8)
+                .sum::<usize>()];
+        let first = text.find(seq).unwrap();
+        let a = answer_for(prompt, 10_000, &[&text[text.len() - 5..], seq, ""]);
+        assert_eq!(a.text(), text[..first]);
+        assert_eq!(a.stop_reason, "stop_sequence");
+        assert_eq!(a.stop_sequence.as_deref(), Some(seq));
+        assert!(a.tokens.iter().all(|t| !t.is_empty()));
+        // Beyond max_tokens a stop sequence does not count.
+        let short = answer_for(prompt, 3, &[&text[text.len() - 5..]]);
+        assert_eq!((short.tokens.len(), short.stop_reason), (3, "max_tokens"));
+        // The Claude text variant reports a natural end at "\n\nHuman:".
+        let c = claude_text_answer_with(prompt, 10_000, &[seq]);
+        assert_eq!(
+            (c.text(), c.stop_reason, c.stop),
+            (a.text(), "stop_sequence", None)
+        );
+        assert_eq!(claude_text_answer(prompt, 10_000).tokens, full.tokens);
     }
 }

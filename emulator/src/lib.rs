@@ -1,12 +1,13 @@
 //! A local, loopback-only stand-in for Amazon Bedrock Runtime, for the demo and the tests.
 //!
 //! It is strict where Bedrock is strict (an independent SigV4 verifier, Bedrock's error shapes
-//! and messages, the raw-path routing that makes an unescaped `/` in a model id an
-//! `UnknownOperationException`), deterministic (answers depend only on the prompt), and
+//! and messages, per-family body validation, the raw-path routing that makes an unescaped `/`
+//! in a model id an `UnknownOperationException`), deterministic (answers depend only on the
+//! request: see [`answer_for`]), faulty on demand (see [`FAULT_HEADER`] and the README), and
 //! observable (every request is recorded; `GET /_emulator/log` serves the log as JSON).
 //!
-//! Only Claude text completions (`anthropic.claude-v2*`, `anthropic.claude-instant-v1*`) are
-//! emulated, over `InvokeModel` and `InvokeModelWithResponseStream`.
+//! All four text operations are emulated — `InvokeModel`, `InvokeModelWithResponseStream`,
+//! `Converse`, `ConverseStream` — for every model family of BEDROCK.md §5 ([`Family`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -23,11 +24,16 @@
 
 mod answer;
 pub mod clock;
+mod converse;
+mod families;
+mod fault;
+mod json;
 mod log;
 mod server;
 pub mod sigv4;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,26 +41,47 @@ use axum::serve::ListenerExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use answer::{claude_text_answer, Answer};
+pub use answer::{answer_for, claude_text_answer, claude_text_answer_with, Answer, HUMAN_STOP};
+pub use families::Family;
+pub use fault::{FAULT_HEADER, FAULT_MODEL_PREFIX, STREAM_EXCEPTIONS};
 pub use log::RequestRecord;
+
+/// The documented demo Bedrock API key (`Authorization: Bearer …`), accepted by
+/// `Config::default()`. Public on purpose, like [`Credential::demo`]: only this emulator
+/// accepts it.
+pub const DEMO_API_KEY: &str = "ABSKQmVkcm9ja0FQSUtleS1lbXVsYXRvci1kZW1vLXB1YmxpYw==";
 
 /// How long [`Emulator::shutdown`] lets in-flight responses finish before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Emulator settings. `Config::default()` accepts [`Credential::demo`] and streams a token
-/// every 10 ms.
+/// Emulator settings. `Config::default()` accepts [`Credential::demo`] signed for
+/// `us-east-1` and the [`DEMO_API_KEY`], and streams a token every 10 ms.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Credentials whose signatures are accepted.
     pub credentials: Vec<Credential>,
     /// Delay before each streamed token (default 10 ms, so a 200-token answer takes ≈ 2 s).
-    /// InvokeModel waits `first_byte_delay + tokens × token_delay` before answering.
+    /// InvokeModel waits `first_byte_delay + tokens × token_delay` before answering. A replayed
+    /// capture waits this long before each frame.
     pub token_delay: Duration,
     /// Extra delay before the first token (default 0).
     pub first_byte_delay: Duration,
     /// `Access-Control-Expose-Headers` on every non-preflight response. `Date` is deliberately
     /// absent by default: whether Bedrock exposes it is unconfirmed, so clients must not need it.
     pub expose_headers: Vec<String>,
+    /// Bedrock API keys accepted as `Authorization: Bearer <key>` (default: [`DEMO_API_KEY`]).
+    /// Empty: bearer requests are refused with `UnrecognizedClientException`.
+    pub api_keys: Vec<String>,
+    /// The region signatures must be scoped to (default `us-east-1`); `None` accepts any.
+    pub region: Option<String>,
+    /// Seconds added to the server clock (negative: behind). Shifts the ±5-minute signature
+    /// window and the `Date` header. Default 0.
+    pub clock_skew_secs: i64,
+    /// Serve this `.eventstream` capture as the body of every streaming response
+    /// (InvokeModelWithResponseStream and ConverseStream), paced one frame per `token_delay`.
+    pub replay: Option<PathBuf>,
+    /// Where the `replay=<name>` fault looks for `<name>` or `<name>.eventstream`.
+    pub replay_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -70,9 +97,15 @@ impl Default for Config {
                 "X-Amzn-Bedrock-Input-Token-Count",
                 "X-Amzn-Bedrock-Output-Token-Count",
                 "X-Amzn-Bedrock-Invocation-Latency",
+                "Retry-After",
             ]
             .map(String::from)
             .to_vec(),
+            api_keys: vec![DEMO_API_KEY.to_owned()],
+            region: Some("us-east-1".to_owned()),
+            clock_skew_secs: 0,
+            replay: None,
+            replay_dir: None,
         }
     }
 }
@@ -187,9 +220,15 @@ impl Emulator {
         self.shared.log.snapshot()
     }
 
-    /// Empties the request log (same as `POST /_emulator/reset`).
+    /// Empties the request log (the log part of `POST /_emulator/reset`; fault and retry
+    /// counters are kept).
     pub fn clear_log(&self) {
         self.shared.log.clear();
+    }
+
+    /// Empties the request log and the fault/retry counters (same as `POST /_emulator/reset`).
+    pub fn reset(&self) {
+        self.shared.reset();
     }
 
     /// Stops accepting, ends in-flight streams (they are recorded as not completed) and waits

@@ -9,14 +9,18 @@ use serde::Serialize;
 pub struct RequestRecord {
     /// The `x-amzn-RequestId` sent back.
     pub id: String,
-    /// `InvokeModel`, `InvokeModelWithResponseStream`, `Preflight` or `Unknown`.
+    /// `InvokeModel`, `InvokeModelWithResponseStream`, `Converse`, `ConverseStream`,
+    /// `Preflight` or `Unknown`.
     pub operation: String,
-    /// The decoded model id from the path (`anthropic.claude-v2:1`), when the route had one.
+    /// The decoded model id from the path (`anthropic.claude-v2:1`), when the route had one,
+    /// without an `emulator-fault:<spec>:` prefix.
     pub model_id: Option<String>,
     /// HTTP status sent; 0 while the request is still being handled.
     pub status: u16,
-    /// SigV4 verdict: `valid`, `missing`, `malformed`, `unknown-key`, `bad-token`, `expired`,
-    /// `not-yet-current`, `wrong-scope`, `invalid`, or `not-checked` (preflight, unknown route).
+    /// Authentication verdict: SigV4's `valid`, `missing`, `malformed`, `unknown-key`,
+    /// `bad-token`, `expired`, `not-yet-current`, `wrong-scope`, `wrong-region`, `invalid`; an
+    /// API key's `api-key` or `unknown-api-key`; or `not-checked` (preflight, unknown route,
+    /// unparseable fault spec).
     pub signature: String,
     /// `Code: message` of the error returned, or why the response stopped early.
     pub error: Option<String>,
@@ -30,6 +34,22 @@ pub struct RequestRecord {
     pub started_ms: u64,
     /// Arrival to end of the response body (or to the client leaving); `None` while in flight.
     pub duration_ms: Option<u64>,
+    /// Arrival to the first response-body byte handed to the connection (for error and
+    /// preflight responses, to the response); `None` before that.
+    pub first_byte_ms: Option<u64>,
+    /// How many earlier requests had the same retry key: the fault key (`key=…`, or the fault
+    /// spec as sent) when a fault was selected, otherwise the operation + model id + SHA-256
+    /// of the body. A client's retries of one call therefore count 1, 2, … Counted once the
+    /// request is authenticated; `POST /_emulator/reset` clears the counts.
+    pub retries_seen: u32,
+    /// The fault spec the request selected (`x-emulator-fault` header and/or the
+    /// `emulator-fault:<spec>:` model-id prefix), as sent.
+    pub fault: Option<String>,
+    /// What the emulator did about it (`ThrottlingException (1 of 2)`, `throttlingException
+    /// after 3 frames`, `replay <file>`, …); `None` when nothing was applied.
+    pub fault_applied: Option<String>,
+    /// The model family that answered (`claude-text`, `claude-messages`, `nova`, …).
+    pub family: Option<String>,
 }
 
 /// Shared, cheaply cloneable handle to the log.

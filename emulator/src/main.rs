@@ -1,19 +1,31 @@
-//! `bedrock-emulator [--port N] [--token-delay-ms N] [--first-byte-delay-ms N]`
-//!
-//! Runs the local Bedrock Runtime emulator on 127.0.0.1 until Ctrl-C.
+//! `bedrock-emulator [options]` — runs the local Bedrock Runtime emulator on 127.0.0.1 until
+//! Ctrl-C. `--help` lists the options; emulator/README.md explains them.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_emulator::{Config, Credential, Emulator};
+use bedrock_emulator::{Config, Credential, Emulator, FAULT_HEADER, FAULT_MODEL_PREFIX};
 
-const USAGE: &str =
-    "usage: bedrock-emulator [--port N] [--token-delay-ms N] [--first-byte-delay-ms N]
+const USAGE: &str = "usage: bedrock-emulator [options]
 
-  --port N                 port on 127.0.0.1 (default 4010; 0 picks a free one)
-  --token-delay-ms N       delay before each streamed token (default 10)
-  --first-byte-delay-ms N  extra delay before the first token (default 0)";
+  --port N                  port on 127.0.0.1 (default 4010; 0 picks a free one)
+  --access-key-id ID        the accepted access key id (default AKIDEMULATOR0000DEMO)
+  --secret-access-key KEY   its secret (default emulator/demo/secret/key)
+  --session-token TOKEN     its session token (default emulator-demo-session-token;
+                            \"\" accepts requests without one)
+  --region REGION           the region signatures must be scoped to (default us-east-1;
+                            \"any\" accepts every region)
+  --api-key KEY             accept Authorization: Bearer KEY (repeatable; replaces the
+                            default demo key; \"\" disables API keys)
+  --token-delay-ms N        delay before each streamed token or replayed frame (default 10)
+  --first-byte-delay-ms N   extra delay before the first token (default 0)
+  --clock-skew-secs N       shift the server clock by N seconds, e.g. -600 (default 0)
+  --expose-headers A,B,...  Access-Control-Expose-Headers (default: x-amzn-RequestId,
+                            x-amzn-ErrorType, X-Amzn-Bedrock-*, Retry-After; not Date)
+  --replay FILE             answer every streaming request with this .eventstream capture
+  --replay-dir DIR          where the replay=NAME fault finds NAME[.eventstream]";
 
 #[derive(Debug)]
 struct Args {
@@ -26,6 +38,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         port: 4010,
         config: Config::default(),
     };
+    let mut credential = Credential::demo();
+    let mut api_keys: Option<Vec<String>> = None;
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
             return Ok(None);
@@ -42,20 +56,79 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 .parse::<u64>()
                 .map_err(|_| format!("{what} must be a non-negative integer, got {value:?}"))
         };
+        let config = &mut parsed.config;
         match name.as_str() {
             "--port" => {
                 parsed.port = u16::try_from(number("--port")?)
                     .map_err(|_| format!("--port must be at most 65535, got {value}"))?
             }
             "--token-delay-ms" => {
-                parsed.config.token_delay = Duration::from_millis(number("--token-delay-ms")?)
+                config.token_delay = Duration::from_millis(number("--token-delay-ms")?)
             }
             "--first-byte-delay-ms" => {
-                parsed.config.first_byte_delay =
-                    Duration::from_millis(number("--first-byte-delay-ms")?)
+                config.first_byte_delay = Duration::from_millis(number("--first-byte-delay-ms")?)
+            }
+            "--access-key-id" if !value.is_empty() => credential.access_key_id = value,
+            "--secret-access-key" if !value.is_empty() => credential.secret_access_key = value,
+            "--access-key-id" | "--secret-access-key" => {
+                return Err(format!("{name} must not be empty"))
+            }
+            "--session-token" => credential.session_token = (!value.is_empty()).then_some(value),
+            "--region" => {
+                config.region = match value.as_str() {
+                    "any" => None,
+                    r if !r.is_empty()
+                        && r.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+                    {
+                        Some(value)
+                    }
+                    _ => {
+                        return Err(format!(
+                            "--region must look like us-east-1 (or be \"any\"), got {value:?}"
+                        ))
+                    }
+                }
+            }
+            "--api-key" => {
+                let keys = api_keys.get_or_insert_with(Vec::new);
+                if !value.is_empty() {
+                    keys.push(value);
+                }
+            }
+            "--clock-skew-secs" => {
+                config.clock_skew_secs = value.trim_start_matches('+').parse().map_err(|_| {
+                    format!("--clock-skew-secs must be a whole number of seconds, got {value:?}")
+                })?
+            }
+            "--expose-headers" => {
+                config.expose_headers = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(String::from)
+                    .collect()
+            }
+            "--replay" => {
+                let path = PathBuf::from(&value);
+                if !path.is_file() {
+                    return Err(format!("--replay: no such file {value:?}"));
+                }
+                config.replay = Some(path)
+            }
+            "--replay-dir" => {
+                let path = PathBuf::from(&value);
+                if !path.is_dir() {
+                    return Err(format!("--replay-dir: no such directory {value:?}"));
+                }
+                config.replay_dir = Some(path)
             }
             other => return Err(format!("unknown option {other:?}")),
         }
+    }
+    parsed.config.credentials = vec![credential];
+    if let Some(keys) = api_keys {
+        parsed.config.api_keys = keys;
     }
     Ok(Some(parsed))
 }
@@ -74,6 +147,7 @@ async fn main() -> ExitCode {
         }
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let config = args.config.clone();
     let emulator = match Emulator::start(args.config, addr).await {
         Ok(e) => e,
         Err(e) => {
@@ -84,15 +158,46 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let credential = &config.credentials[0];
     println!("Bedrock Runtime emulator listening on {}", emulator.url());
+    println!("  access key id:     {}", credential.access_key_id);
+    // The emulator's credentials are local test values (the defaults are public): print them
+    // so they can be pasted into a client.
+    println!("  secret access key: {}", credential.secret_access_key);
     println!(
-        "  credentials: access key id {} with the built-in demo secret and session token \
-         (Credential::demo(); local emulator only, not AWS credentials)",
-        Credential::DEMO_ACCESS_KEY_ID
+        "  session token:     {}",
+        credential.session_token.as_deref().unwrap_or("(none)")
     );
-    println!("  region: any (signing name \"bedrock\")");
-    println!("  models: anthropic.claude-v2[:N], anthropic.claude-instant-v1 (text completions)");
-    println!("  request log: {}/_emulator/log", emulator.url());
+    println!(
+        "  region:            {} (signing name \"bedrock\")",
+        config.region.as_deref().unwrap_or("any")
+    );
+    if !config.api_keys.is_empty() {
+        println!("  API key(s):        {}", config.api_keys.join(", "));
+    }
+    println!(
+        "  pacing:            {} ms per token, {} ms to first byte{}",
+        config.token_delay.as_millis(),
+        config.first_byte_delay.as_millis(),
+        if config.clock_skew_secs != 0 {
+            format!(", server clock skewed {:+} s", config.clock_skew_secs)
+        } else {
+            String::new()
+        }
+    );
+    if let Some(replay) = &config.replay {
+        println!(
+            "  replaying:         {} on every streaming request",
+            replay.display()
+        );
+    }
+    println!(
+        "  operations:        InvokeModel, InvokeModelWithResponseStream, Converse, ConverseStream"
+    );
+    println!(
+        "  faults:            header {FAULT_HEADER}: <spec>, or model id {FAULT_MODEL_PREFIX}<spec>:<model id>"
+    );
+    println!("  request log:       {}/_emulator/log", emulator.url());
     println!("Press Ctrl-C to stop.");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("bedrock-emulator: cannot wait for Ctrl-C ({e}); stopping.");
@@ -116,11 +221,63 @@ mod tests {
             .unwrap();
         assert_eq!(a.port, 0);
         assert_eq!(a.config.token_delay, Duration::from_millis(3));
+        assert_eq!(a.config.credentials, [Credential::demo()]);
+        assert_eq!(a.config.region.as_deref(), Some("us-east-1"));
         assert!(parse(&["--help"]).unwrap().is_none());
         assert!(parse(&["--port"]).unwrap_err().contains("needs a value"));
         assert!(parse(&["--port", "99999"]).is_err());
         assert!(parse(&["--bogus", "1"])
             .unwrap_err()
             .contains("unknown option"));
+    }
+
+    #[test]
+    fn parses_every_option() {
+        let a = parse(&[
+            "--access-key-id=AKIDX",
+            "--secret-access-key",
+            "s3cr3t",
+            "--session-token=",
+            "--region",
+            "eu-west-3",
+            "--api-key",
+            "ABSKone",
+            "--api-key=ABSKtwo",
+            "--first-byte-delay-ms",
+            "250",
+            "--clock-skew-secs=-600",
+            "--expose-headers",
+            "x-amzn-RequestId, Date",
+            "--replay-dir",
+            ".",
+        ])
+        .unwrap()
+        .unwrap();
+        let c = &a.config;
+        assert_eq!(
+            c.credentials,
+            [Credential {
+                access_key_id: "AKIDX".into(),
+                secret_access_key: "s3cr3t".into(),
+                session_token: None,
+            }]
+        );
+        assert_eq!(c.region.as_deref(), Some("eu-west-3"));
+        assert_eq!(c.api_keys, ["ABSKone", "ABSKtwo"]);
+        assert_eq!(c.first_byte_delay, Duration::from_millis(250));
+        assert_eq!(c.clock_skew_secs, -600);
+        assert_eq!(c.expose_headers, ["x-amzn-RequestId", "Date"]);
+        assert_eq!(c.replay_dir.as_deref(), Some(std::path::Path::new(".")));
+        let any = parse(&["--region", "any", "--api-key", ""])
+            .unwrap()
+            .unwrap();
+        assert_eq!(any.config.region, None);
+        assert!(any.config.api_keys.is_empty());
+        assert!(parse(&["--region", "US East"]).is_err());
+        assert!(parse(&["--replay", "/no/such/file.eventstream"])
+            .unwrap_err()
+            .contains("no such file"));
+        assert!(parse(&["--clock-skew-secs", "soon"]).is_err());
+        assert!(parse(&["--access-key-id", ""]).is_err());
     }
 }

@@ -1,9 +1,12 @@
-//! The HTTP side: routing on the raw path, CORS, SigV4, the two Invoke operations, the
-//! introspection routes and the paced, deliberately fragmented response bodies.
+//! The HTTP side: routing on the raw path, CORS, authentication (SigV4 or an API key), faults,
+//! the four operations, the introspection routes and the paced, deliberately fragmented
+//! response bodies.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -14,11 +17,14 @@ use axum::response::Response;
 use axum::Router;
 use base64::Engine as _;
 use bedrock_wasm::eventstream::Message;
-use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
-use crate::answer::{claude_text_answer, fnv1a, Answer, Rng};
+use crate::answer::{fnv1a, Answer, Rng};
 use crate::clock::{http_date, unix_millis, unix_secs};
+use crate::converse::{converse_body, converse_events, parse_converse};
+use crate::families::{invoke_body, parse_request, stream_chunks, Family, Frame, Metrics, Planned};
+use crate::fault::{self, exception_payload, Faults, HttpFault, StreamFault, StreamFaultKind};
+use crate::json::J;
 use crate::log::{RequestLog, RequestRecord};
 use crate::sigv4::{self, percent_decode, IncomingRequest};
 use crate::Config;
@@ -35,7 +41,9 @@ const UNKNOWN_OPERATION_BODY: &str =
 /// Offered in a preflight answer when the browser did not list the headers it wants.
 const DEFAULT_ALLOW_HEADERS: &str =
     "authorization, content-type, x-amz-date, x-amz-security-token, \
-     x-amz-content-sha256, x-amz-user-agent, x-amzn-bedrock-accept, x-amzn-bedrock-trace";
+     x-amz-content-sha256, x-amz-user-agent, x-amzn-bedrock-accept, x-amzn-bedrock-trace, \
+     x-emulator-fault";
+const EVENTSTREAM: &str = "application/vnd.amazon.eventstream";
 
 /// State shared by all requests of one emulator.
 pub(crate) struct Shared {
@@ -45,6 +53,8 @@ pub(crate) struct Shared {
     id_seed: u64,
     shutdown: watch::Receiver<bool>,
     expose_headers: Option<HeaderValue>,
+    /// Requests seen per retry key (see [`retry_key`]).
+    counters: Mutex<HashMap<String, u32>>,
 }
 
 impl Shared {
@@ -58,6 +68,7 @@ impl Shared {
             id_seed: fnv1a(&unix_millis(SystemTime::now()).to_le_bytes()),
             shutdown,
             expose_headers,
+            counters: Mutex::new(HashMap::new()),
         }
     }
 
@@ -65,23 +76,36 @@ impl Shared {
     fn request_id(&self) -> String {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut rng = Rng::new(self.id_seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let (a, b) = (rng.next_u64(), rng.next_u64());
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            0x8000 | (b >> 48) & 0x3fff,
-            b & 0xffff_ffff_ffff
-        )
+        crate::families::uuid(&mut rng)
     }
 
-    /// Status, `x-amzn-RequestId`, `Date` and the CORS headers every non-preflight response has.
-    fn response(&self, id: &str, status: StatusCode) -> axum::http::response::Builder {
+    /// How many earlier requests had this retry key; counts this one.
+    fn seen(&self, key: &str) -> u32 {
+        let mut counters = self
+            .counters
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let n = counters.entry(key.to_owned()).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+
+    /// Empties the log and the retry/fault counters; returns how many records the log held.
+    pub(crate) fn reset(&self) -> usize {
+        self.counters
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+        self.log.clear()
+    }
+
+    /// Status, `x-amzn-RequestId`, `Date` (the server clock shifted by `skew` seconds) and the
+    /// CORS headers every non-preflight response has.
+    fn response(&self, id: &str, status: StatusCode, skew: i64) -> axum::http::response::Builder {
         let mut b = Response::builder()
             .status(status)
             .header("x-amzn-RequestId", id)
-            .header(header::DATE, http_date(unix_secs(SystemTime::now())))
+            .header(header::DATE, http_date(unix_secs(SystemTime::now()) + skew))
             .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
         if let Some(expose) = &self.expose_headers {
             b = b.header(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
@@ -89,12 +113,33 @@ impl Shared {
         b
     }
 
-    fn error_response(&self, id: &str, e: &ApiError) -> Response {
-        let body = serde_json::json!({ "message": e.message }).to_string();
-        self.response(id, e.status)
+    fn error_response(&self, id: &str, e: &ApiError, skew: i64) -> Response {
+        let mut body = serde_json::Map::new();
+        // Bedrock's front end spells it `Message` for API-key failures, `message` otherwise.
+        let key = if e.capital_message {
+            "Message"
+        } else {
+            "message"
+        };
+        body.insert(key.into(), e.message.clone().into());
+        if let Some(serde_json::Value::Object(extra)) = &e.extra {
+            body.extend(extra.clone());
+        }
+        let mut b = self
+            .response(id, e.status, skew)
             .header("x-amzn-ErrorType", format!("{}{ERROR_NAMESPACE}", e.code))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(secs) = e.retry_after {
+            b = b.header(header::RETRY_AFTER, secs);
+        }
+        b.body(Body::from(serde_json::Value::Object(body).to_string()))
+            .expect("static headers are valid")
+    }
+
+    fn unknown_operation(&self, id: &str, skew: i64) -> Response {
+        self.response(id, StatusCode::OK, skew)
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body))
+            .body(Body::from(UNKNOWN_OPERATION_BODY))
             .expect("static headers are valid")
     }
 }
@@ -107,6 +152,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 enum Operation {
     Invoke,
     Stream,
+    Converse,
+    ConverseStream,
 }
 
 impl Operation {
@@ -114,12 +161,18 @@ impl Operation {
         match self {
             Operation::Invoke => "InvokeModel",
             Operation::Stream => "InvokeModelWithResponseStream",
+            Operation::Converse => "Converse",
+            Operation::ConverseStream => "ConverseStream",
         }
+    }
+
+    fn streaming(self) -> bool {
+        matches!(self, Operation::Stream | Operation::ConverseStream)
     }
 }
 
-/// Matches `/model/{modelId}/invoke[-with-response-stream]` on the raw path, with the model id
-/// as exactly one segment. An id with a literal `/` therefore does not match, as on Bedrock.
+/// Matches `/model/{modelId}/{operation}` on the raw path, with the model id as exactly one
+/// segment. An id with a literal `/` therefore does not match, as on Bedrock.
 fn route(path: &str) -> Option<(Operation, &str)> {
     let (model, op) = path.strip_prefix("/model/")?.split_once('/')?;
     if model.is_empty() {
@@ -128,27 +181,10 @@ fn route(path: &str) -> Option<(Operation, &str)> {
     match op {
         "invoke" => Some((Operation::Invoke, model)),
         "invoke-with-response-stream" => Some((Operation::Stream, model)),
+        "converse" => Some((Operation::Converse, model)),
+        "converse-stream" => Some((Operation::ConverseStream, model)),
         _ => None,
     }
-}
-
-/// Claude text-completion models (also as a foundation-model ARN), optionally versioned
-/// (`anthropic.claude-v2:1`, `anthropic.claude-v2:0:100k`).
-fn supported_model(id: &str) -> bool {
-    let id = id
-        .strip_prefix("arn:aws:bedrock:")
-        .and_then(|rest| rest.split_once(":foundation-model/"))
-        .map_or(id, |(_, model)| model);
-    ["anthropic.claude-v2", "anthropic.claude-instant-v1"]
-        .iter()
-        .any(|base| {
-            id.strip_prefix(base).is_some_and(|rest| {
-                rest.is_empty()
-                    || rest.strip_prefix(':').is_some_and(|v| {
-                        !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == ':')
-                    })
-            })
-        })
 }
 
 /// An error answered Bedrock-style (`x-amzn-ErrorType` + `{"message":…}`).
@@ -157,16 +193,31 @@ struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    retry_after: Option<u64>,
+    /// More body fields (`originalStatusCode`, `resourceName`).
+    extra: Option<serde_json::Value>,
+    capital_message: bool,
 }
 
 impl ApiError {
-    fn validation(message: impl Into<String>) -> Self {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "ValidationException",
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            code,
             message: message.into(),
+            retry_after: None,
+            extra: None,
+            capital_message: false,
         }
     }
+
+    fn validation(message: impl Into<String>) -> Self {
+        Self::new(400, "ValidationException", message)
+    }
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    started.elapsed().as_millis() as u64
 }
 
 async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
@@ -180,8 +231,11 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     }
     let id = s.request_id();
     let routed = route(&path);
-    let model_id =
-        routed.map(|(_, raw)| String::from_utf8_lossy(&percent_decode(raw)).into_owned());
+    let model_id = routed.map(|(_, raw)| {
+        let decoded = String::from_utf8_lossy(&percent_decode(raw)).into_owned();
+        fault::split_model_prefix(&decoded).1.to_owned()
+    });
+    let skew = s.config.clock_skew_secs;
     let mut record = RequestRecord {
         id: id.clone(),
         operation: String::new(),
@@ -194,6 +248,11 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         client_closed_early: false,
         started_ms,
         duration_ms: None,
+        first_byte_ms: None,
+        retries_seen: 0,
+        fault: None,
+        fault_applied: None,
+        family: None,
     };
 
     if parts.method == Method::OPTIONS {
@@ -201,7 +260,8 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         record.operation = "Preflight".into();
         record.status = response.status().as_u16();
         record.completed = true;
-        record.duration_ms = Some(started.elapsed().as_millis() as u64);
+        record.duration_ms = Some(elapsed_ms(started));
+        record.first_byte_ms = record.duration_ms;
         s.log.push(record);
         return response;
     }
@@ -217,13 +277,10 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
                 parts.method
             ));
             record.completed = true;
-            record.duration_ms = Some(started.elapsed().as_millis() as u64);
+            record.duration_ms = Some(elapsed_ms(started));
+            record.first_byte_ms = record.duration_ms;
             s.log.push(record);
-            return s
-                .response(&id, StatusCode::OK)
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(UNKNOWN_OPERATION_BODY))
-                .expect("static headers are valid");
+            return s.unknown_operation(&id, skew);
         }
     };
     record.operation = op.name().into();
@@ -235,7 +292,8 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         started,
         armed: true,
     };
-    let result = operation(&s, &id, op, &parts, body, started).await;
+    let mut skew = skew;
+    let result = operation(&s, &id, op, &parts, body, started, &mut skew).await;
     guard.armed = false;
     match result {
         Ok(response) => response,
@@ -244,14 +302,123 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
                 r.status = e.status.as_u16();
                 r.error = Some(format!("{}: {}", e.code, e.message));
                 r.completed = true;
-                r.duration_ms = Some(started.elapsed().as_millis() as u64);
+                r.duration_ms = Some(elapsed_ms(started));
+                r.first_byte_ms = r.duration_ms;
             });
-            s.error_response(&id, &e)
+            s.error_response(&id, &e, skew)
         }
     }
 }
 
-/// Verifies, validates and starts answering one Invoke request.
+/// The `Authorization: Bearer <key>` value, if that is how the request authenticates.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, key) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("Bearer").then(|| key.trim())
+}
+
+/// Checks the request's API key or SigV4 signature, and records the verdict.
+fn authenticate(
+    s: &Shared,
+    id: &str,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<(), ApiError> {
+    if let Some(key) = bearer(&parts.headers).filter(|_| !s.config.api_keys.is_empty()) {
+        let known = s
+            .config
+            .api_keys
+            .iter()
+            .any(|k| sigv4::constant_time_eq(k.as_bytes(), key.as_bytes()));
+        s.log.update(id, |r| {
+            r.signature = if known { "api-key" } else { "unknown-api-key" }.into()
+        });
+        if known {
+            return Ok(());
+        }
+        let message = if key.starts_with("ABSK") {
+            "Authentication failed: Please make sure your API Key is valid."
+        } else {
+            "Invalid API Key format: Must start with pre-defined prefix"
+        };
+        return Err(ApiError {
+            capital_message: true,
+            ..ApiError::new(403, "UnrecognizedClientException", message)
+        });
+    }
+    let incoming = IncomingRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        authority: parts.uri.authority().map(|a| a.as_str()),
+        body,
+    };
+    let verdict = sigv4::verify_in_region(
+        &incoming,
+        &s.config.credentials,
+        now,
+        s.config.region.as_deref(),
+    );
+    s.log.update(id, |r| {
+        r.signature = match &verdict {
+            Ok(_) => "valid".into(),
+            Err(e) => e.verdict.into(),
+        }
+    });
+    verdict
+        .map(|_| ())
+        .map_err(|e| ApiError::new(e.status, e.code, e.message))
+}
+
+/// Requests with the same retry key count as retries of each other (`retries_seen`): the
+/// fault key when a fault is selected, otherwise the operation, model id and body hash.
+fn retry_key(faults: &Faults, op: Operation, model: &str, body: &[u8]) -> String {
+    if faults.spec.is_empty() {
+        format!("request:{}:{model}:{}", op.name(), sigv4::sha256_hex(body))
+    } else {
+        format!("fault:{}", faults.key)
+    }
+}
+
+/// Resolves a replay capture name in the replay directory.
+fn resolve_replay(dir: Option<&Path>, name: &str) -> Result<PathBuf, ApiError> {
+    let dir = dir.ok_or_else(|| {
+        ApiError::validation(format!(
+            "Cannot replay {name:?}: the emulator has no replay directory (start it with --replay-dir DIR)."
+        ))
+    })?;
+    [dir.join(name), dir.join(format!("{name}.eventstream"))]
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            ApiError::validation(format!(
+                "Cannot replay {name:?}: no such file in {}.",
+                dir.display()
+            ))
+        })
+}
+
+/// Splits a capture into its frames by their `total_length`; bytes that do not form a whole
+/// frame are kept as one last piece, so a damaged capture replays as it is.
+pub(crate) fn capture_frames(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let len = bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .filter(|len| *len >= 16 && at + len <= bytes.len())
+            .unwrap_or(bytes.len() - at);
+        frames.push(bytes[at..at + len].to_vec());
+        at += len;
+    }
+    frames
+}
+
+/// Verifies, applies faults, validates and starts answering one model request. `skew` is
+/// the clock skew in effect (the configured one plus a `clock-skew` fault's).
 async fn operation(
     s: &Arc<Shared>,
     id: &str,
@@ -259,6 +426,7 @@ async fn operation(
     parts: &axum::http::request::Parts,
     body: Body,
     started: Instant,
+    skew: &mut i64,
 ) -> Result<Response, ApiError> {
     let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         ApiError::validation(
@@ -267,110 +435,157 @@ async fn operation(
         )
     })?;
     let raw_model = route(parts.uri.path()).map(|(_, m)| m).unwrap_or_default();
-    let incoming = IncomingRequest {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query(),
-        headers: &parts.headers,
-        body: &body,
+    let decoded = String::from_utf8(percent_decode(raw_model)).unwrap_or_default();
+    let (prefix_spec, model) = fault::split_model_prefix(&decoded);
+    let header_spec = parts
+        .headers
+        .get(fault::FAULT_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let spec = [header_spec, prefix_spec]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
+    let faults = if spec.is_empty() {
+        Faults::default()
+    } else {
+        s.log.update(id, |r| r.fault = Some(spec.clone()));
+        fault::parse(&spec).map_err(ApiError::validation)?
     };
-    let verdict = sigv4::verify(&incoming, &s.config.credentials, SystemTime::now());
-    s.log.update(id, |r| {
-        r.signature = match &verdict {
-            Ok(_) => "valid".into(),
-            Err(e) => e.verdict.into(),
+    *skew += faults.clock_skew.unwrap_or(0);
+    let now = if *skew >= 0 {
+        SystemTime::now() + Duration::from_secs(skew.unsigned_abs())
+    } else {
+        SystemTime::now() - Duration::from_secs(skew.unsigned_abs())
+    };
+
+    authenticate(s, id, parts, &body, now)?;
+    let retries_seen = s.seen(&retry_key(&faults, op, model, &body));
+    s.log.update(id, |r| r.retries_seen = retries_seen);
+
+    if let Some((fault, times)) = faults.http {
+        if times.is_none_or(|n| retries_seen < n) {
+            let (status, code, message) = fault.error();
+            let note = match times {
+                Some(n) => format!("{code} ({} of {n})", retries_seen + 1),
+                None => code.to_owned(),
+            };
+            s.log.update(id, |r| r.fault_applied = Some(note));
+            if fault == HttpFault::UnknownOperation {
+                s.log.update(id, |r| {
+                    r.status = 200;
+                    r.error = Some("UnknownOperationException (fault)".into());
+                    r.completed = true;
+                    r.duration_ms = Some(elapsed_ms(started));
+                    r.first_byte_ms = r.duration_ms;
+                });
+                return Ok(s.unknown_operation(id, *skew));
+            }
+            let extra = (fault == HttpFault::ModelError).then(|| {
+                serde_json::json!({
+                    "originalStatusCode": 500,
+                    "resourceName": format!("arn:aws:bedrock:{}::foundation-model/{model}",
+                        s.config.region.as_deref().unwrap_or("us-east-1")),
+                })
+            });
+            return Err(ApiError {
+                retry_after: faults.retry_after,
+                extra,
+                ..ApiError::new(status, code, message)
+            });
         }
-    });
-    if let Err(e) = verdict {
-        return Err(ApiError {
-            status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::FORBIDDEN),
-            code: e.code,
-            message: e.message,
-        });
     }
 
-    let model = String::from_utf8(percent_decode(raw_model)).unwrap_or_default();
-    if !supported_model(&model) {
-        return Err(ApiError::validation(
-            "The provided model identifier is invalid.",
-        ));
-    }
-    let (prompt, max_tokens) = parse_claude_text(&body).map_err(ApiError::validation)?;
-    let answer = claude_text_answer(&prompt, max_tokens);
+    let family = Family::of_model(model)
+        .ok_or_else(|| ApiError::validation("The provided model identifier is invalid."))?;
+    let now_secs = unix_secs(now);
+    let (answer, prompt, planned, invoke_json, family) = match op {
+        Operation::Invoke | Operation::Stream => {
+            let req = parse_request(family, model, &body).map_err(ApiError::validation)?;
+            let answer = req.answer();
+            let mut rng = Rng::new(fnv1a(req.prompt.as_bytes()) ^ 0x1d5);
+            let planned = stream_chunks(&req, &answer, &mut rng, now_secs);
+            let json = invoke_body(&req, &answer, &mut rng, now_secs);
+            (answer, req.prompt, planned, Some(json), req.family)
+        }
+        Operation::Converse | Operation::ConverseStream => {
+            let req = parse_converse(&body).map_err(ApiError::validation)?;
+            let answer = req.answer();
+            let planned = converse_events(&answer);
+            (answer, req.prompt, planned, None, family)
+        }
+    };
+    s.log.update(id, |r| r.family = Some(family.name().into()));
     let rng = Rng::new(fnv1a(prompt.as_bytes()) ^ 0x5eed);
+
+    let replay = match (&faults.replay, op.streaming()) {
+        (Some(name), true) => Some(resolve_replay(s.config.replay_dir.as_deref(), name)?),
+        (Some(name), false) => {
+            return Err(ApiError::validation(format!(
+                "Cannot replay {name:?} on {}: replay applies to streaming operations only.",
+                op.name()
+            )))
+        }
+        (None, true) => s.config.replay.clone(),
+        (None, false) => None,
+    };
+    let planned = match replay {
+        Some(path) => {
+            let bytes = std::fs::read(&path).map_err(|e| {
+                ApiError::new(
+                    500,
+                    "InternalServerException",
+                    format!(
+                        "The emulator cannot read the replay file {}: {e}",
+                        path.display()
+                    ),
+                )
+            })?;
+            let note = format!("replay {}", path.display());
+            s.log.update(id, |r| {
+                r.fault_applied = Some(match r.fault_applied.take() {
+                    Some(prev) => format!("{prev}; {note}"),
+                    None => note,
+                })
+            });
+            capture_frames(&bytes)
+                .into_iter()
+                .map(|frame| Planned {
+                    tokens: 1,
+                    frame: Frame::Raw(frame),
+                })
+                .collect()
+        }
+        None => planned,
+    };
+
+    let ctx = Ctx {
+        id: id.to_owned(),
+        started,
+        skew: *skew,
+    };
     Ok(match op {
-        Operation::Invoke => invoke(s, id, answer, rng, started).await,
-        Operation::Stream => stream(s, id, answer, rng, started),
+        Operation::Invoke => {
+            let json = invoke_json.expect("invoke operations have a body");
+            invoke(s, &ctx, json.bytes(), Some(&answer), rng).await
+        }
+        Operation::Converse => {
+            generation_time(s, answer.tokens.len()).await;
+            let body = converse_body(&answer, elapsed_ms(started)).bytes();
+            invoke(s, &ctx, body, None, rng).await
+        }
+        Operation::Stream | Operation::ConverseStream => {
+            stream(s, &ctx, op, planned, faults.stream, rng)
+        }
     })
 }
 
-/// Validates a Claude text-completions body like Bedrock does; returns (prompt, max tokens).
-fn parse_claude_text(body: &[u8]) -> Result<(String, u32), String> {
-    let malformed = |detail: String| {
-        format!("Malformed input request: {detail}, please reformat your input and try again.")
-    };
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| malformed(format!("the body is not valid JSON ({e})")))?;
-    let Some(obj) = value.as_object() else {
-        return Err(malformed("#: expected type: JSONObject".into()));
-    };
-    const ALLOWED: [&str; 7] = [
-        "prompt",
-        "max_tokens_to_sample",
-        "temperature",
-        "top_p",
-        "top_k",
-        "stop_sequences",
-        "anthropic_version",
-    ];
-    if let Some(extra) = obj.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
-        return Err(malformed(format!(
-            "#: extraneous key [{extra}] is not permitted"
-        )));
-    }
-    for required in ["prompt", "max_tokens_to_sample"] {
-        if !obj.contains_key(required) {
-            return Err(malformed(format!("#: required key [{required}] not found")));
-        }
-    }
-    let Some(prompt) = obj["prompt"].as_str() else {
-        return Err(malformed("#/prompt: expected type: String".into()));
-    };
-    let max = &obj["max_tokens_to_sample"];
-    let Some(max) = max.as_u64().or_else(|| max.as_i64().map(|_| 0)) else {
-        return Err(malformed(
-            "#/max_tokens_to_sample: expected type: Integer".into(),
-        ));
-    };
-    if max < 1 {
-        return Err(malformed(format!(
-            "#/max_tokens_to_sample: {} is not greater or equal to 1",
-            obj["max_tokens_to_sample"]
-        )));
-    }
-    for number in ["temperature", "top_p"] {
-        if obj.get(number).is_some_and(|v| !v.is_number()) {
-            return Err(malformed(format!("#/{number}: expected type: Number")));
-        }
-    }
-    if obj.get("top_k").is_some_and(|v| !v.is_u64()) {
-        return Err(malformed("#/top_k: expected type: Integer".into()));
-    }
-    if obj.get("stop_sequences").is_some_and(|v| {
-        !v.as_array()
-            .is_some_and(|a| a.iter().all(|s| s.is_string()))
-    }) {
-        return Err(malformed(
-            "#/stop_sequences: expected type: JSONArray of String".into(),
-        ));
-    }
-    if !prompt.contains("\n\nHuman:") {
-        return Err(r#"Invalid prompt: prompt must start with "\n\nHuman:" turn after an optional system prompt"#.into());
-    }
-    if !prompt.ends_with("\n\nAssistant:") {
-        return Err(r#"Invalid prompt: prompt must end with "\n\nAssistant:" turn"#.into());
-    }
-    Ok((prompt.to_owned(), u32::try_from(max).unwrap_or(u32::MAX)))
+/// What a response needs to know about its request.
+struct Ctx {
+    id: String,
+    started: Instant,
+    skew: i64,
 }
 
 fn preflight(s: &Shared, id: &str, headers: &HeaderMap) -> Response {
@@ -381,7 +596,10 @@ fn preflight(s: &Shared, id: &str, headers: &HeaderMap) -> Response {
     Response::builder()
         .status(StatusCode::OK)
         .header("x-amzn-RequestId", id)
-        .header(header::DATE, http_date(unix_secs(SystemTime::now())))
+        .header(
+            header::DATE,
+            http_date(unix_secs(SystemTime::now()) + s.config.clock_skew_secs),
+        )
         .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
         .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
         .header(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers)
@@ -398,12 +616,13 @@ fn preflight(s: &Shared, id: &str, headers: &HeaderMap) -> Response {
         .expect("static headers are valid")
 }
 
-/// `GET /_emulator/log` (the log as a JSON array) and `POST /_emulator/reset` (clears it).
-/// Not logged themselves, so tests can poll without disturbing what they inspect.
+/// `GET /_emulator/log` (the log as a JSON array) and `POST /_emulator/reset` (clears it and
+/// the fault/retry counters). Not logged themselves, so tests can poll without disturbing
+/// what they inspect.
 fn introspection(s: &Shared, method: &Method, path: &str) -> Response {
     let id = s.request_id();
     let json = |status: StatusCode, body: String| {
-        s.response(&id, status)
+        s.response(&id, status, s.config.clock_skew_secs)
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::CACHE_CONTROL, "no-store")
             .body(Body::from(body))
@@ -414,7 +633,7 @@ fn introspection(s: &Shared, method: &Method, path: &str) -> Response {
             json(StatusCode::OK, serde_json::to_string(&s.log.snapshot()).expect("records serialize"))
         }
         (&Method::POST, "/_emulator/reset") => {
-            json(StatusCode::OK, serde_json::json!({ "cleared": s.log.clear() }).to_string())
+            json(StatusCode::OK, serde_json::json!({ "cleared": s.reset() }).to_string())
         }
         (&Method::OPTIONS, _) => Response::builder()
             .status(StatusCode::NO_CONTENT)
@@ -430,43 +649,9 @@ fn introspection(s: &Shared, method: &Method, path: &str) -> Response {
     }
 }
 
-#[derive(Serialize)]
-struct Completion<'a> {
-    completion: &'a str,
-    stop_reason: Option<&'a str>,
-    stop: Option<&'a str>,
-    #[serde(
-        rename = "amazon-bedrock-invocationMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    metrics: Option<Metrics>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Metrics {
-    input_token_count: u32,
-    output_token_count: u32,
-    invocation_latency: u64,
-    first_byte_latency: u64,
-}
-
-#[derive(Serialize)]
-struct PayloadPart<'a> {
-    bytes: String,
-    p: &'a str,
-}
-
-/// InvokeModel: "generates" for as long as streaming would take, then answers in one JSON body
-/// written in fragments.
-async fn invoke(
-    s: &Arc<Shared>,
-    id: &str,
-    answer: Answer,
-    mut rng: Rng,
-    started: Instant,
-) -> Response {
-    let generation = s.config.first_byte_delay + s.config.token_delay * answer.tokens.len() as u32;
+/// Waits as long as generating `tokens` tokens takes (non-streaming operations).
+async fn generation_time(s: &Shared, tokens: usize) {
+    let generation = s.config.first_byte_delay + s.config.token_delay * tokens as u32;
     if !generation.is_zero() {
         let mut shutdown = s.shutdown.clone();
         tokio::select! {
@@ -474,17 +659,23 @@ async fn invoke(
             _ = wait_for_shutdown(&mut shutdown) => {}
         }
     }
-    let text = answer.text();
-    let body = serde_json::to_vec(&Completion {
-        completion: &text,
-        stop_reason: Some(answer.stop_reason),
-        stop: answer.stop,
-        metrics: None,
-    })
-    .expect("completion serializes");
-    let latency = started.elapsed().as_millis() as u64;
+}
+
+/// InvokeModel (with `answer`: waits the generation time, adds the token-count and latency
+/// headers) or Converse (already waited): one JSON body written in fragments.
+async fn invoke(
+    s: &Arc<Shared>,
+    ctx: &Ctx,
+    body: Vec<u8>,
+    answer: Option<&Answer>,
+    mut rng: Rng,
+) -> Response {
+    if let Some(answer) = answer {
+        generation_time(s, answer.tokens.len()).await;
+    }
+    let latency = elapsed_ms(ctx.started);
     let pieces = split_body(&body, &mut rng);
-    let mut producer = Producer::new(s, id, started);
+    let mut producer = Producer::new(s, &ctx.id, ctx.started);
     let (body_stream, all_sent) = (producer.body(Some(body.len())), producer.all_sent.clone());
     let pause = !s.config.token_delay.is_zero();
     tokio::spawn(async move {
@@ -501,82 +692,243 @@ async fn invoke(
         .await;
         producer.finish(result, &all_sent, "body pieces");
     });
-    s.log.update(id, |r| r.status = 200);
-    s.response(id, StatusCode::OK)
+    s.log.update(&ctx.id, |r| r.status = 200);
+    let mut b = s
+        .response(&ctx.id, StatusCode::OK, ctx.skew)
         .header(header::CONTENT_TYPE, "application/json")
-        .header(header::CONTENT_LENGTH, body.len())
-        .header("X-Amzn-Bedrock-Input-Token-Count", answer.input_tokens)
-        .header("X-Amzn-Bedrock-Output-Token-Count", answer.output_tokens())
-        .header("X-Amzn-Bedrock-Invocation-Latency", latency)
-        .body(body_stream)
-        .expect("static headers are valid")
+        .header(header::CONTENT_LENGTH, body.len());
+    if let Some(answer) = answer {
+        b = b
+            .header("X-Amzn-Bedrock-Input-Token-Count", answer.input_tokens)
+            .header("X-Amzn-Bedrock-Output-Token-Count", answer.output_tokens())
+            .header("X-Amzn-Bedrock-Invocation-Latency", latency);
+    }
+    b.body(body_stream).expect("static headers are valid")
 }
 
-/// InvokeModelWithResponseStream: one `chunk` event per token, paced and split mid-prelude.
-fn stream(s: &Arc<Shared>, id: &str, answer: Answer, mut rng: Rng, started: Instant) -> Response {
-    let mut producer = Producer::new(s, id, started);
+/// Timing a stream's metrics report.
+struct Timing {
+    latency_ms: u64,
+    first_byte_ms: u64,
+}
+
+fn padding(rng: &mut Rng) -> &'static str {
+    &PADDING[..1 + rng.below(PADDING.len())]
+}
+
+fn metrics_json(m: &Metrics, t: &Timing) -> J {
+    let mut j = J::obj([
+        ("inputTokenCount", m.input.into()),
+        ("outputTokenCount", m.output.into()),
+        ("invocationLatency", t.latency_ms.into()),
+        ("firstByteLatency", t.first_byte_ms.into()),
+    ]);
+    if m.cache {
+        j.push("cacheReadInputTokenCount", 0u32);
+        j.push("cacheWriteInputTokenCount", 0u32);
+    }
+    j
+}
+
+/// Encodes a planned frame at send time, with Bedrock's all-string headers in the captured
+/// order `:event-type`, `:content-type`, `:message-type`.
+fn encode(frame: &Frame, rng: &mut Rng, t: &Timing) -> Vec<u8> {
+    let event = |event_type: &str, payload: Vec<u8>| {
+        Message::new(payload)
+            .with_str_header(":event-type", event_type)
+            .with_str_header(":content-type", "application/json")
+            .with_str_header(":message-type", "event")
+            .encode()
+    };
+    match frame {
+        Frame::Chunk { json, metrics } => {
+            let mut json = json.clone();
+            if let Some(m) = metrics {
+                json.push("amazon-bedrock-invocationMetrics", metrics_json(m, t));
+            }
+            let payload = J::obj([
+                (
+                    "bytes",
+                    base64::engine::general_purpose::STANDARD
+                        .encode(json.bytes())
+                        .into(),
+                ),
+                ("p", padding(rng).into()),
+            ]);
+            event("chunk", payload.bytes())
+        }
+        Frame::Event { event_type, json } => {
+            let mut json = json.clone();
+            if *event_type == "metadata" {
+                json.set("metrics", J::obj([("latencyMs", t.latency_ms.into())]));
+            }
+            json.push("p", padding(rng));
+            event(event_type, json.sorted().bytes())
+        }
+        Frame::Raw(bytes) => bytes.clone(),
+    }
+}
+
+/// A `:message-type: exception` frame (headers in the same order as events).
+fn exception_frame(exception_type: &str) -> Vec<u8> {
+    Message::new(exception_payload(exception_type).to_string())
+        .with_str_header(":exception-type", exception_type)
+        .with_str_header(":content-type", "application/json")
+        .with_str_header(":message-type", "exception")
+        .encode()
+}
+
+/// An unmodeled `:message-type: error` frame: code and message in headers, empty payload.
+fn error_frame() -> Vec<u8> {
+    Message::new(Vec::new())
+        .with_str_header(":error-code", "InternalFailure")
+        .with_str_header(
+            ":error-message",
+            "The request processing has failed because of an unknown error.",
+        )
+        .with_str_header(":message-type", "error")
+        .encode()
+}
+
+/// Where a stream fault strikes in a plan of `n` frames: before frame `at` (`at == n`: after
+/// the last one). Damage to a frame needs a frame, so it clamps to the last.
+fn fault_position(f: &StreamFault, n: usize) -> usize {
+    match f.kind {
+        StreamFaultKind::Truncate | StreamFaultKind::CorruptCrc => f.after.min(n.saturating_sub(1)),
+        _ => f.after.min(n),
+    }
+}
+
+/// InvokeModelWithResponseStream / ConverseStream: the planned frames, paced by their token
+/// counts, each split mid-prelude; stream faults strike between frames.
+fn stream(
+    s: &Arc<Shared>,
+    ctx: &Ctx,
+    op: Operation,
+    planned: Vec<Planned>,
+    mut faults: Vec<StreamFault>,
+    mut rng: Rng,
+) -> Response {
+    let mut producer = Producer::new(s, &ctx.id, ctx.started);
     let body = producer.body(None);
     let all_sent = producer.all_sent.clone();
     let (first_byte_delay, token_delay) = (s.config.first_byte_delay, s.config.token_delay);
     let log = s.log.clone();
-    let id_owned = id.to_owned();
+    let id = ctx.id.clone();
+    let started = ctx.started;
+    // Stalls first, so `stall=…@K,exception=…@K` pauses before the exception.
+    faults.sort_by_key(|f| !matches!(f.kind, StreamFaultKind::Stall(_)));
     tokio::spawn(async move {
         let mut producer = producer;
-        let n = answer.tokens.len();
+        let n = planned.len();
+        let note = |what: String| {
+            log.update(&id, |r| {
+                r.fault_applied = Some(match r.fault_applied.take() {
+                    Some(prev) => format!("{prev}; {what}"),
+                    None => what,
+                })
+            })
+        };
         let result = async {
             producer.wait(first_byte_delay).await?;
-            // Token i is due at `tokens_start + (i + 1) × token_delay`: pacing by deadline keeps
-            // the rate at `token_delay` despite the short pauses between frame pieces.
+            // Frame i is due at `tokens_start + (tokens up to i) × token_delay`: pacing by
+            // deadline keeps the rate at `token_delay` despite the pauses between pieces.
             let tokens_start = tokio::time::Instant::now();
+            let mut due_tokens = 0u32;
             let mut first_byte_ms = None;
-            for (i, token) in answer.tokens.iter().enumerate() {
-                producer
-                    .wait_until(tokens_start + token_delay * (i as u32 + 1))
-                    .await?;
-                let first_byte = *first_byte_ms.get_or_insert(started.elapsed().as_millis() as u64);
-                let last = i + 1 == n;
-                let chunk = serde_json::to_vec(&Completion {
-                    completion: token,
-                    stop_reason: last.then_some(answer.stop_reason),
-                    stop: if last { answer.stop } else { None },
-                    metrics: last.then(|| Metrics {
-                        input_token_count: answer.input_tokens,
-                        output_token_count: answer.output_tokens(),
-                        invocation_latency: started.elapsed().as_millis() as u64,
-                        first_byte_latency: first_byte,
-                    }),
-                })
-                .expect("chunk serializes");
-                let payload = serde_json::to_vec(&PayloadPart {
-                    bytes: base64::engine::general_purpose::STANDARD.encode(chunk),
-                    p: &PADDING[..1 + rng.below(PADDING.len())],
-                })
-                .expect("payload serializes");
-                // Header order as in captured Bedrock streams.
-                let frame = Message::new(payload)
-                    .with_str_header(":event-type", "chunk")
-                    .with_str_header(":content-type", "application/json")
-                    .with_str_header(":message-type", "event")
-                    .encode();
-                for (j, piece) in split_frame(&frame, &mut rng).into_iter().enumerate() {
-                    if j > 0 && !token_delay.is_zero() {
-                        producer.wait(PIECE_PAUSE).await?;
+            for i in 0..=n {
+                for f in faults.iter().filter(|f| fault_position(f, n) == i) {
+                    match &f.kind {
+                        StreamFaultKind::Stall(d) => {
+                            note(format!("stalled {:.3}s after {i} frames", d.as_secs_f64()));
+                            producer.wait(*d).await?;
+                        }
+                        StreamFaultKind::Exception(t) => {
+                            note(format!("{t} after {i} frames"));
+                            send_frame(&mut producer, &exception_frame(t), &mut rng, token_delay)
+                                .await?;
+                            return Ok(());
+                        }
+                        StreamFaultKind::Error => {
+                            note(format!("error frame after {i} frames"));
+                            send_frame(&mut producer, &error_frame(), &mut rng, token_delay)
+                                .await?;
+                            return Ok(());
+                        }
+                        StreamFaultKind::Truncate | StreamFaultKind::CorruptCrc => {}
                     }
-                    producer.send(piece).await?;
                 }
-                log.update(&id_owned, |r| r.chunks_sent = i + 1);
+                let Some(next) = planned.get(i) else {
+                    break;
+                };
+                due_tokens += next.tokens;
+                producer
+                    .wait_until(tokens_start + token_delay * due_tokens)
+                    .await?;
+                let first = *first_byte_ms.get_or_insert(elapsed_ms(started));
+                let timing = Timing {
+                    latency_ms: elapsed_ms(started),
+                    first_byte_ms: first,
+                };
+                let mut frame = encode(&next.frame, &mut rng, &timing);
+                let damage = faults.iter().find(|f| {
+                    fault_position(f, n) == i
+                        && matches!(
+                            f.kind,
+                            StreamFaultKind::Truncate | StreamFaultKind::CorruptCrc
+                        )
+                });
+                match damage.map(|f| &f.kind) {
+                    Some(StreamFaultKind::Truncate) => {
+                        let cut = (frame.len() / 2) | 1;
+                        note(format!(
+                            "truncated frame {} after {cut} of {} bytes",
+                            i + 1,
+                            frame.len()
+                        ));
+                        producer.send(Bytes::copy_from_slice(&frame[..cut])).await?;
+                        return Ok(());
+                    }
+                    Some(StreamFaultKind::CorruptCrc) => {
+                        note(format!("corrupt message CRC on frame {}", i + 1));
+                        if let Some(last) = frame.last_mut() {
+                            *last ^= 0xff;
+                        }
+                    }
+                    _ => {}
+                }
+                send_frame(&mut producer, &frame, &mut rng, token_delay).await?;
+                log.update(&id, |r| r.chunks_sent = i + 1);
             }
             Ok(())
         }
         .await;
-        producer.finish(result, &all_sent, &format!("of {n} chunks"));
+        producer.finish(result, &all_sent, &format!("of {n} frames"));
     });
-    s.log.update(id, |r| r.status = 200);
-    s.response(id, StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/vnd.amazon.eventstream")
-        .header("X-Amzn-Bedrock-Content-Type", "application/json")
-        .body(body)
-        .expect("static headers are valid")
+    s.log.update(&ctx.id, |r| r.status = 200);
+    let mut b = s
+        .response(&ctx.id, StatusCode::OK, ctx.skew)
+        .header(header::CONTENT_TYPE, EVENTSTREAM);
+    if op == Operation::Stream {
+        b = b.header("X-Amzn-Bedrock-Content-Type", "application/json");
+    }
+    b.body(body).expect("static headers are valid")
+}
+
+/// Writes one frame in 2–3 pieces.
+async fn send_frame(
+    producer: &mut Producer,
+    frame: &[u8],
+    rng: &mut Rng,
+    token_delay: Duration,
+) -> Result<(), Stop> {
+    for (j, piece) in split_frame(frame, rng).into_iter().enumerate() {
+        if j > 0 && !token_delay.is_zero() {
+            producer.wait(PIECE_PAUSE).await?;
+        }
+        producer.send(piece).await?;
+    }
+    Ok(())
 }
 
 /// Cuts an event-stream frame into 2–3 pieces, the first cut at an odd offset inside the
@@ -781,6 +1133,13 @@ impl futures_core::Stream for ChannelBody {
         let this = self.get_mut();
         match this.rx.poll_recv(cx) {
             Poll::Ready(Some(bytes)) => {
+                if this.yielded == 0 {
+                    if let Some(end) = &this.end {
+                        let ms = elapsed_ms(end.started);
+                        end.log
+                            .update(&end.id, |r| _ = r.first_byte_ms.get_or_insert(ms));
+                    }
+                }
                 this.yielded += bytes.len();
                 Poll::Ready(Some(Ok(bytes)))
             }
@@ -851,59 +1210,17 @@ mod tests {
             route("/model/anthropic.claude-v2/invoke-with-response-stream"),
             Some((Operation::Stream, "anthropic.claude-v2"))
         );
+        assert_eq!(route("/model/x/converse"), Some((Operation::Converse, "x")));
+        assert_eq!(
+            route("/model/x/converse-stream"),
+            Some((Operation::ConverseStream, "x"))
+        );
         assert_eq!(
             route("/model/arn:aws:bedrock:us-east-1:1:application-inference-profile/abc/invoke"),
             None
         );
         assert_eq!(route("/model//invoke"), None);
-        assert_eq!(route("/model/x/converse"), None);
-    }
-
-    #[test]
-    fn supported_models() {
-        for ok in [
-            "anthropic.claude-v2",
-            "anthropic.claude-v2:1",
-            "anthropic.claude-instant-v1",
-            "anthropic.claude-v2:0:100k",
-            "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-v2:1",
-        ] {
-            assert!(supported_model(ok), "{ok}");
-        }
-        for bad in [
-            "anthropic.claude-v2x",
-            "anthropic.claude-v2:",
-            "anthropic.claude-3-haiku",
-            "",
-            "meta.llama",
-        ] {
-            assert!(!supported_model(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn validates_bodies() {
-        let ok = br#"{"prompt":"\n\nHuman: hi\n\nAssistant:","max_tokens_to_sample":5,"temperature":0.5}"#;
-        assert_eq!(
-            parse_claude_text(ok).unwrap(),
-            ("\n\nHuman: hi\n\nAssistant:".into(), 5)
-        );
-        let err = |b: &str| parse_claude_text(b.as_bytes()).unwrap_err();
-        assert!(err(r#"{"prompt":"\n\nHuman: hi\n\nAssistant:"}"#)
-            .contains("required key [max_tokens_to_sample]"));
-        assert!(err(
-            r#"{"prompt":"\n\nHuman: hi\n\nAssistant:","max_tokens_to_sample":5,"stream":true}"#
-        )
-        .contains("extraneous key [stream]"));
-        assert!(err(r#"{"prompt":"hi","max_tokens_to_sample":5}"#).contains("must start with"));
-        assert!(
-            err(r#"{"prompt":"\n\nHuman: hi","max_tokens_to_sample":5}"#).contains("must end with")
-        );
-        assert!(err("{nope").starts_with("Malformed input request"));
-        assert!(
-            err(r#"{"prompt":"\n\nHuman: hi\n\nAssistant:","max_tokens_to_sample":-1}"#)
-                .contains("greater or equal")
-        );
+        assert_eq!(route("/model/x/count-tokens"), None);
     }
 
     #[test]
@@ -924,5 +1241,16 @@ mod tests {
             assert!(parts[0].len() < 12 && parts[0].len() % 2 == 1);
             assert_eq!(parts.concat(), frame);
         }
+    }
+
+    #[test]
+    fn captures_split_into_frames() {
+        let a = Message::new("a").with_str_header(":x", "1").encode();
+        let b = Message::new("bb").encode();
+        let mut bytes = [a.clone(), b.clone()].concat();
+        assert_eq!(capture_frames(&bytes), [a.clone(), b.clone()]);
+        bytes.extend_from_slice(&[0, 0, 0, 99, 1]);
+        assert_eq!(capture_frames(&bytes), [a, b, vec![0, 0, 0, 99, 1]]);
+        assert!(capture_frames(&[]).is_empty());
     }
 }

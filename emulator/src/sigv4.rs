@@ -34,6 +34,10 @@ pub struct IncomingRequest<'a> {
     /// The raw query string without `?`, if any.
     pub query: Option<&'a str>,
     pub headers: &'a HeaderMap,
+    /// The HTTP/2 `:authority` (the URI's authority), which HTTP/2 clients such as the AWS SDK
+    /// for JavaScript sign as a header named `:authority` instead of `host`. `None` falls back
+    /// to the `host` header.
+    pub authority: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -45,7 +49,7 @@ pub struct AuthError {
     pub code: &'static str,
     pub message: String,
     /// `missing`, `malformed`, `unknown-key`, `bad-token`, `expired`, `not-yet-current`,
-    /// `wrong-scope` or `invalid`.
+    /// `wrong-scope`, `wrong-region` or `invalid`.
     pub verdict: &'static str,
 }
 
@@ -114,8 +118,9 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, AuthError> {
         return Err(AuthError::new(
             "UnrecognizedClientException",
             "unknown-key",
-            "Bedrock API keys (Authorization: Bearer) are not emulated; sign the request with \
-             SigV4 (AWS4-HMAC-SHA256) using the emulator's credentials.",
+            "Bedrock API keys (Authorization: Bearer) are not enabled in this emulator (it was \
+             started with no API keys); sign the request with SigV4 (AWS4-HMAC-SHA256) using the \
+             emulator's credentials.",
         ));
     }
     if algorithm != ALGORITHM {
@@ -271,10 +276,16 @@ pub fn canonical_request(
     for name in signed_headers {
         out.push_str(name);
         out.push(':');
-        out.push_str(&canonical_header_value(
-            req.headers,
-            &name.to_ascii_lowercase(),
-        ));
+        let name = name.to_ascii_lowercase();
+        match (name.as_str(), req.authority) {
+            (":authority", Some(authority)) => out.push_str(authority.trim()),
+            (":authority", None) => out.push_str(&canonical_header_value(req.headers, "host")),
+            // Over HTTP/2 the host travels as `:authority`, never as a `host` header.
+            ("host", Some(authority)) if !req.headers.contains_key("host") => {
+                out.push_str(authority.trim())
+            }
+            _ => out.push_str(&canonical_header_value(req.headers, &name)),
+        }
         out.push('\n');
     }
     out.push('\n');
@@ -316,7 +327,7 @@ pub fn signature(secret: &str, auth: &Authorization, string_to_sign: &str) -> St
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -375,6 +386,18 @@ pub fn verify(
     req: &IncomingRequest<'_>,
     credentials: &[Credential],
     now: SystemTime,
+) -> Result<Verified, AuthError> {
+    verify_in_region(req, credentials, now, None)
+}
+
+/// [`verify`], and when `region` is given the credential scope must name that region
+/// (otherwise `InvalidSignatureException: Credential should be scoped to a valid region, not
+/// '<region>'. `, checked right after the service name).
+pub fn verify_in_region(
+    req: &IncomingRequest<'_>,
+    credentials: &[Credential],
+    now: SystemTime,
+    region: Option<&str>,
 ) -> Result<Verified, AuthError> {
     let Some(auth_header) = req.headers.get("authorization") else {
         return Err(AuthError::new(
@@ -469,6 +492,17 @@ pub fn verify(
             ),
         ));
     }
+    if let Some(expected) = region {
+        if auth.region != expected {
+            return Err(AuthError::invalid(
+                "wrong-region",
+                format!(
+                    "Credential should be scoped to a valid region, not '{}'. ",
+                    auth.region
+                ),
+            ));
+        }
+    }
     if auth.date != amz_date[..8] {
         return Err(AuthError::invalid(
             "wrong-scope",
@@ -479,7 +513,14 @@ pub fn verify(
             ),
         ));
     }
-    for required in ["host", "x-amz-date"] {
+    // HTTP/2 clients sign the `:authority` pseudo-header in place of `host`.
+    if !is_signed("host") && !is_signed(":authority") {
+        return Err(AuthError::invalid(
+            "invalid",
+            "'host' must be a 'SignedHeader' in the AWS Authorization. Add it to the headers you sign.",
+        ));
+    }
+    for required in ["x-amz-date"] {
         if !is_signed(required) {
             return Err(AuthError::invalid(
                 "invalid",

@@ -355,7 +355,7 @@ async fn unknown_models_and_bad_prompts_are_validation_errors() {
     let body = claude_body(PROMPT, 10);
     let response = server
         .post_signed(
-            "/model/meta.llama3-8b-instruct-v1%3A0/invoke",
+            "/model/stability.stable-diffusion-xl-v1/invoke",
             body,
             &Signing::default(),
         )

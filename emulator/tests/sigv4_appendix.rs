@@ -73,6 +73,7 @@ fn request(headers: &HeaderMap) -> IncomingRequest<'_> {
         path: PATH,
         query: None,
         headers,
+        authority: None,
         body: BODY,
     }
 }
@@ -217,5 +218,59 @@ fn rejects_wrong_scope_unknown_keys_and_token_mismatches() {
             "MissingAuthenticationTokenException",
             "Missing Authentication Token"
         )
+    );
+}
+
+/// A request as the AWS SDK for JavaScript v3 (3.1163) signs it over HTTP/2, recorded from the
+/// SDK against the emulator: it signs the `:authority` pseudo-header instead of `host`, plus
+/// `x-amz-content-sha256` and its own `amz-sdk-*` headers.
+#[test]
+fn accepts_the_js_sdks_http2_signature_over_authority() {
+    let mut h = HeaderMap::new();
+    for (k, v) in [
+        ("content-type", "application/octet-stream"),
+        ("content-length", "2"),
+        ("x-amz-user-agent", "aws-sdk-js/3.1163.0"),
+        ("amz-sdk-invocation-id", "bc5410e9-fbfd-4197-a98d-90894d3f95ec"),
+        ("amz-sdk-request", "attempt=1; max=3"),
+        ("x-amz-date", "20261124T213027Z"),
+        ("x-amz-security-token", "emulator-demo-session-token"),
+        (
+            "x-amz-content-sha256",
+            "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+        ),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDEMULATOR0000DEMO/20261124/us-east-1/bedrock/aws4_request, \
+             SignedHeaders=:authority;amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-amz-user-agent, \
+             Signature=0951f6ed167bdc6a24b500a90c2935e1a0cefd81dc8147036dd5d52fe186dd53",
+        ),
+    ] {
+        h.append(k, HeaderValue::from_str(v).unwrap());
+    }
+    let req = IncomingRequest {
+        method: "POST",
+        path: "/model/anthropic.claude-v2/invoke",
+        query: None,
+        headers: &h,
+        authority: Some("127.0.0.1:4733"),
+        body: b"{}",
+    };
+    // 2026-11-24T21:30:27Z
+    let at = UNIX_EPOCH + Duration::from_secs(1_795_555_827);
+    let verified = sigv4::verify(&req, &[Credential::demo()], at).unwrap();
+    assert!(verified
+        .canonical_request
+        .contains("\n:authority:127.0.0.1:4733\n"));
+    // The authority is covered: another one fails.
+    let moved = IncomingRequest {
+        authority: Some("127.0.0.1:4734"),
+        ..req
+    };
+    assert_eq!(
+        sigv4::verify(&moved, &[Credential::demo()], at)
+            .unwrap_err()
+            .verdict,
+        "invalid"
     );
 }

@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime};
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use base64::Engine as _;
 use bedrock_emulator::{Config, Credential, Emulator, RequestRecord};
+use bedrock_wasm::eventstream::{DecodeError, Decoder, Message};
 
 pub const MODEL_SEGMENT: &str = "anthropic.claude-v2%3A1";
 pub const PROMPT: &str = "\n\nHuman: Tell me about event streams.\n\nAssistant:";
@@ -84,10 +86,14 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(token_delay_ms: u64) -> TestServer {
-        let config = Config {
+        Self::with_config(Config {
             token_delay: Duration::from_millis(token_delay_ms),
             ..Config::default()
-        };
+        })
+        .await
+    }
+
+    pub async fn with_config(config: Config) -> TestServer {
         let emulator = Emulator::start(config, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
@@ -108,8 +114,20 @@ impl TestServer {
         body: Vec<u8>,
         signing: &Signing,
     ) -> reqwest::Response {
+        self.post_signed_with(path, body, signing, &[]).await
+    }
+
+    /// POSTs `body` to `path` with `extra` headers too (signed, as a browser client does).
+    pub async fn post_signed_with(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        signing: &Signing,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
         let url = self.url(path);
-        let headers = [("content-type", "application/json")];
+        let mut headers = vec![("content-type", "application/json")];
+        headers.extend_from_slice(extra);
         let mut req = self.http.post(&url).body(body.clone());
         for (k, v) in headers
             .iter()
@@ -119,6 +137,33 @@ impl TestServer {
             req = req.header(k, v);
         }
         req.send().await.unwrap()
+    }
+
+    /// Calls `operation` (`invoke`, `invoke-with-response-stream`, `converse`,
+    /// `converse-stream`) on `model_id` with the demo credentials.
+    pub async fn call(
+        &self,
+        model_id: &str,
+        operation: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.call_with(model_id, operation, body, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        model_id: &str,
+        operation: &str,
+        body: &serde_json::Value,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.post_signed_with(
+            &model_path(model_id, operation),
+            serde_json::to_vec(body).unwrap(),
+            &Signing::default(),
+            extra,
+        )
+        .await
     }
 
     pub async fn invoke(
@@ -203,4 +248,111 @@ pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) 
         .as_str()
         .expect("body has a message")
         .to_owned()
+}
+
+/// `/model/{id}/{operation}` with the id percent-encoded as one segment (as SDKs do).
+pub fn model_path(model_id: &str, operation: &str) -> String {
+    let mut id = String::new();
+    for b in model_id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            id.push(b as char);
+        } else {
+            id.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("/model/{id}/{operation}")
+}
+
+pub fn base64_decode(s: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+/// Decodes a whole event-stream body: the messages, and how the stream ended.
+pub fn decode_all(bytes: &[u8]) -> (Vec<Message>, Result<(), DecodeError>) {
+    let mut decoder = Decoder::new();
+    decoder.push(bytes);
+    let mut messages = Vec::new();
+    loop {
+        match decoder.next_message() {
+            Ok(Some(m)) => messages.push(m),
+            Ok(None) => return (messages, decoder.finish()),
+            Err(e) => return (messages, Err(e)),
+        }
+    }
+}
+
+/// Reads and decodes a streaming response, which must decode cleanly.
+pub async fn frames(response: reqwest::Response) -> Vec<Message> {
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "content-type"),
+        Some("application/vnd.amazon.eventstream")
+    );
+    let (messages, end) = decode_all(&response.bytes().await.unwrap());
+    end.unwrap();
+    messages
+}
+
+/// The outer JSON payload of a frame.
+pub fn payload(m: &Message) -> serde_json::Value {
+    serde_json::from_slice(&m.payload).unwrap()
+}
+
+/// The model-native JSON text inside an InvokeModelWithResponseStream chunk (`bytes`).
+pub fn chunk_text(m: &Message) -> String {
+    assert_eq!(m.str_header(":event-type"), Some("chunk"));
+    String::from_utf8(base64_decode(payload(m)["bytes"].as_str().unwrap())).unwrap()
+}
+
+pub fn chunk_json(m: &Message) -> serde_json::Value {
+    serde_json::from_str(&chunk_text(m)).unwrap()
+}
+
+/// The header names of a frame, in wire order.
+pub fn header_names(m: &Message) -> Vec<&str> {
+    m.headers.iter().map(|h| h.name.as_str()).collect()
+}
+
+/// The top-level keys of a JSON object text, in order.
+pub fn key_order(json: &str) -> Vec<String> {
+    // serde_json::Value sorts keys; walk the text with a streaming deserializer instead.
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some(k) = map.next_key::<String>()? {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        keys.push(k);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_str::<Keys>(json).unwrap().0
+}
+
+pub const PADDING: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// Asserts a frame is an event with Bedrock's header order and a valid `p`.
+pub fn assert_event_frame(m: &Message) {
+    assert_eq!(
+        header_names(m),
+        [":event-type", ":content-type", ":message-type"]
+    );
+    assert_eq!(m.str_header(":content-type"), Some("application/json"));
+    assert_eq!(m.str_header(":message-type"), Some("event"));
+    let p = payload(m)["p"].as_str().unwrap().to_owned();
+    assert!(!p.is_empty() && PADDING.starts_with(&p), "padding {p:?}");
 }

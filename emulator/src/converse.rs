@@ -1,0 +1,372 @@
+//! Converse and ConverseStream (BEDROCK.md §4): the request body validated like Bedrock's
+//! service model, the JSON answer with `usage` and `metrics.latencyMs`, and the stream events
+//! `messageStart → contentBlockDelta… → contentBlockStop → messageStop → metadata`, each
+//! payload with its keys sorted and a `p` padding field, as in the captures.
+
+use serde_json::{Map, Value};
+
+use crate::answer::{answer_for, Answer};
+use crate::families::{json_object, Frame, Planned};
+use crate::json::J;
+
+/// Default `maxTokens` when `inferenceConfig` leaves it out.
+const DEFAULT_MAX_TOKENS: u32 = 4096;
+
+/// The content-block union members a `messages[].content[]` entry may set (exactly one).
+const CONTENT_BLOCKS: [&str; 14] = [
+    "text",
+    "image",
+    "document",
+    "video",
+    "audio",
+    "toolUse",
+    "toolResult",
+    "guardContent",
+    "cachePoint",
+    "reasoningContent",
+    "citationsContent",
+    "searchResult",
+    "toolAddition",
+    "toolRemoval",
+];
+
+/// What a Converse answer depends on.
+#[derive(Debug, Clone)]
+pub(crate) struct ConverseRequest {
+    /// The text of the last user message (its `text` blocks joined with `"\n"`).
+    pub prompt: String,
+    pub max_tokens: u32,
+    pub stops: Vec<String>,
+}
+
+impl ConverseRequest {
+    pub fn answer(&self) -> Answer {
+        let stops: Vec<&str> = self.stops.iter().map(String::as_str).collect();
+        answer_for(&self.prompt, self.max_tokens, &stops)
+    }
+}
+
+/// `1 validation error detected: Value '<v>' at '<path>' failed to satisfy constraint: Member
+/// must <rule>` — the service framework's message for a constraint violation.
+fn constraint(value: &Value, path: &str, rule: &str) -> String {
+    let shown = match value {
+        Value::Null => "null".to_owned(),
+        Value::String(s) => format!("'{s}'"),
+        other => format!("'{other}'"),
+    };
+    let value = if shown == "null" {
+        "Value null".to_owned()
+    } else {
+        format!("Value {shown}")
+    };
+    format!("1 validation error detected: {value} at '{path}' failed to satisfy constraint: Member must {rule}")
+}
+
+fn object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, String> {
+    v.as_object()
+        .ok_or_else(|| constraint(v, path, "be a structure"))
+}
+
+fn list<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>, String> {
+    v.as_array().ok_or_else(|| constraint(v, path, "be a list"))
+}
+
+/// Validates a Converse / ConverseStream body (BEDROCK.md §4.1).
+pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
+    let obj = json_object(body)?;
+    let messages = obj.get("messages").unwrap_or(&Value::Null);
+    if messages.is_null() {
+        return Err(constraint(messages, "messages", "not be null"));
+    }
+    let messages = list(messages, "messages")?;
+    let mut prompt = None;
+    let mut previous_role = None;
+    for (i, message) in messages.iter().enumerate() {
+        let path = format!("messages.{}.member", i + 1);
+        let m = object(message, &path)?;
+        let role = m.get("role").unwrap_or(&Value::Null);
+        let role = match role.as_str() {
+            Some(r @ ("user" | "assistant")) => r,
+            _ => {
+                return Err(constraint(
+                    role,
+                    &format!("{path}.role"),
+                    "satisfy enum value set: [user, assistant]",
+                ))
+            }
+        };
+        if i == 0 && role != "user" {
+            return Err("A conversation must start with a user message. Try again with a conversation that starts with a user message.".into());
+        }
+        if previous_role == Some(role) {
+            return Err("A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.".into());
+        }
+        previous_role = Some(role);
+        let content = m.get("content").unwrap_or(&Value::Null);
+        if content.is_null() {
+            return Err(constraint(
+                content,
+                &format!("{path}.content"),
+                "not be null",
+            ));
+        }
+        let mut texts = Vec::new();
+        for (j, block) in list(content, &format!("{path}.content"))?
+            .iter()
+            .enumerate()
+        {
+            let bpath = format!("{path}.content.{}.member", j + 1);
+            let b = object(block, &bpath)?;
+            let set: Vec<&String> = b.keys().collect();
+            if set.len() != 1 || !CONTENT_BLOCKS.contains(&set[0].as_str()) {
+                return Err(format!(
+                    "The content block at {bpath} must set exactly one of: {}.",
+                    CONTENT_BLOCKS.join(", ")
+                ));
+            }
+            if let Some(text) = b.get("text") {
+                match text.as_str() {
+                    Some(t) => texts.push(t.to_owned()),
+                    None => return Err(constraint(text, &format!("{bpath}.text"), "be a string")),
+                }
+            }
+        }
+        if role == "user" {
+            prompt = Some(texts.join("\n"));
+        }
+    }
+    let Some(prompt) = prompt else {
+        return Err("A conversation must start with a user message. Try again with a conversation that starts with a user message.".into());
+    };
+    if let Some(system) = obj.get("system") {
+        for (i, block) in list(system, "system")?.iter().enumerate() {
+            object(block, &format!("system.{}.member", i + 1))?;
+        }
+    }
+    let mut max_tokens = DEFAULT_MAX_TOKENS;
+    let mut stops = Vec::new();
+    if let Some(config) = obj.get("inferenceConfig") {
+        let config = object(config, "inferenceConfig")?;
+        if let Some(v) = config.get("maxTokens") {
+            let path = "inferenceConfig.maxTokens";
+            let n = v
+                .as_i64()
+                .ok_or_else(|| constraint(v, path, "be an integer"))?;
+            if n < 1 {
+                return Err(constraint(v, path, "have value greater than or equal to 1"));
+            }
+            max_tokens = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+        for key in ["temperature", "topP"] {
+            if let Some(v) = config.get(key) {
+                let path = format!("inferenceConfig.{key}");
+                let x = v
+                    .as_f64()
+                    .ok_or_else(|| constraint(v, &path, "be a number"))?;
+                if x < 0.0 {
+                    return Err(constraint(
+                        v,
+                        &path,
+                        "have value greater than or equal to 0",
+                    ));
+                }
+                if x > 1.0 {
+                    return Err(constraint(v, &path, "have value less than or equal to 1"));
+                }
+            }
+        }
+        if let Some(v) = config.get("stopSequences") {
+            for (i, s) in list(v, "inferenceConfig.stopSequences")?.iter().enumerate() {
+                let path = format!("inferenceConfig.stopSequences.{}.member", i + 1);
+                match s.as_str() {
+                    Some("") => {
+                        return Err(constraint(
+                            s,
+                            &path,
+                            "have length greater than or equal to 1",
+                        ))
+                    }
+                    Some(t) => stops.push(t.to_owned()),
+                    None => return Err(constraint(s, &path, "be a string")),
+                }
+            }
+        }
+    }
+    for key in [
+        "toolConfig",
+        "guardrailConfig",
+        "additionalModelRequestFields",
+        "promptVariables",
+        "requestMetadata",
+        "performanceConfig",
+        "serviceTier",
+        "outputConfig",
+    ] {
+        if let Some(v) = obj.get(key) {
+            object(v, key)?;
+        }
+    }
+    if let Some(v) = obj.get("additionalModelResponseFieldPaths") {
+        list(v, "additionalModelResponseFieldPaths")?;
+    }
+    Ok(ConverseRequest {
+        prompt,
+        max_tokens,
+        stops,
+    })
+}
+
+fn usage(a: &Answer) -> J {
+    J::obj([
+        ("inputTokens", a.input_tokens.into()),
+        ("outputTokens", a.output_tokens().into()),
+        ("totalTokens", (a.input_tokens + a.output_tokens()).into()),
+    ])
+}
+
+/// The Converse response body (keys sorted, as Bedrock sends them).
+pub(crate) fn converse_body(a: &Answer, latency_ms: u64) -> J {
+    J::obj([
+        ("metrics", J::obj([("latencyMs", latency_ms.into())])),
+        (
+            "output",
+            J::obj([(
+                "message",
+                J::obj([
+                    ("content", vec![J::obj([("text", a.text().into())])].into()),
+                    ("role", "assistant".into()),
+                ]),
+            )]),
+        ),
+        ("stopReason", a.stop_reason.into()),
+        ("usage", usage(a)),
+    ])
+}
+
+fn event(event_type: &'static str, tokens: u32, json: J) -> Planned {
+    Planned {
+        tokens,
+        frame: Frame::Event { event_type, json },
+    }
+}
+
+/// The ConverseStream events for an answer. `p` padding and `metrics.latencyMs` are added
+/// when each event is sent.
+pub(crate) fn converse_events(a: &Answer) -> Vec<Planned> {
+    let mut out = vec![event(
+        "messageStart",
+        0,
+        J::obj([("role", "assistant".into())]),
+    )];
+    let empty = [String::new()];
+    let tokens = if a.tokens.is_empty() {
+        &empty[..]
+    } else {
+        &a.tokens[..]
+    };
+    for t in tokens {
+        out.push(event(
+            "contentBlockDelta",
+            1,
+            J::obj([
+                ("contentBlockIndex", 0u32.into()),
+                ("delta", J::obj([("text", t.as_str().into())])),
+            ]),
+        ));
+    }
+    out.push(event(
+        "contentBlockStop",
+        0,
+        J::obj([("contentBlockIndex", 0u32.into())]),
+    ));
+    out.push(event(
+        "messageStop",
+        0,
+        J::obj([("stopReason", a.stop_reason.into())]),
+    ));
+    out.push(event(
+        "metadata",
+        0,
+        J::obj([
+            ("metrics", J::obj([("latencyMs", 0u32.into())])),
+            ("usage", usage(a)),
+        ]),
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(body: &str) -> String {
+        parse_converse(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn validates_like_bedrock() {
+        let ok = parse_converse(
+            br#"{"messages":[{"role":"user","content":[{"text":"Hi"},{"image":{"format":"png","source":{"bytes":"AA=="}}},{"text":"there"}]},
+                {"role":"assistant","content":[{"text":"Yo"}]},{"role":"user","content":[{"text":"Name?"}]}],
+                "system":[{"text":"Be brief"}],"inferenceConfig":{"maxTokens":12,"temperature":0.2,"stopSequences":["."]},
+                "additionalModelRequestFields":{"top_k":5}}"#,
+        )
+        .unwrap();
+        assert_eq!((ok.prompt.as_str(), ok.max_tokens), ("Name?", 12));
+        assert_eq!(ok.stops, ["."]);
+        assert_eq!(
+            err("{}"),
+            "1 validation error detected: Value null at 'messages' failed to satisfy constraint: Member must not be null"
+        );
+        assert_eq!(
+            err(r#"{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"maxTokens":0}}"#),
+            "1 validation error detected: Value '0' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        );
+        assert!(err(r#"{"messages":[{"role":"bot","content":[]}]}"#)
+            .contains("at 'messages.1.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]"));
+        assert!(
+            err(r#"{"messages":[{"role":"assistant","content":[{"text":"x"}]}]}"#)
+                .starts_with("A conversation must start with a user message.")
+        );
+        assert!(err(r#"{"messages":[{"role":"user","content":[{"text":"x"}]},{"role":"user","content":[{"text":"y"}]}]}"#)
+            .starts_with("A conversation must alternate between user and assistant roles."));
+        assert!(
+            err(r#"{"messages":[{"role":"user","content":[{"text":"x","image":{}}]}]}"#)
+                .contains("must set exactly one of")
+        );
+        assert!(err(r#"{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"temperature":1.5}}"#)
+            .contains("less than or equal to 1"));
+        assert!(err("[]").starts_with("Malformed input request"));
+    }
+
+    #[test]
+    fn events_in_bedrock_order() {
+        let a = answer_for("Hi", 3, &[]);
+        let names: Vec<&str> = converse_events(&a)
+            .iter()
+            .map(|p| match &p.frame {
+                Frame::Event { event_type, .. } => *event_type,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "messageStart",
+                "contentBlockDelta",
+                "contentBlockDelta",
+                "contentBlockDelta",
+                "contentBlockStop",
+                "messageStop",
+                "metadata"
+            ]
+        );
+        assert_eq!(
+            converse_body(&a, 7).text(),
+            format!(
+                r#"{{"metrics":{{"latencyMs":7}},"output":{{"message":{{"content":[{{"text":{}}}],"role":"assistant"}}}},"stopReason":"max_tokens","usage":{{"inputTokens":5,"outputTokens":3,"totalTokens":8}}}}"#,
+                serde_json::to_string(&a.text()).unwrap()
+            )
+        );
+    }
+}

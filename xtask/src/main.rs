@@ -8,6 +8,7 @@
 //!
 //! Missing tools are installed first, and each installation is announced (see `tools.rs`).
 
+mod budget;
 mod build;
 mod cmd;
 mod serve;
@@ -29,7 +30,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
-        Some("build") => tools::ensure_build_tools().and_then(|_| build::all()),
+        Some("build") => tools::ensure_build_tools()
+            .and_then(|_| build::all())
+            .and_then(|_| budget::check()),
         // Single steps of `test`, for quick iteration.
         Some("test-wasm") => tools::ensure_test_tools().and_then(|_| wasm_tests()),
         Some("test-e2e") => tools::ensure_test_tools()
@@ -152,6 +155,7 @@ fn test() -> Result {
     })?;
     step("wasm tests in headless Chromium", &mut wasm_tests)?;
     step("release build (dist/ and pkg/)", &mut build::all)?;
+    step("size budgets", &mut budget::check)?;
     step(
         "end-to-end tests (playground in Chromium, pkg in Node)",
         &mut e2e,

@@ -6,9 +6,15 @@
 // anywhere else the panic message says how to run them.
 #![allow(clippy::option_env_unwrap)]
 
-use bedrock_wasm::bedrock::{Endpoint, Error, InvokeModelInput, StreamEvent, TextChunk};
+use bedrock_wasm::bedrock::converse::{ConverseRequest, InferenceConfig, Message};
+use bedrock_wasm::bedrock::retry::RetryPolicy;
+use bedrock_wasm::bedrock::{
+    ConverseInput, Endpoint, Error, InvokeModelInput, ModelFamily, ServiceErrorKind, StreamEvent,
+    TextChunk, TextExtractor,
+};
 use bedrock_wasm::sign::Credentials;
 use bedrock_wasm::transport::Client;
+use bedrock_wasm::transport::ClientOptions;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -217,4 +223,219 @@ async fn a_skewed_clock_is_corrected_from_the_error_and_the_request_retried() {
         let learned = client.clock_offset_ms();
         assert!(learned.abs() < 3_000.0, "learned offset {learned} ms");
     }
+}
+
+/// A model id that makes the emulator apply `spec` (see emulator/README.md). Each test uses
+/// its own `key=` so `=N` counters are not shared between tests.
+fn faulty(spec: &str, key: &str) -> String {
+    format!(
+        "emulator-fault:{spec},key={key}-{}:anthropic.claude-v2",
+        js_sys::Math::random()
+    )
+}
+
+fn faulty_input(spec: &str, key: &str, max_tokens: u32) -> InvokeModelInput {
+    let mut input = claude_input("Faults, please", max_tokens);
+    input.model_id = faulty(spec, key);
+    input
+}
+
+#[wasm_bindgen_test]
+async fn throttling_is_retried_with_backoff_until_it_succeeds() {
+    let client = client(None);
+    let out = client
+        .invoke_model(&faulty_input("throttle=2", "throttle", 5), None)
+        .await
+        .expect("the third attempt succeeds");
+    assert_eq!(out.metadata.attempts, 3);
+    assert!(out.metadata.total_retry_delay_ms >= 0.0);
+    // With retries off the first throttle is final, and says how many attempts it took.
+    let no_retries = client.clone().with_options(ClientOptions {
+        retry: RetryPolicy::new(1),
+        ..ClientOptions::default()
+    });
+    match no_retries
+        .invoke_model(&faulty_input("throttle=1", "once", 5), None)
+        .await
+    {
+        Err(Error::Service(e)) => {
+            assert_eq!(e.kind(), ServiceErrorKind::ThrottlingException);
+            assert_eq!(e.attempts, 1);
+        }
+        other => panic!("expected a throttling error, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn retry_after_is_honoured() {
+    let client = client(None);
+    let out = client
+        .invoke_model(
+            &faulty_input("throttle=1,retry-after=1", "retry-after", 5),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.metadata.attempts, 2);
+    assert!(
+        out.metadata.total_retry_delay_ms >= 1000.0,
+        "waited {} ms despite Retry-After: 1",
+        out.metadata.total_retry_delay_ms
+    );
+}
+
+#[wasm_bindgen_test]
+async fn final_errors_are_not_retried_and_explain_themselves() {
+    let client = client(None);
+    for (spec, kind) in [
+        ("access-denied", ServiceErrorKind::AccessDeniedException),
+        ("expired-token", ServiceErrorKind::ExpiredTokenException),
+        ("validation", ServiceErrorKind::ValidationException),
+        (
+            "unknown-operation",
+            ServiceErrorKind::UnknownOperationException,
+        ),
+    ] {
+        match client
+            .invoke_model(&faulty_input(spec, spec, 5), None)
+            .await
+        {
+            Err(Error::Service(e)) => {
+                assert_eq!(e.kind(), kind, "{spec}");
+                assert_eq!(e.attempts, 1, "{spec} must not be retried");
+                // A validation error's own message says what is wrong with the request; the
+                // others get advice on how to fix them.
+                if kind == ServiceErrorKind::ValidationException {
+                    assert!(!e.message.is_empty());
+                } else {
+                    assert!(e.advice().is_some(), "{spec} needs advice in plain words");
+                }
+            }
+            other => panic!("{spec}: {other:?}"),
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn an_exception_mid_stream_is_typed_and_the_text_before_it_is_kept() {
+    let client = client(None);
+    let input = faulty_input("exception=modelStreamErrorException@4", "exception", 50);
+    let mut stream = client
+        .invoke_model_with_response_stream(&input, None)
+        .await
+        .unwrap();
+    let mut extractor = TextExtractor::new(ModelFamily::ClaudeText);
+    let mut error = None;
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(event) => {
+                extractor.event(&event).unwrap();
+            }
+            Err(e) => error = Some(e),
+        }
+    }
+    match error {
+        Some(Error::StreamException(x)) => {
+            assert_eq!(x.name, "ModelStreamErrorException");
+            assert!(x.original_status_code.is_some());
+        }
+        other => panic!("expected a stream exception, got {other:?}"),
+    }
+    assert!(
+        !extractor.output().text.is_empty(),
+        "the four chunks' text is kept"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_truncated_stream_is_an_error_not_a_short_answer() {
+    let client = client(None);
+    let input = faulty_input("truncate@3", "truncate", 50);
+    let mut stream = client
+        .invoke_model_with_response_stream(&input, None)
+        .await
+        .unwrap();
+    let mut last = None;
+    while let Some(event) = stream.next().await {
+        last = Some(event);
+    }
+    match last {
+        Some(Err(Error::Decode(e))) => assert!(e.is_truncated(), "{e}"),
+        other => panic!("expected a truncated-stream error, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_idle_watchdog_stops_a_stalled_stream() {
+    let client = client(None).with_options(ClientOptions {
+        stream_idle_timeout_ms: 300,
+        ..ClientOptions::default()
+    });
+    let input = faulty_input("stall=3@2", "stall", 50);
+    let mut stream = client
+        .invoke_model_with_response_stream(&input, None)
+        .await
+        .unwrap();
+    let request_id = stream.metadata().request_id.clone().unwrap();
+    let mut chunks = 0;
+    let error = loop {
+        match stream.next().await {
+            Some(Ok(_)) => chunks += 1,
+            Some(Err(e)) => break e,
+            None => panic!("the stream ended instead of stalling"),
+        }
+    };
+    assert_eq!(chunks, 2);
+    assert_eq!(error, Error::StreamIdleTimeout { idle_ms: 300 });
+    // The connection was closed, so the server stops generating.
+    for _ in 0..60 {
+        let log = emulator_log().await;
+        let record = log.iter().find(|r| r["id"] == request_id.as_str()).unwrap();
+        if record["client_closed_early"] == true {
+            return;
+        }
+        sleep_ms(100).await;
+    }
+    panic!("the watchdog did not close the connection");
+}
+
+fn converse_input() -> ConverseInput {
+    ConverseInput {
+        model_id: "anthropic.claude-3-haiku-20240307-v1:0".into(),
+        request: ConverseRequest {
+            messages: vec![Message::user("Say something short")],
+            inference_config: Some(InferenceConfig {
+                max_tokens: Some(20),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+#[wasm_bindgen_test]
+async fn converse_and_converse_stream_agree() {
+    let client = client(None);
+    let whole = client.converse(&converse_input(), None).await.unwrap();
+    assert_eq!(whole.response.stop_reason, "max_tokens");
+    assert_eq!(whole.response.usage.output_tokens, 20);
+    let mut stream = client
+        .converse_stream(&converse_input(), None)
+        .await
+        .unwrap();
+    let mut extractor = TextExtractor::new(ModelFamily::ClaudeMessages);
+    let mut kinds = Vec::new();
+    while let Some(event) = stream.next().await {
+        let event = event.unwrap();
+        if let StreamEvent::Converse(e) = &event {
+            kinds.push(e.event_type());
+        }
+        extractor.event(&event).unwrap();
+    }
+    let out = extractor.into_output();
+    assert_eq!(out.text, whole.response.text());
+    assert_eq!(out.stop_reason.as_deref(), Some("max_tokens"));
+    assert_eq!(out.usage.unwrap().output_tokens, 20);
+    assert_eq!(kinds.first(), Some(&"messageStart"));
+    assert!(kinds.contains(&"metadata") && kinds.contains(&"messageStop"));
 }

@@ -3,6 +3,7 @@
 //! Everything here is pure: it builds requests as data and interprets bytes, so it runs and is
 //! tested natively. `transport` sends what this module builds.
 
+pub mod cognito;
 pub mod converse;
 mod converse_stream;
 mod error;

@@ -308,6 +308,27 @@ impl HttpRequest {
         })
     }
 
+    /// Builds an unsigned Converse or ConverseStream request whose JSON body is already
+    /// encoded (the JavaScript layer encodes it with `JSON.stringify`, blobs as base64).
+    pub fn converse_json(
+        endpoint: &Endpoint,
+        streaming: bool,
+        model_id: &str,
+        body: Vec<u8>,
+    ) -> Result<Self, Error> {
+        let operation = if streaming {
+            Operation::ConverseStream
+        } else {
+            Operation::Converse
+        };
+        Ok(Self {
+            method: "POST",
+            url: model_path(endpoint, model_id, operation)?,
+            headers: vec![("content-type".to_owned(), JSON.to_owned())],
+            body,
+        })
+    }
+
     /// Adds the authorization headers for `time` (SigV4 or a bearer API key).
     pub fn authorize(&mut self, auth: &Auth, region: &str, time: SystemTime) -> Result<(), Error> {
         let added = authorize(

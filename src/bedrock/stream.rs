@@ -3,6 +3,13 @@ use base64::Engine as _;
 use super::{ConverseStreamEvent, Error, StreamException};
 use crate::eventstream::{Decoder, Message};
 
+/// Frames kept by [`ResponseStreamDecoder::record_frames`]: the first `limit` decoded frames.
+#[derive(Debug, Default)]
+struct Recorder {
+    limit: usize,
+    frames: Vec<Message>,
+}
+
 /// One event of an InvokeModelWithResponseStream or ConverseStream response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -21,6 +28,7 @@ pub enum StreamEvent {
 #[derive(Debug, Default)]
 pub struct ResponseStreamDecoder {
     frames: Decoder,
+    recorder: Option<Recorder>,
 }
 
 impl ResponseStreamDecoder {
@@ -29,7 +37,24 @@ impl ResponseStreamDecoder {
     }
 
     pub fn with_frame_decoder(frames: Decoder) -> Self {
-        Self { frames }
+        Self {
+            frames,
+            recorder: None,
+        }
+    }
+
+    /// Keeps a copy of the first `limit` decoded frames (headers and raw payload), for
+    /// inspectors and debugging; see [`recorded_frames`](Self::recorded_frames).
+    pub fn record_frames(&mut self, limit: usize) {
+        self.recorder = Some(Recorder {
+            limit,
+            frames: Vec::new(),
+        });
+    }
+
+    /// The frames kept since [`record_frames`](Self::record_frames), in arrival order.
+    pub fn recorded_frames(&self) -> &[Message] {
+        self.recorder.as_ref().map_or(&[], |r| &r.frames)
     }
 
     pub fn push(&mut self, bytes: &[u8]) {
@@ -39,6 +64,11 @@ impl ResponseStreamDecoder {
     /// The next event, `Ok(None)` when more bytes are needed.
     pub fn next_event(&mut self) -> Result<Option<StreamEvent>, Error> {
         while let Some(message) = self.frames.next_message()? {
+            if let Some(r) = &mut self.recorder {
+                if r.frames.len() < r.limit {
+                    r.frames.push(message.clone());
+                }
+            }
             if let Some(event) = interpret(&message)? {
                 return Ok(Some(event));
             }
@@ -225,6 +255,27 @@ mod tests {
             (e.name.as_str(), e.message.as_str()),
             ("InternalFailure", "try again")
         );
+    }
+
+    #[test]
+    fn recorded_frames_are_bounded_and_in_order() {
+        let bytes = [
+            event_frame("chunk", r#"{"bytes":"eyJhIjoxfQ=="}"#),
+            event_frame("somethingNew", "x"),
+            event_frame("chunk", r#"{"bytes":"eyJhIjoyfQ=="}"#),
+        ]
+        .concat();
+        let mut d = ResponseStreamDecoder::new();
+        assert!(d.recorded_frames().is_empty());
+        d.record_frames(2);
+        d.push(&bytes);
+        while d.next_event().unwrap().is_some() {}
+        let kinds: Vec<_> = d
+            .recorded_frames()
+            .iter()
+            .map(|m| m.str_header(":event-type").unwrap())
+            .collect();
+        assert_eq!(kinds, ["chunk", "somethingNew"]);
     }
 
     #[test]

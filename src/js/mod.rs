@@ -1,7 +1,10 @@
-//! Every `#[wasm_bindgen]` export: the npm package's API, shaped like the AWS SDK's
-//! `BedrockRuntime` client so that switching is a one-line import change.
+//! Every `#[wasm_bindgen]` export: the small core under the npm package.
 //!
-//! Minimal for now: `invokeModel` and `invokeModelWithResponseStream` with static credentials.
+//! The AWS-SDK-shaped surface (`BedrockRuntime`, error classes, credential providers,
+//! automatic initialisation, `textStream`) is the hand-written ES module `src/js/api.js`, which
+//! drives this core. The split keeps JSON in JavaScript, where `JSON.parse` is free, and keeps
+//! in Rust what must be right: signing, retries, clock skew, event-stream decoding, the idle
+//! watchdog, cancellation, per-family text and Cognito.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,167 +14,275 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::bedrock::{Endpoint, Error, InvokeModelInput, StreamEvent};
-use crate::sign::Credentials;
-use crate::transport::{Client, ResponseMetadata, ResponseStream};
+use crate::bedrock::cognito::CognitoConfig;
+use crate::bedrock::retry::RetryPolicy;
+use crate::bedrock::{
+    Endpoint, Error, HttpRequest, InvokeModelInput, ModelFamily, StreamEvent, TextExtractor,
+};
+use crate::sign::{ApiKey, Auth, Credentials};
+use crate::transport::{
+    cognito_credentials, Client, ClientOptions, ResponseMetadata, ResponseStream,
+};
 
-#[wasm_bindgen(
-    inline_js = "export function asyncIterable(it) { return { [Symbol.asyncIterator]() { return it; } }; }"
-)]
-extern "C" {
-    #[wasm_bindgen(js_name = asyncIterable)]
-    fn async_iterable(iterator: ChunkIterator) -> JsValue;
-}
-
-/// `new BedrockRuntime({ region, credentials: { accessKeyId, secretAccessKey, sessionToken? }, endpoint? })`
+/// One client's settings and learned clock offset. `send` authorizes each call with the
+/// credentials or token it is given (a provider may refresh them between calls).
 #[wasm_bindgen]
-pub struct BedrockRuntime {
+pub struct Core {
     client: Client,
 }
 
 #[wasm_bindgen]
-impl BedrockRuntime {
+impl Core {
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue) -> Result<BedrockRuntime, JsValue> {
-        let region = string_field(&config, "region")?
-            .ok_or_else(|| type_error("config.region is required, e.g. \"us-east-1\""))?;
-        let endpoint = string_field(&config, "endpoint")?;
-        let endpoint = Endpoint::from_parts(endpoint.as_deref(), &region).map_err(to_js_error)?;
-        let creds = get(&config, "credentials");
-        if !creds.is_object() {
-            return Err(type_error(
-                "config.credentials must be { accessKeyId, secretAccessKey, sessionToken? }",
-            ));
-        }
-        let credentials = Credentials::new(
-            string_field(&creds, "accessKeyId")?.unwrap_or_default(),
-            string_field(&creds, "secretAccessKey")?.unwrap_or_default(),
-            string_field(&creds, "sessionToken")?,
-        );
-        Ok(BedrockRuntime {
-            client: Client::new(endpoint, credentials),
+    pub fn new(
+        region: &str,
+        endpoint: Option<String>,
+        max_attempts: u32,
+        stream_idle_timeout_ms: u32,
+    ) -> Result<Core, JsValue> {
+        let endpoint = Endpoint::from_parts(endpoint.as_deref(), region).map_err(to_js_error)?;
+        let options = ClientOptions {
+            retry: RetryPolicy::new(max_attempts),
+            stream_idle_timeout_ms,
+        };
+        let auth = Auth::Bearer(ApiKey::new(""));
+        Ok(Core {
+            client: Client::with_auth(endpoint, auth).with_options(options),
         })
     }
 
-    /// `invokeModel({ modelId, body, contentType?, accept? }, { abortSignal }?)` →
-    /// `{ body: Uint8Array, contentType, $metadata }`.
-    #[wasm_bindgen(js_name = invokeModel)]
-    pub fn invoke_model(&self, input: JsValue, options: JsValue) -> js_sys::Promise {
-        let client = self.client.clone();
-        future_to_promise(async move {
-            let input = invoke_input(&input)?;
-            let signal = abort_signal(&options);
-            let out = client
-                .invoke_model(&input, signal.as_ref())
-                .await
-                .map_err(to_js_error)?;
-            let result = Object::new();
-            set(
-                &result,
-                "body",
-                &Uint8Array::from(out.body.as_slice()).into(),
-            );
-            set(
-                &result,
-                "contentType",
-                &out.content_type
-                    .map(JsValue::from)
-                    .unwrap_or(JsValue::UNDEFINED),
-            );
-            set(&result, "$metadata", &metadata(&out.metadata));
-            Ok(result.into())
-        })
-    }
-
-    /// `invokeModelWithResponseStream(input, { abortSignal }?)` →
-    /// `{ body: AsyncIterable<{ chunk: { bytes: Uint8Array } }>, contentType, $metadata }`.
-    /// Breaking out of `for await` cancels the HTTP request.
-    #[wasm_bindgen(js_name = invokeModelWithResponseStream)]
-    pub fn invoke_model_with_response_stream(
+    /// `operation`: 0 InvokeModel, 1 InvokeModelWithResponseStream, 2 Converse, 3
+    /// ConverseStream. `input` carries the SDK's header fields (`contentType`, `accept`, …);
+    /// `body` is the bytes to send (Converse: the JSON already encoded). `auth` is
+    /// `{ accessKeyId, secretAccessKey, sessionToken? }` or `{ token }`.
+    ///
+    /// Resolves `{ body, contentType, $metadata, headers }` for 0 and 2, a [`RawStream`] for 1
+    /// and 3; rejects with an `Error` whose `name` is the AWS exception name.
+    pub fn send(
         &self,
+        operation: u8,
         input: JsValue,
-        options: JsValue,
+        body: Vec<u8>,
+        auth: JsValue,
+        signal: Option<web_sys::AbortSignal>,
     ) -> js_sys::Promise {
-        let client = self.client.clone();
+        let mut client = self.client.clone();
         future_to_promise(async move {
-            let input = invoke_input(&input)?;
-            let signal = abort_signal(&options);
-            let stream = client
-                .invoke_model_with_response_stream(&input, signal.as_ref())
-                .await
-                .map_err(to_js_error)?;
+            client.set_auth(auth_from(&auth)?);
+            let model_id = string_field(&input, "modelId")?.ok_or_else(|| {
+                type_error("input.modelId is required, e.g. \"anthropic.claude-v2\"")
+            })?;
+            let request = match operation {
+                0 | 1 => {
+                    let input = invoke_input(&input, model_id, body)?;
+                    let op = if operation == 0 {
+                        crate::bedrock::Operation::InvokeModel
+                    } else {
+                        crate::bedrock::Operation::InvokeModelWithResponseStream
+                    };
+                    HttpRequest::invoke(client.endpoint(), op, &input)
+                }
+                _ => HttpRequest::converse_json(client.endpoint(), operation == 3, &model_id, body),
+            }
+            .map_err(to_js_error)?;
+            let signal = signal.as_ref();
+            if operation == 1 || operation == 3 {
+                let stream = client
+                    .call_stream(request, signal)
+                    .await
+                    .map_err(to_js_error)?;
+                return Ok(RawStream {
+                    stream: Rc::new(RefCell::new(Some(stream))),
+                }
+                .into());
+            }
+            let out = client.call(request, signal).await.map_err(to_js_error)?;
             let result = Object::new();
-            set(
-                &result,
-                "contentType",
-                &stream
-                    .model_content_type()
-                    .map(JsValue::from)
-                    .unwrap_or(JsValue::UNDEFINED),
-            );
-            set(&result, "$metadata", &metadata(stream.metadata()));
-            let iterator = ChunkIterator {
-                stream: Rc::new(RefCell::new(Some(stream))),
-            };
-            set(&result, "body", &async_iterable(iterator));
+            set(&result, "body", &Uint8Array::from(out.body.as_slice()));
+            set_opt(&result, "contentType", out.content_type.clone());
+            set(&result, "$metadata", &metadata(&out.metadata));
+            let headers = Object::new();
+            for name in [
+                "x-amzn-bedrock-input-token-count",
+                "x-amzn-bedrock-output-token-count",
+                "x-amzn-bedrock-invocation-latency",
+                "x-amzn-bedrock-performanceconfig-latency",
+                "x-amzn-bedrock-service-tier",
+            ] {
+                set_opt(&headers, name, out.header(name));
+            }
+            set(&result, "headers", &headers);
             Ok(result.into())
         })
+    }
+
+    /// Milliseconds added to the local clock when signing, as learned from the service.
+    #[wasm_bindgen(getter, js_name = clockOffset)]
+    pub fn clock_offset(&self) -> f64 {
+        self.client.clock_offset_ms()
+    }
+
+    #[wasm_bindgen(setter, js_name = clockOffset)]
+    pub fn set_clock_offset(&self, ms: f64) {
+        self.client.set_clock_offset_ms(ms);
     }
 }
 
-/// The async iterator behind `body`.
+/// A streaming response: `next()` resolves the next event, `undefined` at the end.
 #[wasm_bindgen]
-pub struct ChunkIterator {
+pub struct RawStream {
     stream: Rc<RefCell<Option<ResponseStream>>>,
 }
 
 #[wasm_bindgen]
-impl ChunkIterator {
-    /// Resolves `{ done, value: { chunk: { bytes } } }`; rejects with the stream's error.
+impl RawStream {
+    /// `X-Amzn-Bedrock-Content-Type`.
+    #[wasm_bindgen(getter, js_name = contentType)]
+    pub fn content_type(&self) -> Option<String> {
+        let s = self.stream.borrow();
+        s.as_ref()?.model_content_type().map(str::to_owned)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn metadata(&self) -> JsValue {
+        match self.stream.borrow().as_ref() {
+            Some(s) => metadata(s.metadata()),
+            None => JsValue::UNDEFINED,
+        }
+    }
+
+    /// Resolves a chunk's bytes (`Uint8Array`), a ConverseStream event as the SDK's JSON text
+    /// (`{"contentBlockDelta":{…}}`), or `undefined` at the end; rejects with the stream's error.
     pub fn next(&self) -> js_sys::Promise {
         let cell = self.stream.clone();
         future_to_promise(async move {
             // Taken out for the await so that no RefCell borrow is held across it.
             let Some(mut stream) = cell.borrow_mut().take() else {
-                return Ok(iter_result(true, JsValue::UNDEFINED));
+                return Ok(JsValue::UNDEFINED);
             };
-            let next = stream.next().await;
-            match next {
-                Some(Ok(StreamEvent::Chunk(bytes))) => {
+            match stream.next().await {
+                Some(Ok(event)) => {
                     *cell.borrow_mut() = Some(stream);
-                    let chunk = Object::new();
-                    set(&chunk, "bytes", &Uint8Array::from(bytes.as_slice()).into());
-                    let event = Object::new();
-                    set(&event, "chunk", &chunk.into());
-                    Ok(iter_result(false, event.into()))
-                }
-                // ConverseStream: the AWS SDK's `{ [eventType]: payload }`.
-                Some(Ok(StreamEvent::Converse(event))) => {
-                    *cell.borrow_mut() = Some(stream);
-                    let value = js_sys::JSON::parse(&event.to_sdk_json().to_string())?;
-                    Ok(iter_result(false, value))
+                    Ok(match event {
+                        StreamEvent::Chunk(bytes) => Uint8Array::from(bytes.as_slice()).into(),
+                        StreamEvent::Converse(e) => e.to_sdk_json().to_string().into(),
+                    })
                 }
                 Some(Err(e)) => Err(to_js_error(e)),
-                None => Ok(iter_result(true, JsValue::UNDEFINED)),
+                None => Ok(JsValue::UNDEFINED),
             }
         })
     }
 
-    /// Called by `break` in `for await`: cancels the request.
-    #[wasm_bindgen(js_name = "return")]
-    pub fn return_(&self) -> js_sys::Promise {
+    /// Stops the stream: cancels the body and aborts the request.
+    pub fn cancel(&self) {
         if let Some(mut stream) = self.stream.borrow_mut().take() {
             stream.cancel();
         }
-        js_sys::Promise::resolve(&iter_result(true, JsValue::UNDEFINED))
     }
 }
 
-fn iter_result(done: bool, value: JsValue) -> JsValue {
-    let r = Object::new();
-    set(&r, "done", &done.into());
-    set(&r, "value", &value);
-    r.into()
+/// Text, reasoning, stop reason, usage and metrics of any model family's chunks.
+#[wasm_bindgen]
+pub struct Extractor {
+    inner: TextExtractor,
+}
+
+#[wasm_bindgen]
+impl Extractor {
+    #[wasm_bindgen(constructor)]
+    pub fn new(model_id: &str) -> Extractor {
+        Extractor {
+            inner: TextExtractor::new(ModelFamily::from_model_id(model_id)),
+        }
+    }
+
+    /// One InvokeModel body or InvokeModelWithResponseStream chunk → the text it added.
+    pub fn chunk(&mut self, bytes: &[u8]) -> Result<String, JsValue> {
+        self.inner.chunk(bytes).map(|d| d.text).map_err(to_js_error)
+    }
+
+    /// Everything so far, as JSON: `{ text, reasoning, stop_reason, usage, metrics, … }`.
+    pub fn output(&self) -> String {
+        serde_json::to_string(self.inner.output()).unwrap_or_default()
+    }
+}
+
+/// `fromCognitoIdentityPool`'s work: resolves `{ accessKeyId, secretAccessKey, sessionToken,
+/// expiration?, identityId }`.
+#[wasm_bindgen(js_name = cognitoCredentials)]
+pub fn cognito(options: JsValue, signal: Option<web_sys::AbortSignal>) -> js_sys::Promise {
+    future_to_promise(async move {
+        let config = cognito_config(&options)?;
+        let t = cognito_credentials(&config, signal.as_ref())
+            .await
+            .map_err(to_js_error)?;
+        let o = Object::new();
+        set(&o, "accessKeyId", &t.credentials.access_key_id.into());
+        set(
+            &o,
+            "secretAccessKey",
+            &t.credentials.secret_access_key.into(),
+        );
+        set_opt(&o, "sessionToken", t.credentials.session_token);
+        if let Some(ms) = t.expiration_ms {
+            set(&o, "expiration", &js_sys::Date::new(&ms.into()));
+        }
+        set(&o, "identityId", &t.identity_id.into());
+        Ok(o.into())
+    })
+}
+
+fn cognito_config(o: &JsValue) -> Result<CognitoConfig, JsValue> {
+    let mut logins = std::collections::BTreeMap::new();
+    let l = get(o, "logins");
+    if l.is_object() {
+        for entry in Object::entries(l.unchecked_ref()).iter() {
+            let pair: js_sys::Array = entry.unchecked_into();
+            let (k, v) = (pair.get(0).as_string(), pair.get(1).as_string());
+            match (k, v) {
+                (Some(k), Some(v)) => {
+                    logins.insert(k, v);
+                }
+                _ => {
+                    return Err(type_error(
+                        "logins must map provider names to token strings",
+                    ))
+                }
+            }
+        }
+    }
+    Ok(CognitoConfig {
+        identity_pool_id: string_field(o, "identityPoolId")?.unwrap_or_default(),
+        region: string_field(o, "region")?,
+        logins,
+        identity_id: string_field(o, "identityId")?,
+        account_id: string_field(o, "accountId")?,
+        role_arn: string_field(o, "roleArn")?.or(string_field(o, "customRoleArn")?),
+        classic_flow: get(o, "classicFlow").is_truthy(),
+        duration_seconds: get(o, "durationSeconds").as_f64().map(|d| d as u32),
+        role_session_name: string_field(o, "roleSessionName")?,
+        cognito_endpoint: string_field(o, "endpoint")?,
+        sts_endpoint: string_field(o, "stsEndpoint")?,
+    })
+}
+
+fn auth_from(auth: &JsValue) -> Result<Auth, JsValue> {
+    if let Some(token) = string_field(auth, "token")? {
+        return Ok(Auth::Bearer(ApiKey::new(token)));
+    }
+    let id = string_field(auth, "accessKeyId")?.unwrap_or_default();
+    let secret = string_field(auth, "secretAccessKey")?.unwrap_or_default();
+    if id.trim().is_empty() || secret.trim().is_empty() {
+        return Err(type_error(
+            "credentials need accessKeyId and secretAccessKey (and sessionToken for temporary credentials), or pass token: a Bedrock API key",
+        ));
+    }
+    Ok(Auth::SigV4(Credentials::new(
+        id,
+        secret,
+        string_field(auth, "sessionToken")?,
+    )))
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -187,6 +298,12 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &key.into(), value);
 }
 
+fn set_opt(obj: &Object, key: &str, value: Option<String>) {
+    if let Some(v) = value {
+        set(obj, key, &v.into());
+    }
+}
+
 fn string_field(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
     let v = get(obj, key);
     if v.is_undefined() || v.is_null() {
@@ -197,38 +314,26 @@ fn string_field(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
         .ok_or_else(|| type_error(&format!("{key} must be a string")))
 }
 
-fn invoke_input(input: &JsValue) -> Result<InvokeModelInput, JsValue> {
-    let model_id = string_field(input, "modelId")?
-        .ok_or_else(|| type_error("input.modelId is required, e.g. \"anthropic.claude-v2\""))?;
-    let body = get(input, "body");
-    let body = if let Some(s) = body.as_string() {
-        s.into_bytes()
-    } else if let Some(bytes) = body.dyn_ref::<Uint8Array>() {
-        bytes.to_vec()
-    } else {
-        return Err(type_error("input.body must be a string or a Uint8Array"));
-    };
+fn invoke_input(
+    input: &JsValue,
+    model_id: String,
+    body: Vec<u8>,
+) -> Result<InvokeModelInput, JsValue> {
     let mut out = InvokeModelInput::new(model_id, body);
     out.content_type = string_field(input, "contentType")?;
     out.accept = string_field(input, "accept")?;
+    out.trace = string_field(input, "trace")?;
+    out.guardrail_identifier = string_field(input, "guardrailIdentifier")?;
+    out.guardrail_version = string_field(input, "guardrailVersion")?;
+    out.performance_config_latency = string_field(input, "performanceConfigLatency")?;
+    out.service_tier = string_field(input, "serviceTier")?;
     Ok(out)
-}
-
-fn abort_signal(options: &JsValue) -> Option<web_sys::AbortSignal> {
-    get(options, "abortSignal").dyn_into().ok()
 }
 
 fn metadata(m: &ResponseMetadata) -> JsValue {
     let o = Object::new();
     set(&o, "httpStatusCode", &m.http_status_code.into());
-    set(
-        &o,
-        "requestId",
-        &m.request_id
-            .clone()
-            .map(JsValue::from)
-            .unwrap_or(JsValue::UNDEFINED),
-    );
+    set_opt(&o, "requestId", m.request_id.clone());
     set(&o, "attempts", &m.attempts.into());
     set(&o, "totalRetryDelay", &m.total_retry_delay_ms.into());
     o.into()
@@ -238,16 +343,12 @@ fn type_error(message: &str) -> JsValue {
     js_sys::TypeError::new(message).into()
 }
 
-/// A real `Error` whose `name` is the AWS exception name, with `$fault` and `$metadata`.
+/// A real `Error` whose `name` is the AWS exception name, with `$fault`, `$metadata` and, when
+/// there is something to do about it, `advice`. `api.js` turns it into the matching class.
 fn to_js_error(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
-    match &e {
+    let name = match &e {
         Error::Service(s) => {
-            err.set_name(if s.code.is_empty() {
-                "BedrockRuntimeServiceException"
-            } else {
-                &s.code
-            });
             set(&err, "$fault", &s.fault().into());
             let meta = ResponseMetadata {
                 http_status_code: s.status,
@@ -257,22 +358,31 @@ fn to_js_error(e: Error) -> JsValue {
             };
             set(&err, "$metadata", &metadata(&meta));
             set(&err, "message", &s.message.clone().into());
+            set_opt(&err, "advice", s.advice().map(str::to_owned));
+            if let Some(code) = s.original_status_code {
+                set(&err, "originalStatusCode", &code.into());
+            }
+            set_opt(&err, "resourceName", s.resource_name.clone());
+            if s.code.is_empty() {
+                "BedrockRuntimeServiceException"
+            } else {
+                &s.code
+            }
         }
         Error::StreamException(x) => {
-            err.set_name(&x.name);
             set(&err, "message", &x.message.clone().into());
             if let Some(code) = x.original_status_code {
                 set(&err, "originalStatusCode", &code.into());
             }
-            if let Some(m) = &x.original_message {
-                set(&err, "originalMessage", &m.clone().into());
-            }
+            set_opt(&err, "originalMessage", x.original_message.clone());
+            &x.name
         }
-        Error::Aborted => err.set_name("AbortError"),
-        Error::StreamIdleTimeout { .. } => err.set_name("StreamIdleTimeoutError"),
-        Error::Network(_) => err.set_name("NetworkError"),
-        Error::Decode(_) | Error::InvalidResponse(_) => err.set_name("InvalidResponseError"),
-        Error::InvalidInput(_) => err.set_name("ValidationError"),
-    }
+        Error::Aborted => "AbortError",
+        Error::StreamIdleTimeout { .. } => "StreamIdleTimeoutError",
+        Error::Network(_) => "NetworkError",
+        Error::Decode(_) | Error::InvalidResponse(_) => "InvalidResponseError",
+        _ => "ValidationError",
+    };
+    err.set_name(name);
     err.into()
 }

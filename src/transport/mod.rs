@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, Response};
 
+use crate::bedrock::cognito::{self, CognitoConfig, TemporaryCredentials};
 use crate::bedrock::converse::ConverseResponse;
 use crate::bedrock::retry::{corrected_offset, parse_http_date, RetryPolicy};
 use crate::bedrock::{
@@ -194,6 +195,38 @@ impl Client {
         self.stream(request, signal).await
     }
 
+    /// Sends a prepared non-streaming request (e.g. [`HttpRequest::converse_json`]) with the
+    /// same retries and clock-skew handling, and reads the whole answer.
+    pub async fn call(
+        &self,
+        request: HttpRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<InvokeModelOutput, Error> {
+        let sent = self.send(request, signal).await?;
+        let body = read_all(&sent.response, signal).await?;
+        check_ok_body(&body, &sent.metadata)?;
+        Ok(InvokeModelOutput {
+            body,
+            content_type: header(&sent.response, "content-type"),
+            metadata: sent.metadata,
+            response: sent.response,
+        })
+    }
+
+    /// Sends a prepared streaming request (cancellation as for
+    /// [`Client::invoke_model_with_response_stream`]).
+    pub async fn call_stream(
+        &self,
+        request: HttpRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<ResponseStream, Error> {
+        self.stream(request, signal).await
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
     async fn stream(
         &self,
         request: HttpRequest,
@@ -322,6 +355,45 @@ impl Client {
     }
 }
 
+/// Temporary credentials from a Cognito identity pool: unsigned `GetId` (unless the identity
+/// id is known) then `GetCredentialsForIdentity`, or in the classic flow `GetOpenIdToken` and
+/// STS `AssumeRoleWithWebIdentity`.
+pub async fn cognito_credentials(
+    config: &CognitoConfig,
+    signal: Option<&AbortSignal>,
+) -> Result<TemporaryCredentials, Error> {
+    let identity_id = match &config.identity_id {
+        Some(id) => id.clone(),
+        None => {
+            let (status, body) = send_unsigned(&config.get_id()?, signal).await?;
+            cognito::parse_get_id(status, &body)?
+        }
+    };
+    if config.classic_flow {
+        let (status, body) =
+            send_unsigned(&config.get_open_id_token(&identity_id)?, signal).await?;
+        let token = cognito::parse_open_id_token(status, &body)?;
+        let (status, body) =
+            send_unsigned(&config.assume_role_with_web_identity(&token)?, signal).await?;
+        cognito::parse_assume_role_with_web_identity(status, &body, &identity_id)
+    } else {
+        let request = config.get_credentials_for_identity(&identity_id)?;
+        let (status, body) = send_unsigned(&request, signal).await?;
+        cognito::parse_credentials_for_identity(status, &body, &identity_id)
+    }
+}
+
+/// One unsigned request: its status and whole body.
+async fn send_unsigned(
+    request: &HttpRequest,
+    signal: Option<&AbortSignal>,
+) -> Result<(u16, Vec<u8>), Error> {
+    let controller = AbortController::new().map_err(js_error)?;
+    let response = fetch(request, signal, &controller).await?;
+    let body = read_all(&response, signal).await?;
+    Ok((response.status(), body))
+}
+
 /// A successful response, before its body is read.
 struct Sent {
     response: Response,
@@ -400,6 +472,17 @@ impl ResponseStream {
     /// `X-Amzn-Bedrock-Content-Type`: the MIME type of each chunk's bytes.
     pub fn model_content_type(&self) -> Option<&str> {
         self.model_content_type.as_deref()
+    }
+
+    /// Keeps a copy of the first `limit` decoded frames (headers and raw payload), for
+    /// inspectors; call before [`next`](Self::next). Off unless called.
+    pub fn record_frames(&mut self, limit: usize) {
+        self.decoder.record_frames(limit);
+    }
+
+    /// The frames kept since [`record_frames`](Self::record_frames), in arrival order.
+    pub fn recorded_frames(&self) -> &[crate::eventstream::Message] {
+        self.decoder.recorded_frames()
     }
 
     /// The next event; `None` once the stream has ended or failed. Each event is returned as

@@ -2,7 +2,9 @@
 // Chromium driven by Playwright (playwright-core, Debian's /usr/bin/chromium: no download).
 // `cargo xtask test` starts both servers and passes everything through the environment.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { featureTests } from './features.mjs';
 
 const env = process.env;
 const expected = JSON.parse(env.EXPECTED);
@@ -15,8 +17,8 @@ class Playground {
   byId(id) {
     return this.page.getByTestId(id);
   }
-  async open() {
-    await this.page.goto(env.PLAYGROUND_URL);
+  async open(url = env.PLAYGROUND_URL) {
+    await this.page.goto(url);
     await this.byId('send').waitFor();
   }
   async fill(fields) {
@@ -55,27 +57,55 @@ class Playground {
   samples() {
     return this.page.evaluate(() => window.__samples);
   }
-  async waitForMetrics() {
+  async waitForMetrics(id = 'metrics') {
     await this.page.waitForFunction(
-      () => document.querySelector('[data-testid="metrics"]').textContent.trim() !== '',
-      null,
+      (id) => document.querySelector(`[data-testid="${id}"]`).textContent.trim() !== '',
+      id,
       { timeout: 30_000 },
     );
   }
+  async waitForError(id = 'error') {
+    await this.page.waitForFunction(
+      (id) => document.querySelector(`[data-testid="${id}"]`).textContent.trim() !== '',
+      id,
+      { timeout: 30_000 },
+    );
+    return this.text(id);
+  }
+  /** Opens a <details> section by its data-testid. */
+  async expand(id) {
+    await this.page.evaluate((id) => { document.querySelector(`[data-testid="${id}"]`).open = true; }, id);
+  }
+  async screenshot(name) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await this.page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+  }
 }
 
-async function emulatorLog() {
+const ARTIFACTS = new URL('./artifacts', import.meta.url).pathname;
+
+export async function emulatorLog() {
   const response = await fetch(`${env.EMULATOR_URL}/_emulator/log`);
   assert.equal(response.status, 200);
   return response.json();
 }
 
 const tests = {
+  async 'the page loads with its Content-Security-Policy and no third-party request'(p) {
+    const csp = await p.page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /connect-src 'self' https:\/\/\*\.amazonaws\.com/);
+    await p.screenshot('01-initial');
+  },
+
   async 'streams the answer token by token and shows the invocation metrics'(p) {
     await p.fillValid();
     await p.recordOutput();
     await p.byId('send').click();
+    await p.page.waitForFunction(() => window.__samples.length >= 6);
+    await p.screenshot('02-streaming');
     await p.waitForMetrics();
+    await p.screenshot('03-answer-with-figures');
     const final = await p.text('output');
     assert.equal(final, expected.text, 'the final text is the emulator\'s deterministic answer');
     const samples = await p.samples();
@@ -147,8 +177,10 @@ const tests = {
     assert.match(error, /secret access key/i, 'says what to fix');
     assert.equal(await p.text('output'), '');
   },
+  ...featureTests({ env, expected, emulatorLog, Playground }),
 };
 
+const only = env.E2E_ONLY ? new RegExp(env.E2E_ONLY) : null;
 const browser = await chromium.launch({
   executablePath: env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
@@ -165,10 +197,20 @@ const browser = await chromium.launch({
 let failed = 0;
 try {
   for (const [name, run] of Object.entries(tests)) {
+    if (only && !only.test(name)) continue;
     const context = await browser.newContext();
     const page = await context.newPage();
     const problems = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    // Every spec also checks: no Content-Security-Policy violation, and no request to any host
+    // but the local site and the emulator.
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/.test(m.text())) problems.push(`CSP: ${m.text()}`);
+    });
+    page.on('request', (r) => {
+      const host = new URL(r.url()).hostname;
+      if (host !== '127.0.0.1' && host !== 'localhost') problems.push(`third-party request: ${r.url()}`);
+    });
     const started = Date.now();
     try {
       const p = new Playground(page);

@@ -1,11 +1,20 @@
-//! The bedrock-wasm playground: paste temporary credentials, pick a model, watch the answer
-//! stream in. Everything runs in the page; credentials stay in memory.
+//! The bedrock-wasm playground: paste temporary credentials (or a Bedrock API key), pick a
+//! model, chat with streaming answers, compare models side by side, see the code and the
+//! frames behind an answer. Everything runs in the page; credentials stay in memory unless
+//! the user asks this tab to remember them.
 //!
 //! The `data-testid` hooks are a public contract (tests outside this repository drive them):
-//! never rename one.
+//! never rename one. README.md lists them all.
 
-use bedrock_wasm::bedrock::{Endpoint, Error, InvokeModelInput, StreamEvent, TextChunk};
-use bedrock_wasm::sign::Credentials;
+mod body;
+mod catalog;
+mod codegen;
+mod creds;
+mod markdown;
+mod run;
+
+use bedrock_wasm::bedrock::{Endpoint, Error};
+use bedrock_wasm::sign::{ApiKey, Auth, Credentials};
 use bedrock_wasm::transport::Client;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,102 +22,270 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
+use body::{Msg, Params};
+use creds::Creds;
+use run::{Frame, Job, Reply};
+
 /// The seed walkthrough's prompt.
 const DEFAULT_PROMPT: &str = "Write me a 100 word essay about snickers candy bars";
 
 /// The request form: one signal per field.
 #[derive(Clone, Copy)]
 struct Form {
-    access_key_id: RwSignal<String>,
-    secret_access_key: RwSignal<String>,
-    session_token: RwSignal<String>,
+    creds: Creds,
     region: RwSignal<String>,
     endpoint: RwSignal<String>,
     model_id: RwSignal<String>,
     prompt: RwSignal<String>,
     max_tokens: RwSignal<String>,
+    temperature: RwSignal<String>,
+    top_p: RwSignal<String>,
+    top_k: RwSignal<String>,
+    /// One stop sequence per line.
+    stop: RwSignal<String>,
+    system: RwSignal<String>,
+    /// `invoke` or `converse`.
+    api: RwSignal<String>,
+    /// The user's edit of the InvokeModel body; `None` follows the form.
+    custom_body: RwSignal<Option<String>>,
+}
+
+fn sig(s: &str) -> RwSignal<String> {
+    RwSignal::new(s.to_owned())
+}
+
+fn invalid(m: &str) -> Error {
+    Error::InvalidInput(m.into())
+}
+
+fn opt_num<T: std::str::FromStr>(s: RwSignal<String>, what: &str) -> Result<Option<T>, Error> {
+    let v = s.get_untracked();
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse().map(Some).map_err(|_| {
+        invalid(&format!(
+            "{what} must be a number (or empty for the model's default)"
+        ))
+    })
 }
 
 impl Form {
     fn new() -> Self {
         Self {
-            access_key_id: RwSignal::new(String::new()),
-            secret_access_key: RwSignal::new(String::new()),
-            session_token: RwSignal::new(String::new()),
-            region: RwSignal::new("us-east-1".into()),
-            endpoint: RwSignal::new(String::new()),
-            model_id: RwSignal::new("anthropic.claude-v2".into()),
-            prompt: RwSignal::new(DEFAULT_PROMPT.into()),
-            max_tokens: RwSignal::new("200".into()),
+            creds: Creds::new(),
+            region: sig("us-east-1"),
+            endpoint: sig(""),
+            model_id: sig("anthropic.claude-v2"),
+            prompt: sig(DEFAULT_PROMPT),
+            max_tokens: sig("200"),
+            temperature: sig(""),
+            top_p: sig(""),
+            top_k: sig(""),
+            stop: sig(""),
+            system: sig(""),
+            api: sig("invoke"),
+            custom_body: RwSignal::new(None),
         }
     }
 
-    fn client(&self) -> Result<Client, Error> {
+    fn client(&self, clock_offset: f64) -> Result<Client, Error> {
         let endpoint = Endpoint::from_parts(
             Some(&self.endpoint.get_untracked()),
             &self.region.get_untracked(),
         )?;
-        let credentials = Credentials::new(
-            self.access_key_id.get_untracked(),
-            self.secret_access_key.get_untracked(),
-            Some(self.session_token.get_untracked()),
-        );
-        if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty() {
-            return Err(Error::InvalidInput(
-                "enter an access key id and a secret access key (temporary credentials also need the session token)".into(),
-            ));
-        }
-        Ok(Client::new(endpoint, credentials))
+        let c = self.creds;
+        let auth = if c.mode.get_untracked() == "api-key" {
+            let key = ApiKey::new(c.api_key.get_untracked());
+            if key.expose().is_empty() {
+                return Err(invalid("enter a Bedrock API key, or switch to access keys"));
+            }
+            Auth::Bearer(key)
+        } else {
+            let credentials = Credentials::new(
+                c.access_key_id.get_untracked(),
+                c.secret_access_key.get_untracked(),
+                Some(c.session_token.get_untracked()),
+            );
+            if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty() {
+                return Err(invalid(
+                    "enter an access key id and a secret access key (temporary credentials also need the session token)",
+                ));
+            }
+            Auth::SigV4(credentials)
+        };
+        let client = Client::with_auth(endpoint, auth);
+        client.set_clock_offset_ms(clock_offset);
+        Ok(client)
     }
 
-    /// The model-native body: Claude text completions for claude-v2/instant, else Messages.
-    fn input(&self) -> Result<InvokeModelInput, Error> {
-        let model_id = self.model_id.get_untracked().trim().to_owned();
-        let max_tokens: u32 = self
+    fn params(&self) -> Result<Params, Error> {
+        let max_tokens = self
             .max_tokens
             .get_untracked()
             .trim()
             .parse()
-            .map_err(|_| {
-                Error::InvalidInput("max tokens must be a whole number such as 200".into())
-            })?;
-        let prompt = self.prompt.get_untracked();
-        let body = if model_id.contains("claude-v2") || model_id.contains("claude-instant") {
-            serde_json::json!({
-                "prompt": format!("\n\nHuman: {prompt}\n\nAssistant:"),
-                "max_tokens_to_sample": max_tokens,
-            })
+            .map_err(|_| invalid("max tokens must be a whole number such as 200"))?;
+        Ok(Params {
+            max_tokens,
+            temperature: opt_num(self.temperature, "temperature")?,
+            top_p: opt_num(self.top_p, "top-p")?,
+            top_k: opt_num(self.top_k, "top-k")?,
+            stop: self
+                .stop
+                .get_untracked()
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            system: self.system.get_untracked(),
+        })
+    }
+
+    fn converse(&self) -> bool {
+        self.api.get_untracked() == "converse"
+    }
+
+    /// The request for `model_id` and `msgs`: the body (native or Converse) as JSON.
+    fn body_json(
+        &self,
+        model_id: &str,
+        msgs: &[Msg],
+        streaming: bool,
+    ) -> Result<serde_json::Value, Error> {
+        let family = catalog::family(model_id);
+        let params = self.params()?;
+        if self.converse() {
+            serde_json::to_value(body::converse(family, &params, msgs))
+                .map_err(|e| invalid(&e.to_string()))
         } else {
-            serde_json::json!({
-                "anthropic_version": "bedrock-2023-05-31",
-                "max_tokens": max_tokens,
-                "messages": [{"role": "user", "content": prompt}],
-            })
+            Ok(body::native(family, &params, msgs, streaming))
+        }
+    }
+
+    /// A job for `model_id`; `custom` uses the edited InvokeModel body when there is one.
+    fn job(
+        &self,
+        model_id: &str,
+        msgs: &[Msg],
+        streaming: bool,
+        custom: bool,
+        offset: f64,
+    ) -> Result<Job, Error> {
+        let client = self.client(offset)?;
+        let model_id = model_id.trim().to_owned();
+        let family = catalog::family(&model_id);
+        let params = self.params()?;
+        let converse = self.converse();
+        let body = match self
+            .custom_body
+            .get_untracked()
+            .filter(|_| custom && !converse)
+        {
+            Some(text) => {
+                serde_json::from_str::<serde_json::Value>(&text).map_err(|e| {
+                    invalid(&format!("the edited JSON body is not valid JSON: {e}"))
+                })?;
+                text.into_bytes()
+            }
+            None => body::native(family, &params, msgs, streaming)
+                .to_string()
+                .into_bytes(),
         };
-        Ok(InvokeModelInput::new(model_id, body.to_string()))
+        Ok(Job {
+            client,
+            model_id,
+            converse,
+            streaming,
+            body,
+            request: body::converse(family, &params, msgs),
+        })
     }
 }
 
-/// What the page shows about the current answer.
-#[derive(Clone, Copy)]
-struct Answer {
-    output: RwSignal<String>,
-    metrics: RwSignal<String>,
-    error: RwSignal<String>,
-    busy: RwSignal<bool>,
-    /// Aborts the request in flight (Stop / Esc).
-    abort: StoredValue<Option<AbortController>, LocalStorage>,
+/// A finished turn of the conversation.
+#[derive(Clone)]
+struct Turn {
+    id: usize,
+    user: String,
+    text: String,
+    figures: String,
+    error: String,
 }
 
-impl Answer {
-    fn start(&self) -> AbortController {
-        self.output.set(String::new());
-        self.metrics.set(String::new());
-        self.error.set(String::new());
-        self.busy.set(true);
-        let controller = AbortController::new().expect("AbortController is available");
-        self.abort.set_value(Some(controller.clone()));
-        controller
+/// The conversation: finished turns, and the current one (whose answer streams).
+#[derive(Clone, Copy)]
+struct Chat {
+    history: RwSignal<Vec<Turn>>,
+    user: RwSignal<String>,
+    reply: Reply,
+    frames: RwSignal<Vec<Frame>>,
+    next_id: StoredValue<usize>,
+    abort: StoredValue<Option<AbortController>, LocalStorage>,
+    /// The clock offset learned from the service, kept across requests.
+    clock_offset: StoredValue<f64>,
+}
+
+impl Chat {
+    fn new() -> Self {
+        Self {
+            history: RwSignal::new(Vec::new()),
+            user: sig(""),
+            reply: Reply::new(),
+            frames: RwSignal::new(Vec::new()),
+            next_id: StoredValue::new(0),
+            abort: StoredValue::new_local(None),
+            clock_offset: StoredValue::new(0.0),
+        }
+    }
+
+    /// The conversation to send: finished turns that got an answer, then `prompt`.
+    fn messages(&self, prompt: &str, include_current: bool) -> Vec<Msg> {
+        let mut msgs = Vec::new();
+        let mut push = |user: &str, text: &str| {
+            if !text.is_empty() {
+                msgs.push(Msg {
+                    user: true,
+                    text: user.to_owned(),
+                });
+                msgs.push(Msg {
+                    user: false,
+                    text: text.to_owned(),
+                });
+            }
+        };
+        self.history
+            .with_untracked(|h| h.iter().for_each(|t| push(&t.user, &t.text)));
+        if include_current {
+            push(&self.user.get_untracked(), &self.reply.text.get_untracked());
+        }
+        msgs.push(Msg {
+            user: true,
+            text: prompt.to_owned(),
+        });
+        msgs
+    }
+
+    /// Moves the current turn into the history.
+    fn archive(&self) {
+        let user = self.user.get_untracked();
+        if user.is_empty() {
+            return;
+        }
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        let r = self.reply;
+        let turn = Turn {
+            id,
+            user,
+            text: r.text.get_untracked(),
+            figures: r.figures.get_untracked(),
+            error: r.error.get_untracked(),
+        };
+        self.history.update(|h| h.push(turn));
+        self.user.set(String::new());
+        r.clear();
     }
 
     fn stop(&self) {
@@ -119,82 +296,137 @@ impl Answer {
         });
     }
 
-    fn finish(&self, result: Result<String, Error>) {
-        match result {
-            Ok(summary) => self.metrics.set(summary),
-            Err(Error::Aborted) => self.metrics.set("Stopped.".into()),
-            Err(e) => self.error.set(e.to_string()),
+    /// Sends `prompt` as a new turn (`retry`: asks the current turn again).
+    fn send(self, form: Form, streaming: bool, retry: bool) {
+        if self.reply.busy.get_untracked() {
+            return;
         }
-        self.busy.set(false);
-        self.abort.set_value(None);
-    }
-
-    fn append(&self, chunk: &TextChunk) {
-        if !chunk.text.is_empty() {
-            self.output.update(|o| o.push_str(&chunk.text));
-        }
-    }
-}
-
-fn summary(
-    stop_reason: Option<&str>,
-    chunk_metrics: Option<bedrock_wasm::bedrock::InvocationMetrics>,
-    ttft_ms: Option<f64>,
-) -> String {
-    let mut parts = Vec::new();
-    if let Some(m) = chunk_metrics {
-        parts.push(format!("input tokens {}", m.input_token_count));
-        parts.push(format!("output tokens {}", m.output_token_count));
-        parts.push(format!("invocation latency {} ms", m.invocation_latency));
-        parts.push(format!("first byte latency {} ms", m.first_byte_latency));
-    }
-    if let Some(t) = ttft_ms {
-        parts.push(format!("first token after {t:.0} ms"));
-    }
-    if let Some(r) = stop_reason {
-        parts.push(format!("stop reason {r}"));
-    }
-    parts.join(" · ")
-}
-
-async fn stream_answer(form: Form, answer: Answer) -> Result<String, Error> {
-    let client = form.client()?;
-    let input = form.input()?;
-    let controller = answer.start();
-    let started = js_sys::Date::now();
-    let mut stream = client
-        .invoke_model_with_response_stream(&input, Some(&controller.signal()))
-        .await?;
-    let (mut stop_reason, mut metrics, mut ttft) = (None, None, None);
-    while let Some(event) = stream.next().await {
-        let StreamEvent::Chunk(bytes) = event? else {
-            continue;
+        let prompt = if retry {
+            self.user.get_untracked()
+        } else {
+            form.prompt.get_untracked()
         };
-        let chunk = TextChunk::from_model_json(&bytes)?;
-        if ttft.is_none() && !chunk.text.is_empty() {
-            ttft = Some(js_sys::Date::now() - started);
+        if prompt.trim().is_empty() {
+            self.reply.error.set("Type a prompt first.".into());
+            return;
         }
-        answer.append(&chunk);
-        stop_reason = chunk.stop_reason.or(stop_reason);
-        metrics = chunk.metrics.or(metrics);
+        if !retry {
+            self.archive();
+        }
+        let msgs = self.messages(&prompt, false);
+        self.user.set(prompt);
+        self.reply.clear();
+        self.frames.set(Vec::new());
+        let model_id = form.model_id.get_untracked();
+        let job = form.job(
+            &model_id,
+            &msgs,
+            streaming,
+            true,
+            self.clock_offset.get_value(),
+        );
+        let reply = self.reply;
+        let controller = AbortController::new().expect("AbortController is available");
+        self.abort.set_value(Some(controller.clone()));
+        reply.busy.set(true);
+        spawn_local(async move {
+            let result = match job {
+                Ok(job) => {
+                    let client = job.client.clone();
+                    let r = run::run(job, reply, controller.signal(), Some(self.frames)).await;
+                    self.clock_offset.set_value(client.clock_offset_ms());
+                    r
+                }
+                Err(e) => Err(e),
+            };
+            finish(reply, result);
+            self.abort.set_value(None);
+        });
     }
-    Ok(summary(stop_reason.as_deref(), metrics, ttft))
 }
 
-async fn invoke_once(form: Form, answer: Answer) -> Result<String, Error> {
-    let client = form.client()?;
-    let input = form.input()?;
-    let controller = answer.start();
-    let out = client
-        .invoke_model(&input, Some(&controller.signal()))
-        .await?;
-    let chunk = TextChunk::from_model_json(&out.body)?;
-    answer.append(&chunk);
-    Ok(summary(chunk.stop_reason.as_deref(), chunk.metrics, None))
+fn finish(reply: Reply, result: Result<String, Error>) {
+    match result {
+        Ok(figures) => reply.figures.set(figures),
+        Err(Error::Aborted) => reply.figures.set("Stopped.".into()),
+        Err(e) => reply.error.set(run::explain(&e)),
+    }
+    reply.busy.set(false);
 }
 
-/// Prefills empty fields from `demo.json`, which only `cargo xtask demo` serves (it points
-/// the page at the local emulator). On a static host the file is absent and nothing happens.
+/// Side-by-side comparison: up to four models, one prompt, all streaming at once.
+#[derive(Clone, Copy)]
+struct Compare {
+    models: [RwSignal<String>; 4],
+    replies: [Reply; 4],
+    abort: StoredValue<Option<AbortController>, LocalStorage>,
+    clock_offset: StoredValue<f64>,
+}
+
+impl Compare {
+    fn new() -> Self {
+        Self {
+            models: [
+                sig("anthropic.claude-3-haiku-20240307-v1:0"),
+                sig("amazon.nova-lite-v1:0"),
+                sig(""),
+                sig(""),
+            ],
+            replies: [Reply::new(), Reply::new(), Reply::new(), Reply::new()],
+            abort: StoredValue::new_local(None),
+            clock_offset: StoredValue::new(0.0),
+        }
+    }
+
+    fn busy(&self) -> bool {
+        self.replies.iter().any(|r| r.busy.get())
+    }
+
+    fn stop(&self) {
+        self.abort.with_value(|c| {
+            if let Some(c) = c {
+                c.abort();
+            }
+        });
+    }
+
+    fn send(self, form: Form) {
+        if self.replies.iter().any(|r| r.busy.get_untracked()) {
+            return;
+        }
+        let controller = AbortController::new().expect("AbortController is available");
+        self.abort.set_value(Some(controller.clone()));
+        let msgs = [Msg {
+            user: true,
+            text: form.prompt.get_untracked(),
+        }];
+        for (model, reply) in self.models.iter().zip(self.replies) {
+            reply.clear();
+            let model_id = model.get_untracked();
+            if model_id.trim().is_empty() {
+                continue;
+            }
+            let job = form.job(&model_id, &msgs, true, false, self.clock_offset.get_value());
+            let signal = controller.signal();
+            reply.busy.set(true);
+            spawn_local(async move {
+                let result = match job {
+                    Ok(job) => {
+                        let client = job.client.clone();
+                        let r = run::run(job, reply, signal, None).await;
+                        self.clock_offset.set_value(client.clock_offset_ms());
+                        r
+                    }
+                    Err(e) => Err(e),
+                };
+                finish(reply, result);
+            });
+        }
+    }
+}
+
+/// Prefills fields from `demo.json`, which only `cargo xtask demo` serves (it points the page
+/// at the local emulator). On a static host the file is absent and nothing happens.
 async fn load_demo_config(form: Form) {
     let Some(window) = web_sys::window() else {
         return;
@@ -217,16 +449,12 @@ async fn load_demo_config(form: Form) {
     let Ok(config) = serde_json::from_str::<serde_json::Value>(&text) else {
         return;
     };
-    let fill = |signal: RwSignal<String>, key: &str| {
+    for (signal, key) in [(form.endpoint, "endpoint"), (form.region, "region")] {
         if let Some(v) = config.get(key).and_then(|v| v.as_str()) {
             signal.set(v.to_owned());
         }
-    };
-    fill(form.endpoint, "endpoint");
-    fill(form.region, "region");
-    fill(form.access_key_id, "accessKeyId");
-    fill(form.secret_access_key, "secretAccessKey");
-    fill(form.session_token, "sessionToken");
+    }
+    form.creds.apply(&config);
 }
 
 /// A labelled text field bound to `value`.
@@ -240,6 +468,9 @@ fn Field(
     /// `password` for secrets.
     #[prop(default = "text")]
     kind: &'static str,
+    /// Shown when empty.
+    #[prop(into, default = Signal::stored(String::new()))]
+    placeholder: Signal<String>,
 ) -> impl IntoView {
     view! {
         <label>
@@ -249,6 +480,7 @@ fn Field(
                 data-testid=testid
                 autocomplete="off"
                 spellcheck="false"
+                placeholder=move || placeholder.get()
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
@@ -256,60 +488,357 @@ fn Field(
     }
 }
 
+/// A `<select>` of `(value, label)` bound to `value`.
+#[component]
+fn Choice(
+    label: &'static str,
+    testid: &'static str,
+    value: RwSignal<String>,
+    options: &'static [(&'static str, &'static str)],
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <select data-testid=testid prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
+                {options.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// One answer: reasoning (collapsed), the Markdown text, figures and error.
+#[component]
+fn Answer(reply: Reply, #[prop(optional)] n: Option<usize>) -> impl IntoView {
+    let id = |base: &str| match n {
+        Some(n) => format!("{base}-{n}"),
+        None => base.to_owned(),
+    };
+    let (out, metrics, error) = match n {
+        Some(_) => (
+            id("compare-output"),
+            id("compare-metrics"),
+            id("compare-error"),
+        ),
+        None => ("output".into(), "metrics".into(), "error".into()),
+    };
+    view! {
+        <details class="reasoning" data-testid=id("reasoning") class:hidden=move || reply.reasoning.with(String::is_empty)>
+            <summary>"Reasoning"</summary>
+            <div class="md">{move || reply.reasoning.get()}</div>
+        </details>
+        <div class="md answer" data-testid=out aria-live="polite" aria-busy=move || reply.busy.get().to_string()>
+            {move || reply.text.with(|t| markdown::render(t))}
+        </div>
+        <div class="metrics" data-testid=metrics>{move || reply.figures.get()}</div>
+        <div class="error" data-testid=error role="alert">{move || reply.error.get()}</div>
+    }
+}
+
+const APIS: &[(&str, &str)] = &[
+    ("invoke", "InvokeModel (native body)"),
+    ("converse", "Converse"),
+];
+const AUTH_MODES: &[(&str, &str)] = &[
+    ("sigv4", "Access keys (SigV4)"),
+    ("api-key", "Bedrock API key"),
+];
+const LANGS: &[(&str, &str)] = &[
+    ("python", "Python (boto3)"),
+    ("js", "JavaScript (bedrock-wasm)"),
+    ("cli", "AWS CLI"),
+];
+
 #[component]
 pub fn App() -> impl IntoView {
     let form = Form::new();
-    let answer = Answer {
-        output: RwSignal::new(String::new()),
-        metrics: RwSignal::new(String::new()),
-        error: RwSignal::new(String::new()),
-        busy: RwSignal::new(false),
-        abort: StoredValue::new_local(None),
-    };
+    let creds = form.creds;
+    let chat = Chat::new();
+    let compare = Compare::new();
     spawn_local(load_demo_config(form));
 
-    let send = move |streaming: bool| {
-        if answer.busy.get_untracked() {
-            return;
-        }
-        spawn_local(async move {
-            let result = if streaming {
-                stream_answer(form, answer).await
-            } else {
-                invoke_once(form, answer).await
-            };
-            answer.finish(result);
-        });
-    };
     let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" {
-            answer.stop();
+            chat.stop();
+            compare.stop();
         } else if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
             ev.prevent_default();
-            send(true);
+            chat.send(form, true, false);
         }
     });
 
+    // Model catalog.
+    let family = Memo::new(move |_| catalog::family(&form.model_id.get()));
+    let entry = move || catalog::find(&form.model_id.get());
+    let catalog_value = move || entry().map(|m| m.id).unwrap_or("");
+    let model_info = move || {
+        let f = family.get();
+        match entry() {
+            Some(m) => {
+                let apis = if m.invoke_only {
+                    "InvokeModel"
+                } else {
+                    "InvokeModel, Converse"
+                };
+                let price = m
+                    .price
+                    .map(|(i, o)| {
+                        format!(" · ${i}/${o} per million input/output tokens (estimate)")
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "{} {} · family {f} · APIs: {apis}{price}",
+                    m.provider, m.name
+                )
+            }
+            None => format!(
+                "Not in the catalog · family {f} · any model id, inference profile or ARN works"
+            ),
+        }
+    };
+    let profiles = move || {
+        entry()
+            .map(|m| {
+                let mut ids = vec![m.id.to_owned()];
+                ids.extend(m.profiles.iter().map(|g| format!("{g}.{}", m.id)));
+                ids
+            })
+            .unwrap_or_default()
+    };
+    let providers = catalog::providers();
+
+    // The InvokeModel body the next Send would use.
+    let generated_body = move || {
+        let _ = (
+            form.prompt.get(),
+            form.max_tokens.get(),
+            form.temperature.get(),
+            form.top_p.get(),
+        );
+        let _ = (
+            form.top_k.get(),
+            form.stop.get(),
+            form.system.get(),
+            form.model_id.get(),
+        );
+        let _ = (chat.history.get(), chat.reply.busy.get());
+        let msgs = chat.messages(&form.prompt.get_untracked(), true);
+        form.body_json(&form.model_id.get_untracked(), &msgs, true)
+            .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+            .unwrap_or_else(|e| e.to_string())
+    };
+    let body_text = move || form.custom_body.get().unwrap_or_else(generated_body);
+
+    // View code.
+    let lang = sig("python");
+    let copied = sig("");
+    let code = move || {
+        let _ = (
+            form.api.get(),
+            form.region.get(),
+            form.endpoint.get(),
+            creds.mode.get(),
+        );
+        let model_id = form.model_id.get_untracked();
+        let body = if form.converse() {
+            let _ = generated_body();
+            let msgs = chat.messages(&form.prompt.get_untracked(), true);
+            form.body_json(&model_id, &msgs, true)
+        } else {
+            serde_json::from_str(&body_text()).map_err(|e| invalid(&e.to_string()))
+        };
+        let body = match body {
+            Ok(b) => b,
+            Err(e) => return e.to_string(),
+        };
+        let endpoint = form.endpoint.get_untracked();
+        let r = codegen::Request {
+            region: &form.region.get_untracked(),
+            endpoint: endpoint.trim(),
+            model_id: model_id.trim(),
+            family: family.get_untracked(),
+            converse: form.converse(),
+            body: &body,
+            api_key: creds.mode.get_untracked() == "api-key",
+        };
+        match lang.get().as_str() {
+            "js" => codegen::javascript(&r),
+            "cli" => codegen::cli(&r),
+            _ => codegen::python(&r),
+        }
+    };
+    let copy = move |_| {
+        let text = code();
+        let clipboard = web_sys::window().map(|w| w.navigator().clipboard());
+        spawn_local(async move {
+            let ok = match clipboard {
+                Some(c) => JsFuture::from(c.write_text(&text)).await.is_ok(),
+                None => false,
+            };
+            copied.set(
+                if ok {
+                    "Copied."
+                } else {
+                    "Copy failed: select the text instead."
+                }
+                .into(),
+            );
+        });
+    };
+
+    // Auto-scroll: follows the answer unless the user scrolled up.
+    let transcript = NodeRef::<leptos::html::Div>::new();
+    let follow = StoredValue::new(true);
+    Effect::new(move || {
+        chat.reply.text.track();
+        chat.history.track();
+        if follow.get_value() {
+            request_animation_frame(move || {
+                if let Some(el) = transcript.get_untracked() {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            });
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = transcript.get_untracked() {
+            follow.set_value(el.scroll_top() + el.client_height() >= el.scroll_height() - 24);
+        }
+    };
+
+    let busy = move || chat.reply.busy.get();
+    let paste = sig("");
+
     view! {
-        <main>
+        <header>
             <h1>"bedrock-wasm playground"</h1>
+            <p class="hint">"Amazon Bedrock straight from this page: requests are signed here and go only to the endpoint below."</p>
+        </header>
+        <div class="layout">
+        <aside>
             <fieldset>
-                <legend>"Credentials (kept in memory only)"</legend>
-                <div class="grid">
-                    <Field label="Access key id" testid="access-key-id" value=form.access_key_id />
-                    <Field label="Secret access key" testid="secret-access-key" value=form.secret_access_key kind="password" />
-                    <Field label="Session token" testid="session-token" value=form.session_token kind="password" />
+                <legend>"Credentials"</legend>
+                <Choice label="Sign in with" testid="auth-mode" value=creds.mode options=AUTH_MODES />
+                <div class="grid" class:hidden=move || creds.mode.get() == "api-key">
+                    <Field label="Access key id" testid="access-key-id" value=creds.access_key_id />
+                    <Field label="Secret access key" testid="secret-access-key" value=creds.secret_access_key kind="password" />
+                    <Field label="Session token" testid="session-token" value=creds.session_token kind="password" />
                 </div>
+                <div class:hidden=move || creds.mode.get() != "api-key">
+                    <Field label="Bedrock API key" testid="api-key" value=creds.api_key kind="password" />
+                </div>
+                <label>
+                    "Paste credentials (JSON from aws configure export-credentials / sts, or export lines)"
+                    <textarea
+                        data-testid="credentials-paste"
+                        class="short"
+                        spellcheck="false"
+                        prop:value=move || paste.get()
+                        on:input=move |ev| {
+                            let text = event_target_value(&ev);
+                            if creds.paste(&text) {
+                                if !creds.api_key.get_untracked().is_empty() && creds.access_key_id.get_untracked().is_empty() {
+                                    creds.mode.set("api-key".into());
+                                }
+                                paste.set(String::new());
+                            } else {
+                                paste.set(text);
+                            }
+                        }
+                    ></textarea>
+                </label>
+                <p class="hint" data-testid="credentials-expiry">{move || creds.expiry_text()}</p>
+                <label class="check">
+                    <input type="checkbox" data-testid="remember" prop:checked=move || creds.remember.get()
+                        on:change=move |ev| creds.remember.set(event_target_checked(&ev)) />
+                    "Remember in this tab (sessionStorage; cleared when the tab closes)"
+                </label>
+                <button data-testid="forget" on:click=move |_| creds.forget()>"Forget credentials"</button>
+                <p class="hint">"Kept in this page's memory only unless you tick the box; sent nowhere but inside the request signature."</p>
             </fieldset>
             <fieldset>
-                <legend>"Endpoint and model"</legend>
+                <legend>"Endpoint"</legend>
                 <div class="grid">
                     <Field label="Region" testid="region" value=form.region />
-                    <Field label="Endpoint (empty = AWS)" testid="endpoint" value=form.endpoint />
-                    <Field label="Model id" testid="model-id" value=form.model_id />
-                    <Field label="Max tokens" testid="max-tokens" value=form.max_tokens />
+                    <Field label="Endpoint (empty = AWS)" testid="endpoint" value=form.endpoint placeholder="https://bedrock-runtime.<region>.amazonaws.com" />
                 </div>
             </fieldset>
+            <fieldset>
+                <legend>"Model"</legend>
+                <label>
+                    "Catalog"
+                    <select data-testid="model-catalog" prop:value=catalog_value
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            if !v.is_empty() { form.model_id.set(v); }
+                        }>
+                        <option value="">"Other (type an id below)"</option>
+                        {providers.into_iter().map(|p| view! {
+                            <optgroup label=p>
+                                {catalog::MODELS.iter().filter(|m| m.provider == p).map(|m| view! {
+                                    <option value=m.id>{m.name}</option>
+                                }).collect_view()}
+                            </optgroup>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Inference profile"
+                    <select data-testid="model-profile" prop:value=move || form.model_id.get()
+                        on:change=move |ev| form.model_id.set(event_target_value(&ev))>
+                        {move || profiles().into_iter().map(|id| { let label = id.clone(); view! { <option value=id>{label}</option> } }).collect_view()}
+                    </select>
+                </label>
+                <Field label="Model id, inference profile id or ARN" testid="model-id" value=form.model_id />
+                <p class="hint" data-testid="model-info">{model_info}</p>
+                <Choice label="API" testid="api" value=form.api options=APIS />
+            </fieldset>
+            <fieldset>
+                <legend>"Parameters"</legend>
+                <div class="grid">
+                    <Field label="Max tokens" testid="max-tokens" value=form.max_tokens />
+                    <Field label="Temperature" testid="temperature" value=form.temperature placeholder=Signal::derive(move || format!("default {}", body::defaults(family.get()).0)) />
+                    <Field label="Top-p" testid="top-p" value=form.top_p placeholder=Signal::derive(move || format!("default {}", body::defaults(family.get()).1)) />
+                    <label>
+                        "Top-k"
+                        <input data-testid="top-k" autocomplete="off" disabled=move || !body::has_top_k(family.get())
+                            placeholder=move || if body::has_top_k(family.get()) { "default" } else { "not supported by this model" }
+                            prop:value=move || form.top_k.get() on:input=move |ev| form.top_k.set(event_target_value(&ev)) />
+                    </label>
+                </div>
+                <label>
+                    "Stop sequences (one per line)"
+                    <textarea data-testid="stop-sequences" class="short" prop:value=move || form.stop.get()
+                        on:input=move |ev| form.stop.set(event_target_value(&ev))></textarea>
+                </label>
+                <label>
+                    "System prompt"
+                    <textarea data-testid="system-prompt" class="short" prop:value=move || form.system.get()
+                        on:input=move |ev| form.system.set(event_target_value(&ev))></textarea>
+                </label>
+                <details data-testid="body-editor" class:hidden=move || form.api.get() == "converse">
+                    <summary>"InvokeModel JSON body"</summary>
+                    <p class="hint">{move || if form.custom_body.get().is_some() { "Edited: sent as is." } else { "Generated from the form and the conversation; edit to override." }}</p>
+                    <textarea data-testid="invoke-body" aria-label="InvokeModel JSON body" class="code" spellcheck="false" prop:value=body_text
+                        on:input=move |ev| form.custom_body.set(Some(event_target_value(&ev)))></textarea>
+                    <button data-testid="body-reset" on:click=move |_| form.custom_body.set(None)>"Back to the form"</button>
+                </details>
+            </fieldset>
+        </aside>
+        <main>
+            <div class="transcript" data-testid="transcript" node_ref=transcript on:scroll=on_scroll>
+                <For each=move || chat.history.get() key=|t| t.id let:turn>
+                    <div class="turn" data-testid="turn">
+                        <div class="user">{turn.user}</div>
+                        <div class="md answer">{markdown::render(&turn.text)}</div>
+                        <div class="metrics">{turn.figures}</div>
+                        <div class="error">{turn.error}</div>
+                    </div>
+                </For>
+                <div class="turn current">
+                    <div class="user" data-testid="user-message" class:hidden=move || chat.user.with(String::is_empty)>{move || chat.user.get()}</div>
+                    <Answer reply=chat.reply />
+                </div>
+            </div>
             <label>
                 "Prompt"
                 <textarea
@@ -319,20 +848,72 @@ pub fn App() -> impl IntoView {
                 ></textarea>
             </label>
             <div class="actions">
-                <button data-testid="send" on:click=move |_| send(true) disabled=move || answer.busy.get()>
-                    "Send"
-                </button>
-                <button data-testid="send-once" on:click=move |_| send(false) disabled=move || answer.busy.get()>
-                    "Send without streaming"
-                </button>
-                <button data-testid="stop" on:click=move |_| answer.stop() disabled=move || !answer.busy.get()>
-                    "Stop"
-                </button>
+                <button class="primary" data-testid="send" on:click=move |_| chat.send(form, true, false) disabled=busy>"Send"</button>
+                <button data-testid="send-once" on:click=move |_| chat.send(form, false, false) disabled=busy>"Send without streaming"</button>
+                <button data-testid="stop" on:click=move |_| chat.stop() disabled=move || !busy()>"Stop"</button>
+                <button data-testid="retry" on:click=move |_| chat.send(form, true, true) disabled=move || busy() || chat.user.with(String::is_empty)>"Retry"</button>
+                <button data-testid="edit-last" disabled=move || busy() || chat.user.with(String::is_empty)
+                    on:click=move |_| {
+                        form.prompt.set(chat.user.get_untracked());
+                        chat.user.set(String::new());
+                        chat.reply.clear();
+                    }>"Edit last"</button>
+                <button data-testid="clear" disabled=busy
+                    on:click=move |_| {
+                        chat.history.set(Vec::new());
+                        chat.user.set(String::new());
+                        chat.reply.clear();
+                        chat.frames.set(Vec::new());
+                    }>"Clear"</button>
                 <span class="hint">"Ctrl/Cmd+Enter sends, Esc stops."</span>
             </div>
-            <div class="output" data-testid="output" aria-live="polite">{move || answer.output.get()}</div>
-            <div class="metrics" data-testid="metrics">{move || answer.metrics.get()}</div>
-            <div class="error" data-testid="error" role="alert">{move || answer.error.get()}</div>
+            <details data-testid="compare">
+                <summary>"Compare models side by side"</summary>
+                <p class="hint">"Sends the prompt above to each model at once (single turn, same parameters and API)."</p>
+                <div class="grid">
+                    {(0..4).map(|i| view! {
+                        <Field label=["Model 1", "Model 2", "Model 3", "Model 4"][i] testid=["compare-model-1", "compare-model-2", "compare-model-3", "compare-model-4"][i] value=compare.models[i] />
+                    }).collect_view()}
+                </div>
+                <div class="actions">
+                    <button class="primary" data-testid="compare-send" on:click=move |_| compare.send(form) disabled=move || compare.busy()>"Compare"</button>
+                    <button data-testid="compare-stop" on:click=move |_| compare.stop() disabled=move || !compare.busy()>"Stop all"</button>
+                </div>
+                <div class="panes">
+                    {(0..4).map(|i| {
+                        let reply = compare.replies[i];
+                        let model = compare.models[i];
+                        view! {
+                            <section class="pane" data-testid=format!("compare-pane-{}", i + 1) class:hidden=move || model.with(|m| m.trim().is_empty())>
+                                <h2>{move || model.get()}</h2>
+                                <Answer reply=reply n=i + 1 />
+                            </section>
+                        }
+                    }).collect_view()}
+                </div>
+            </details>
+            <details data-testid="code-view">
+                <summary>"View code"</summary>
+                <div class="actions">
+                    <Choice label="Language" testid="code-lang" value=lang options=LANGS />
+                    <button data-testid="code-copy" on:click=copy>"Copy"</button>
+                    <span class="hint" data-testid="code-copied" role="status">{move || copied.get()}</span>
+                </div>
+                <pre class="code" data-testid="code">{code}</pre>
+            </details>
+            <details data-testid="inspector">
+                <summary>{move || format!("Inspector: {} decoded frames of the last streamed answer", chat.frames.with(Vec::len))}</summary>
+                <ol class="frames">
+                    {move || chat.frames.get().into_iter().map(|f| view! {
+                        <li data-testid="frame">
+                            <pre class="headers">{f.headers}</pre>
+                            <pre class="code">{f.payload}</pre>
+                            {f.decoded.map(|d| view! { <pre class="code decoded">{d}</pre> })}
+                        </li>
+                    }).collect_view()}
+                </ol>
+            </details>
         </main>
+        </div>
     }
 }

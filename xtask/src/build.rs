@@ -22,7 +22,8 @@ pub fn dist() -> Result {
     run("trunk", &["build", "--release", "--offline"])
 }
 
-/// The npm package: wasm-bindgen's ESM output, optimised, with its package.json.
+/// The npm package: the hand-written ES module entries and types from `src/js/` over
+/// wasm-bindgen's output (the core), with the wasm optimised for size.
 pub fn pkg() -> Result {
     cargo(&[
         "build",
@@ -34,11 +35,19 @@ pub fn pkg() -> Result {
         "--lib",
     ])?;
     let root = root();
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    pkg_from(&target.join("wasm32-unknown-unknown/release/bedrock_wasm.wasm"))
+}
+
+/// Writes `pkg/` from a built `bedrock_wasm.wasm`.
+pub fn pkg_from(wasm: &Path) -> Result {
+    let root = root();
     let out = root.join("pkg");
     if out.exists() {
         std::fs::remove_dir_all(&out).map_err(|e| format!("cannot clear pkg/: {e}"))?;
     }
-    let wasm = root.join("target/wasm32-unknown-unknown/release/bedrock_wasm.wasm");
     run(
         "wasm-bindgen",
         &[
@@ -47,35 +56,64 @@ pub fn pkg() -> Result {
             out.to_str().unwrap(),
             "--target",
             "web",
-            "--typescript",
+            "--no-typescript",
         ],
     )?;
     let bg = out.join("bedrock_wasm_bg.wasm");
     run(
         "wasm-opt",
-        &["-Oz", bg.to_str().unwrap(), "-o", bg.to_str().unwrap()],
+        &[
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--strip-debug",
+            "--strip-producers",
+            bg.to_str().unwrap(),
+            "-o",
+            bg.to_str().unwrap(),
+        ],
     )?;
-    let manifest = serde_json::json!({
-        "name": "bedrock-wasm",
-        "version": env!("CARGO_PKG_VERSION"),
-        "description": "Amazon Bedrock Runtime from the browser: SigV4 signing, streaming fetch and event-stream decoding in WebAssembly",
-        "license": "Apache-2.0",
-        "type": "module",
-        "main": "./bedrock_wasm.js",
-        "module": "./bedrock_wasm.js",
-        "types": "./bedrock_wasm.d.ts",
-        "exports": {
-            ".": { "types": "./bedrock_wasm.d.ts", "default": "./bedrock_wasm.js" },
-            "./bedrock_wasm_bg.wasm": "./bedrock_wasm_bg.wasm"
-        },
-        "files": ["bedrock_wasm.js", "bedrock_wasm.d.ts", "bedrock_wasm_bg.wasm", "bedrock_wasm_bg.wasm.d.ts", "snippets/", "README.md", "LICENSE"],
-        "sideEffects": false,
-        "keywords": ["aws", "bedrock", "wasm", "sigv4", "event-stream", "llm"]
-    });
-    let text = serde_json::to_string_pretty(&manifest).expect("json") + "\n";
+    for file in ["index.js", "node.js", "index.d.ts"] {
+        std::fs::copy(root.join("src/js").join(file), out.join(file))
+            .map_err(|e| format!("src/js/{file}: {e}"))?;
+    }
+    // Written by hand, not with `json!`: export conditions are matched in key order, so
+    // "node" must come before "default" (serde_json would sort the keys).
+    let text = format!(
+        r#"{{
+  "name": "bedrock-wasm",
+  "version": "{version}",
+  "description": "Amazon Bedrock Runtime from the browser: a drop-in for the AWS SDK's BedrockRuntime (InvokeModel, InvokeModelWithResponseStream, Converse, ConverseStream) in WebAssembly",
+  "license": "Apache-2.0",
+  "type": "module",
+  "main": "./node.js",
+  "module": "./index.js",
+  "browser": "./index.js",
+  "types": "./index.d.ts",
+  "exports": {{
+    ".": {{
+      "types": "./index.d.ts",
+      "node": "./node.js",
+      "default": "./index.js"
+    }},
+    "./bedrock_wasm_bg.wasm": "./bedrock_wasm_bg.wasm",
+    "./package.json": "./package.json"
+  }},
+  "files": ["index.js", "node.js", "index.d.ts", "bedrock_wasm.js", "bedrock_wasm_bg.wasm", "README.md", "LICENSE"],
+  "sideEffects": ["./node.js"],
+  "engines": {{ "node": ">=20" }},
+  "keywords": ["aws", "bedrock", "bedrock-runtime", "wasm", "sigv4", "event-stream", "llm"]
+}}
+"#,
+        version = env!("CARGO_PKG_VERSION")
+    );
     std::fs::write(out.join("package.json"), text).map_err(|e| e.to_string())?;
     for file in ["README.md", "LICENSE"] {
         std::fs::copy(root.join(file), out.join(file)).map_err(|e| format!("{file}: {e}"))?;
     }
+    // wasm-bindgen's own ignore file would hide everything from `npm pack`.
+    let _ = std::fs::remove_file(out.join(".gitignore"));
     Ok(())
 }

@@ -8,9 +8,11 @@
 //!
 //! Missing tools are installed first, and each installation is announced (see `tools.rs`).
 
+mod bench;
 mod budget;
 mod build;
 mod cmd;
+mod npm;
 mod serve;
 mod tools;
 
@@ -23,7 +25,7 @@ use bedrock_emulator::{Config, Credential, Emulator};
 type Result<T = ()> = std::result::Result<T, String>;
 
 const USAGE: &str =
-    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | test-wasm | test-e2e | fuzz [--seconds N]>";
+    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | test-wasm | test-e2e | fuzz [--seconds N] | bench>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +41,11 @@ fn main() -> ExitCode {
             .and_then(|_| build::all())
             .and_then(|_| e2e()),
         Some("fuzz") => fuzz(&args[1..]),
+        // The npm package alone: build pkg/, then its Node, browser, type and conformance tests.
+        Some("test-npm") => tools::ensure_test_tools()
+            .and_then(|_| build::pkg())
+            .and_then(|_| npm::tests()),
+        Some("bench") => tools::ensure_build_tools().and_then(|_| bench::run()),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -157,9 +164,10 @@ fn test() -> Result {
     step("release build (dist/ and pkg/)", &mut build::all)?;
     step("size budgets", &mut budget::check)?;
     step(
-        "end-to-end tests (playground in Chromium, pkg in Node)",
-        &mut e2e,
+        "npm package (tsc, Node, Chromium page/bundle/worker, AWS SDK conformance)",
+        &mut npm::tests,
     )?;
+    step("end-to-end tests (playground in Chromium)", &mut e2e)?;
     println!("\nAll passed in {:.0?}:", started.elapsed());
     for (name, d) in timings {
         println!("  {:>6.1}s  {name}", d.as_secs_f64());
@@ -250,23 +258,24 @@ fn e2e() -> Result {
     })
     .to_string();
     let url = format!("{}/", site.url());
+    let sub_path_url = format!("{}{}", site.url(), serve::SUB_PATH);
     let emulator_url = emulator.url();
     let token = demo.session_token.clone().unwrap_or_default();
     let env = [
         ("PLAYGROUND_URL", url.as_str()),
+        ("PLAYGROUND_SUB_PATH_URL", sub_path_url.as_str()),
         ("EMULATOR_URL", emulator_url.as_str()),
         ("ACCESS_KEY_ID", demo.access_key_id.as_str()),
         ("SECRET_ACCESS_KEY", demo.secret_access_key.as_str()),
         ("SESSION_TOKEN", token.as_str()),
+        ("API_KEY", bedrock_emulator::DEMO_API_KEY),
         ("EXPECTED", expected_json.as_str()),
         ("CHROMIUM", tools::CHROMIUM),
     ];
-    let result = ["tests/e2e/playground.mjs", "tests/js/pkg.mjs"]
-        .iter()
-        .try_for_each(|script| {
-            let path = build::root().join(script);
-            cmd::run_env("node", &[path.to_str().unwrap()], &env)
-        });
+    let result = ["tests/e2e/playground.mjs"].iter().try_for_each(|script| {
+        let path = build::root().join(script);
+        cmd::run_env("node", &[path.to_str().unwrap()], &env)
+    });
     rt.block_on(async {
         site.shutdown().await;
         emulator.shutdown().await;

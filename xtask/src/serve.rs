@@ -1,5 +1,6 @@
 //! A loopback static server for `dist/`; the demo adds `demo.json`, which pre-fills the
-//! playground with the emulator's URL and demo credentials.
+//! playground with the emulator's URL and demo credentials. `dist/` is also served under
+//! [`SUB_PATH`], so the tests can check that the site works from a sub-path of a host.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +10,9 @@ use axum::routing::get;
 use axum::Router;
 use tokio::sync::oneshot;
 use tower_http::services::ServeDir;
+
+/// A second mount point of `dist/`, as on a static host that serves it from a folder.
+pub const SUB_PATH: &str = "/some/path/";
 
 pub struct Site {
     addr: SocketAddr,
@@ -40,7 +44,9 @@ pub async fn start(
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], body) }),
         );
     }
-    let app = app.fallback_service(ServeDir::new(dir));
+    let app = app
+        .nest_service(SUB_PATH.trim_end_matches('/'), ServeDir::new(&dir))
+        .fallback_service(ServeDir::new(dir));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();

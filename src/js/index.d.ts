@@ -1,0 +1,308 @@
+// bedrock-wasm: Amazon Bedrock Runtime's four calls with the AWS SDK's shapes.
+// Curated by hand; checked by `tsc --noEmit` against tests/js/types.test.ts.
+
+/** AWS credentials. Temporary credentials need `sessionToken`. */
+export interface AwsCredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** When they stop working; a provider is called again 5 minutes before. */
+  expiration?: Date;
+}
+
+/** Called per request; its answer is cached until 5 minutes before `expiration`. */
+export type AwsCredentialIdentityProvider = () => Promise<AwsCredentialIdentity>;
+
+/** A Bedrock API key, sent as `Authorization: Bearer <token>`. */
+export interface TokenIdentity {
+  token: string;
+  expiration?: Date;
+}
+
+export interface BedrockRuntimeClientConfig {
+  /** e.g. `"us-east-1"`. */
+  region: string | (() => Promise<string>);
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** A Bedrock API key; used instead of `credentials` when set. */
+  token?: string | TokenIdentity | (() => Promise<string | TokenIdentity>);
+  /** Default `https://bedrock-runtime.<region>.amazonaws.com`. */
+  endpoint?: string | URL;
+  /** Attempts including the first (default 3); `1` disables retries. */
+  maxAttempts?: number;
+  /** A stream that delivers nothing for this many ms fails with `StreamIdleTimeoutError`
+   * (default 60000; 0 disables the watchdog). Not in the AWS SDK. */
+  streamIdleTimeout?: number;
+}
+
+export interface ResponseMetadata {
+  httpStatusCode?: number;
+  /** `x-amzn-RequestId`, when the response lets the page read it. */
+  requestId?: string;
+  attempts?: number;
+  /** Milliseconds spent waiting between attempts. */
+  totalRetryDelay?: number;
+}
+
+export interface MetadataBearer {
+  $metadata: ResponseMetadata;
+}
+
+export interface HttpHandlerOptions {
+  /** Aborts the request, a retry wait, or a stream mid-way (the connection is closed). */
+  abortSignal?: AbortSignal;
+}
+
+export type Performance = 'standard' | 'optimized';
+export type Trace = 'ENABLED' | 'DISABLED' | 'ENABLED_FULL';
+
+export interface InvokeModelRequest {
+  /** A model id, inference profile id or ARN. */
+  modelId: string;
+  /** The model-native JSON request. */
+  body: string | Uint8Array;
+  contentType?: string;
+  accept?: string;
+  trace?: Trace | string;
+  guardrailIdentifier?: string;
+  guardrailVersion?: string;
+  performanceConfigLatency?: Performance | string;
+  serviceTier?: string;
+}
+
+/** The SDK's `Uint8ArrayBlobAdapter`. */
+export interface BlobAdapter extends Uint8Array {
+  transformToString(encoding?: string): string;
+}
+
+export interface InvokeModelResponse extends MetadataBearer {
+  body: BlobAdapter;
+  contentType: string | undefined;
+  performanceConfigLatency?: string;
+  serviceTier?: string;
+  /** From the `X-Amzn-Bedrock-*` headers, when readable. Not in the AWS SDK. */
+  usage?: { inputTokens?: number; outputTokens?: number; invocationLatency?: number };
+}
+
+export type InvokeModelWithResponseStreamRequest = Omit<InvokeModelRequest, 'accept'> & { accept?: string };
+
+export interface ResponseStreamEvent {
+  chunk: { bytes: Uint8Array };
+}
+
+export interface InvokeModelWithResponseStreamResponse extends MetadataBearer {
+  /** Chunks as they arrive; `break` cancels the request. Stream exceptions are thrown. */
+  body: AsyncIterable<ResponseStreamEvent>;
+  contentType: string | undefined;
+}
+
+export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
+export interface MediaSource {
+  bytes?: Uint8Array;
+  s3Location?: { uri: string; bucketOwner?: string };
+  text?: string;
+}
+
+export type ContentBlock =
+  | { text: string }
+  | { image: { format: ImageFormat | string; source: MediaSource } }
+  | { document: { format?: string; name: string; source: MediaSource; [k: string]: unknown } }
+  | { video: { format: string; source: MediaSource } }
+  | { toolUse: { toolUseId: string; name: string; input: unknown; type?: string } }
+  | { toolResult: { toolUseId: string; content: ToolResultContentBlock[]; status?: 'success' | 'error' } }
+  | { reasoningContent: { reasoningText?: { text: string; signature?: string }; redactedContent?: Uint8Array } }
+  | { guardContent: unknown }
+  | { cachePoint: { type: 'default' } }
+  | { [member: string]: unknown };
+
+export type ToolResultContentBlock =
+  | { json: unknown }
+  | { text: string }
+  | { image: { format: string; source: MediaSource } }
+  | { document: { format?: string; name: string; source: MediaSource } };
+
+export interface Message {
+  role: 'user' | 'assistant';
+  content: ContentBlock[];
+}
+
+export type SystemContentBlock = { text: string } | { guardContent: unknown } | { cachePoint: { type: 'default' } };
+
+export interface InferenceConfiguration {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stopSequences?: string[];
+}
+
+export interface ToolConfiguration {
+  tools: Array<{ toolSpec: { name: string; description?: string; inputSchema: { json: unknown } } } | { cachePoint: { type: 'default' } }>;
+  toolChoice?: { auto: {} } | { any: {} } | { tool: { name: string } };
+}
+
+export interface ConverseRequest {
+  modelId: string;
+  messages?: Message[];
+  system?: SystemContentBlock[];
+  inferenceConfig?: InferenceConfiguration;
+  toolConfig?: ToolConfiguration;
+  guardrailConfig?: { guardrailIdentifier: string; guardrailVersion: string; trace?: 'enabled' | 'disabled' | 'enabled_full' };
+  additionalModelRequestFields?: unknown;
+  promptVariables?: Record<string, { text: string }>;
+  additionalModelResponseFieldPaths?: string[];
+  requestMetadata?: Record<string, string>;
+  performanceConfig?: { latency: Performance };
+  serviceTier?: { type: string };
+}
+
+export type ConverseStreamRequest = Omit<ConverseRequest, 'guardrailConfig'> & {
+  guardrailConfig?: ConverseRequest['guardrailConfig'] & { streamProcessingMode?: 'sync' | 'async' };
+};
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
+export type StopReason =
+  | 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'guardrail_intervened' | 'content_filtered'
+  | 'model_context_window_exceeded' | (string & {});
+
+export interface ConverseResponse extends MetadataBearer {
+  output: { message?: Message };
+  stopReason: StopReason;
+  usage: TokenUsage;
+  metrics: { latencyMs: number };
+  additionalModelResponseFields?: unknown;
+  trace?: unknown;
+  performanceConfig?: { latency: Performance };
+  serviceTier?: { type: string };
+}
+
+export type ContentBlockDelta =
+  | { text: string }
+  | { toolUse: { input: string } }
+  | { reasoningContent: { text?: string; signature?: string; redactedContent?: Uint8Array } }
+  | { [member: string]: unknown };
+
+/** One ConverseStream event: exactly one member is set. */
+export type ConverseStreamOutput =
+  | { messageStart: { role: 'assistant' } }
+  | { contentBlockStart: { contentBlockIndex: number; start: { toolUse?: { toolUseId: string; name: string } } & Record<string, unknown> } }
+  | { contentBlockDelta: { contentBlockIndex: number; delta: ContentBlockDelta } }
+  | { contentBlockStop: { contentBlockIndex: number } }
+  | { messageStop: { stopReason: StopReason; additionalModelResponseFields?: unknown } }
+  | { metadata: { usage: TokenUsage; metrics: { latencyMs: number }; trace?: unknown } };
+
+export interface ConverseStreamResponse extends MetadataBearer {
+  /** Events as they arrive; `break` cancels the request. Stream exceptions are thrown. */
+  stream: AsyncIterable<ConverseStreamOutput>;
+}
+
+/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime` (these four calls). */
+export class BedrockRuntime {
+  constructor(config: BedrockRuntimeClientConfig);
+  invokeModel(input: InvokeModelRequest, options?: HttpHandlerOptions): Promise<InvokeModelResponse>;
+  invokeModelWithResponseStream(
+    input: InvokeModelWithResponseStreamRequest,
+    options?: HttpHandlerOptions,
+  ): Promise<InvokeModelWithResponseStreamResponse>;
+  converse(input: ConverseRequest, options?: HttpHandlerOptions): Promise<ConverseResponse>;
+  converseStream(input: ConverseStreamRequest, options?: HttpHandlerOptions): Promise<ConverseStreamResponse>;
+  /** No-op, for compatibility with the SDK. */
+  destroy(): void;
+}
+
+/** What a finished stream said besides its text. */
+export interface TextStreamResult {
+  text: string;
+  reasoning?: string;
+  stopReason?: string;
+  usage?: { inputTokens: number; outputTokens: number; totalTokens?: number };
+  /** `amazon-bedrock-invocationMetrics` (InvokeModelWithResponseStream) or `{ latencyMs }` (ConverseStream). */
+  metrics?: Record<string, number>;
+}
+
+export interface TextStream extends AsyncGenerator<string, void, undefined> {
+  /** Resolves once the stream has ended (`undefined` if it was left early); rejects with its error. */
+  result: Promise<TextStreamResult | undefined>;
+}
+
+/**
+ * The answer's text, piece by piece, for any model family (InvokeModelWithResponseStream) or
+ * ConverseStream. Accepts the response or its promise. Leaving the loop cancels the request.
+ */
+export function textStream(
+  response:
+    | InvokeModelWithResponseStreamResponse
+    | ConverseStreamResponse
+    | Promise<InvokeModelWithResponseStreamResponse | ConverseStreamResponse>,
+  options?: { modelId?: string },
+): TextStream;
+
+export interface CognitoIdentityPoolOptions {
+  /** `"us-east-1:xxxxxxxx-…"`. */
+  identityPoolId: string;
+  /** Default: the part of `identityPoolId` before `:`. */
+  region?: string;
+  /** Identity-provider tokens (or functions returning them), e.g. `{ "cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCd": idToken }`. */
+  logins?: Record<string, string | (() => Promise<string>)>;
+  /** Reuse an identity id from an earlier call (skips GetId). */
+  identityId?: string;
+  accountId?: string;
+  /** Basic (classic) flow: GetOpenIdToken + STS AssumeRoleWithWebIdentity with `roleArn`. Needed for guest access to Bedrock. */
+  classicFlow?: boolean;
+  /** The role to assume (classic flow) or `CustomRoleArn` (enhanced flow). */
+  roleArn?: string;
+  customRoleArn?: string;
+  /** Classic flow: 900…43200. */
+  durationSeconds?: number;
+  roleSessionName?: string;
+  /** Another Cognito Identity endpoint (tests, FIPS). */
+  endpoint?: string;
+  /** Another STS endpoint. */
+  stsEndpoint?: string;
+  abortSignal?: AbortSignal;
+}
+
+export interface CognitoIdentityCredentials extends AwsCredentialIdentity {
+  identityId: string;
+}
+
+/** Credentials from an Amazon Cognito identity pool, cached until they are about to expire. */
+export function fromCognitoIdentityPool(options: CognitoIdentityPoolOptions): () => Promise<CognitoIdentityCredentials>;
+
+/** Loads the WebAssembly module now (optional: the first call does it). `source` overrides where from. */
+export function init(source?: string | URL | Request | Response | BufferSource | WebAssembly.Module | Promise<unknown>): Promise<void>;
+export default init;
+
+/** Base of every error the service returns. */
+export class BedrockRuntimeServiceException extends Error {
+  constructor(options: { name?: string; message: string; $fault?: 'client' | 'server'; $metadata?: ResponseMetadata });
+  readonly $fault: 'client' | 'server';
+  $metadata: ResponseMetadata;
+  /** What to do about it, when there is something (not in the AWS SDK). */
+  advice?: string;
+  /** ModelErrorException, ModelStreamErrorException. */
+  originalStatusCode?: number;
+  /** ModelStreamErrorException. */
+  originalMessage?: string;
+  /** ModelErrorException. */
+  resourceName?: string;
+}
+export class AccessDeniedException extends BedrockRuntimeServiceException {}
+export class ConflictException extends BedrockRuntimeServiceException {}
+export class InternalServerException extends BedrockRuntimeServiceException {}
+export class ModelErrorException extends BedrockRuntimeServiceException {}
+export class ModelNotReadyException extends BedrockRuntimeServiceException {}
+export class ModelStreamErrorException extends BedrockRuntimeServiceException {}
+export class ModelTimeoutException extends BedrockRuntimeServiceException {}
+export class ResourceNotFoundException extends BedrockRuntimeServiceException {}
+export class ServiceQuotaExceededException extends BedrockRuntimeServiceException {}
+export class ServiceUnavailableException extends BedrockRuntimeServiceException {}
+export class ThrottlingException extends BedrockRuntimeServiceException {}
+export class ValidationException extends BedrockRuntimeServiceException {}
+/** A stream delivered nothing for `streamIdleTimeout` ms and was stopped. */
+export class StreamIdleTimeoutError extends Error {}

@@ -1,0 +1,363 @@
+// One spec per playground feature (issue 6), run by playground.mjs with its page object.
+// Emulator faults are selected with the `emulator-fault:<spec>:<model>` model-id prefix; each
+// counted fault gets its own `key=` so reruns against the same emulator start fresh.
+import assert from 'node:assert/strict';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function featureTests({ env, expected, emulatorLog, Playground }) {
+  const unique = () => `k${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+  const faulty = (spec, model = 'anthropic.claude-v2') => `emulator-fault:${spec},key=${unique()}:${model}`;
+
+  /** Waits until the newest log record of `operation` satisfies `ok`. */
+  async function lastRecord(operation, ok = () => true) {
+    let record;
+    for (let i = 0; i < 50; i++) {
+      record = (await emulatorLog()).filter((r) => r.operation === operation).at(-1);
+      if (record && ok(record)) return record;
+      await sleep(100);
+    }
+    return record;
+  }
+
+  return {
+    async 'Ctrl+Enter sends; the chat keeps turns; retry, edit-last and clear work'(p) {
+      await p.fillValid({ prompt: 'What is your name?' });
+      await p.byId('prompt').press('Control+Enter');
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), ' My name is Claude.');
+      assert.equal(await p.text('user-message'), 'What is your name?');
+      await p.fill({ prompt: 'And what do you do?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.byId('turn').count(), 1, 'the first exchange moved into the history');
+      assert.equal(await p.text('user-message'), 'And what do you do?');
+      const second = await p.text('output');
+      assert.ok(second.length > 0);
+      // The second request carried the first exchange (Claude text format).
+      const body = JSON.parse(await p.byId('invoke-body').inputValue());
+      assert.match(body.prompt, /Human: What is your name\?\n\nAssistant: My name is Claude\.\n\nHuman: And what do you do\?/);
+      await p.byId('retry').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), second, 'a retry asks the same question again');
+      assert.equal(await p.byId('turn').count(), 1);
+      await p.byId('edit-last').click();
+      assert.equal(await p.byId('prompt').inputValue(), 'And what do you do?');
+      assert.equal(await p.text('output'), '');
+      await p.byId('clear').click();
+      assert.equal(await p.byId('turn').count(), 0);
+    },
+
+    async 'Converse streams through ConverseStream and shows usage'(p) {
+      await p.fillValid({ prompt: 'What is your name?', 'model-id': 'us.anthropic.claude-3-5-sonnet-20240620-v1:0' });
+      await p.byId('api').selectOption('converse');
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal((await p.text('output')).trim(), 'My name is Claude.');
+      const metrics = await p.text('metrics');
+      assert.match(metrics, /input tokens \d+ · output tokens \d+/);
+      assert.match(metrics, /stop reason end_turn/);
+      const record = await lastRecord('ConverseStream');
+      assert.equal(record.status, 200);
+    },
+
+    async 'parameters and the edited InvokeModel body are what is sent'(p) {
+      await p.fillValid({ 'model-id': 'anthropic.claude-3-haiku-20240307-v1:0', prompt: 'What is your name?' });
+      await p.fill({ temperature: '0.2', 'top-p': '0.9', 'top-k': '40', 'stop-sequences': 'END', 'system-prompt': 'Be brief.' });
+      await p.expand('body-editor');
+      const generated = JSON.parse(await p.byId('invoke-body').inputValue());
+      assert.deepEqual(generated, {
+        anthropic_version: 'bedrock-2023-05-31',
+        max_tokens: expected.maxTokens,
+        messages: [{ role: 'user', content: 'What is your name?' }],
+        system: 'Be brief.',
+        temperature: 0.2,
+        top_p: 0.9,
+        top_k: 40,
+        stop_sequences: ['END'],
+      });
+      assert.match(await p.text('model-info'), /Anthropic Claude 3 Haiku · family claude-messages · APIs: InvokeModel, Converse/);
+      await p.byId('invoke-body').fill(JSON.stringify({ ...generated, max_tokens: 3 }));
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.match(await p.text('metrics'), /output tokens 3\b/);
+      assert.match(await p.text('metrics'), /stop reason max_tokens/);
+      assert.match(await p.text('metrics'), /≈ \$0\.\d+/, 'an estimated cost for a priced model');
+    },
+
+    async 'the catalog groups models by provider and lists inference profiles'(p) {
+      const groups = await p.page.$$eval('[data-testid="model-catalog"] optgroup', (g) => g.map((x) => x.label));
+      assert.deepEqual(groups, ['Anthropic', 'Amazon', 'Meta', 'Mistral AI', 'Cohere', 'AI21 Labs']);
+      await p.byId('model-catalog').selectOption('anthropic.claude-sonnet-4-20250514-v1:0');
+      assert.equal(await p.byId('model-id').inputValue(), 'anthropic.claude-sonnet-4-20250514-v1:0');
+      const profiles = await p.page.$$eval('[data-testid="model-profile"] option', (o) => o.map((x) => x.value));
+      assert.deepEqual(profiles.map((v) => v.split('.')[0]), ['anthropic', 'us', 'eu', 'apac', 'global']);
+      await p.byId('model-profile').selectOption('eu.anthropic.claude-sonnet-4-20250514-v1:0');
+      assert.equal(await p.byId('model-id').inputValue(), 'eu.anthropic.claude-sonnet-4-20250514-v1:0');
+      await p.fill({ 'model-id': 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc' });
+      assert.match(await p.text('model-info'), /Not in the catalog/);
+    },
+
+    async 'compare: panes stream concurrently, each with its own figures'(p) {
+      await p.fillValid({ prompt: 'Tell me about frames' });
+      await p.expand('compare');
+      await p.fill({
+        'compare-model-1': 'anthropic.claude-v2',
+        'compare-model-2': 'amazon.nova-lite-v1:0',
+        'compare-model-3': 'meta.llama3-8b-instruct-v1:0',
+      });
+      await p.byId('compare-send').click();
+      // At some moment all three panes show partial text while none has finished.
+      await p.page.waitForFunction(() => [1, 2, 3].every((i) =>
+        document.querySelector(`[data-testid="compare-output-${i}"]`).textContent.length > 0
+        && document.querySelector(`[data-testid="compare-metrics-${i}"]`).textContent === ''), null, { timeout: 15_000 });
+      await p.screenshot('05-compare-streaming');
+      for (const i of [1, 2, 3]) await p.waitForMetrics(`compare-metrics-${i}`);
+      await p.screenshot('06-compare-done');
+      for (const i of [1, 2, 3]) {
+        assert.match(await p.text(`compare-metrics-${i}`), /output tokens \d+/);
+        assert.equal(await p.text(`compare-error-${i}`), '');
+      }
+      const records = (await emulatorLog()).filter((r) => r.operation === 'InvokeModelWithResponseStream').slice(-3);
+      assert.deepEqual(records.map((r) => r.family).sort(), ['claude-text', 'llama', 'nova']);
+      const start = Math.max(...records.map((r) => r.started_ms));
+      const end = Math.min(...records.map((r) => r.started_ms + r.duration_ms));
+      assert.ok(start < end, 'the three requests were in flight at the same time');
+    },
+
+    async 'Stop all ends every compare stream'(p) {
+      await p.fillValid();
+      await p.expand('compare');
+      await p.fill({ 'compare-model-1': 'anthropic.claude-v2', 'compare-model-2': 'amazon.nova-lite-v1:0' });
+      await p.byId('compare-send').click();
+      await p.page.waitForFunction(() => document.querySelector('[data-testid="compare-output-2"]').textContent.length > 10);
+      await p.page.keyboard.press('Escape');
+      await p.waitForMetrics('compare-metrics-1');
+      await p.waitForMetrics('compare-metrics-2');
+      assert.equal(await p.text('compare-metrics-1'), 'Stopped.');
+      assert.equal(await p.text('compare-metrics-2'), 'Stopped.');
+    },
+
+    async 'the code view shows boto3, JS and CLI for a known request'(p) {
+      await p.fillValid({ prompt: 'What is your name?' });
+      await p.expand('code-view');
+      const python = await p.text('code');
+      assert.equal(python, [
+        'import json',
+        '',
+        'import boto3',
+        '',
+        `client = boto3.client("bedrock-runtime", region_name="us-east-1", endpoint_url="${env.EMULATOR_URL}")`,
+        '',
+        'body = json.dumps({',
+        `    "max_tokens_to_sample": ${expected.maxTokens},`,
+        '    "prompt": "\\n\\nHuman: What is your name?\\n\\nAssistant:",',
+        '})',
+        'response = client.invoke_model_with_response_stream(modelId="anthropic.claude-v2", body=body)',
+        'for event in response["body"]:',
+        '    chunk = json.loads(event["chunk"]["bytes"])',
+        '    print(chunk.get("completion", ""), end="", flush=True)',
+        '',
+      ].join('\n'));
+      assert.ok(!python.includes(env.SECRET_ACCESS_KEY) && !python.includes(env.ACCESS_KEY_ID), 'no credentials in code');
+      await p.byId('code-lang').selectOption('js');
+      const js = await p.text('code');
+      assert.match(js, /^import init, \{ BedrockRuntime \} from "bedrock-wasm";/);
+      assert.match(js, /client\.invokeModelWithResponseStream\(\{\n  modelId: "anthropic\.claude-v2",/);
+      assert.match(js, /console\.log\(json\.completion\)/);
+      await p.byId('code-lang').selectOption('cli');
+      const cli = await p.text('code');
+      assert.match(cli, /aws bedrock-runtime invoke-model \\\n  --region 'us-east-1' \\\n/);
+      assert.ok(cli.includes(`--body '{"max_tokens_to_sample":${expected.maxTokens},"prompt":"\\n\\nHuman: What is your name?\\n\\nAssistant:"}'`));
+      await p.byId('api').selectOption('converse');
+      await p.byId('code-lang').selectOption('python');
+      const converse = await p.text('code');
+      assert.match(converse, /response = client\.converse_stream\(modelId="anthropic\.claude-v2", \*\*request\)/);
+      assert.match(converse, /"inferenceConfig": \{\n        "maxTokens": 200,/);
+      await p.screenshot('07-code-view');
+      await p.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+      await p.byId('code-copy').click();
+      await p.page.waitForFunction(() => document.querySelector('[data-testid="code-copied"]').textContent !== '');
+      assert.equal(await p.text('code-copied'), 'Copied.');
+      assert.equal(await p.page.evaluate(() => navigator.clipboard.readText()), converse);
+    },
+
+    async 'the inspector shows every decoded frame of the last answer'(p) {
+      await p.fillValid({ prompt: 'What is your name?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const record = await lastRecord('InvokeModelWithResponseStream', (r) => r.completed);
+      await p.expand('inspector');
+      const frames = p.byId('frame');
+      assert.equal(await frames.count(), record.chunks_sent);
+      const first = await frames.first().textContent();
+      assert.match(first, /:event-type: chunk/);
+      assert.match(first, /:message-type: event/);
+      assert.match(first, /\{"bytes":"/);
+      assert.match(first, /"completion":/);
+      const last = await frames.last().textContent();
+      assert.match(last, /amazon-bedrock-invocationMetrics/);
+      await p.screenshot('08-inspector');
+    },
+
+    async 'throttling is retried and then succeeds, and the figures say so'(p) {
+      await p.fillValid({ 'model-id': faulty('throttle=2'), prompt: 'What is your name?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), ' My name is Claude.');
+      assert.match(await p.text('metrics'), /3 attempts \(2 retried after [\d.]+ s of backoff\)/);
+      assert.equal(await p.text('error'), '');
+    },
+
+    async 'a skewed clock is corrected and the request succeeds'(p) {
+      await p.fillValid({ 'model-id': faulty('clock-skew=-600'), prompt: 'What is your name?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), ' My name is Claude.');
+      assert.match(await p.text('metrics'), /clock skew corrected: signing -60\d s off this computer's clock/);
+    },
+
+    async 'access denied says which permissions are missing'(p) {
+      await p.fillValid({ 'model-id': faulty('access-denied') });
+      await p.byId('send').click();
+      const error = await p.waitForError();
+      assert.match(error, /AccessDeniedException \(HTTP 403\)/);
+      assert.match(error, /bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream/);
+      assert.match(error, /enabled in this region/);
+      await p.screenshot('04-error');
+    },
+
+    async 'an expired token says to get new credentials'(p) {
+      await p.fillValid({ 'model-id': faulty('expired-token') });
+      await p.byId('send').click();
+      const error = await p.waitForError();
+      assert.match(error, /ExpiredTokenException/);
+      assert.match(error, /The temporary credentials expired; get new ones\./);
+    },
+
+    async 'persistent throttling reports the retries'(p) {
+      await p.fillValid({ 'model-id': faulty('throttle') });
+      await p.byId('send').click();
+      const error = await p.waitForError();
+      assert.match(error, /ThrottlingException/);
+      assert.match(error, /wait a moment and retry/);
+      assert.match(error, /Tried 3 times/);
+    },
+
+    async 'a validation error is shown with its message'(p) {
+      await p.fillValid({ 'model-id': faulty('validation') });
+      await p.byId('send').click();
+      const error = await p.waitForError();
+      assert.match(error, /ValidationException \(HTTP 400\)/);
+    },
+
+    async 'a mid-stream exception keeps the text so far'(p) {
+      await p.fillValid({ 'model-id': faulty('exception=modelStreamErrorException@5') });
+      await p.byId('send').click();
+      const error = await p.waitForError();
+      assert.match(error, /ModelStreamErrorException/);
+      assert.match(error, /text received so far is kept/);
+      assert.ok((await p.text('output')).length > 0);
+    },
+
+    async 'a Bedrock API key works instead of access keys'(p) {
+      await p.fillValid();
+      await p.byId('auth-mode').selectOption('api-key');
+      await p.fill({ 'api-key': env.API_KEY });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), expected.text);
+      const record = await lastRecord('InvokeModelWithResponseStream');
+      assert.equal(record.signature, 'api-key');
+    },
+
+    async 'credentials stay out of storage unless remembered in this tab; Forget clears them'(p) {
+      await p.fillValid();
+      const storage = () => p.page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await storage(), '{"local":{},"session":{}}');
+      assert.equal(await p.byId('remember').isChecked(), false, 'off by default');
+      await p.byId('remember').check();
+      const saved = JSON.parse(await storage());
+      assert.deepEqual(saved.local, {});
+      assert.ok(JSON.stringify(saved.session).includes(env.SECRET_ACCESS_KEY), 'kept in sessionStorage once opted in');
+      await p.page.reload();
+      await p.byId('send').waitFor();
+      assert.equal(await p.byId('secret-access-key').inputValue(), env.SECRET_ACCESS_KEY, 'restored in this tab');
+      assert.equal(await p.byId('remember').isChecked(), true);
+      await p.byId('forget').click();
+      assert.equal(await storage(), '{"local":{},"session":{}}');
+      assert.equal(await p.byId('secret-access-key').inputValue(), '');
+      assert.equal(await p.byId('access-key-id').inputValue(), '');
+      // Pasting `aws configure export-credentials` output fills the fields and shows the expiry.
+      const expiration = new Date(Date.now() + 42 * 60_000).toISOString();
+      await p.byId('credentials-paste').fill(JSON.stringify({
+        Version: 1, AccessKeyId: 'AKIAEXAMPLE', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: expiration,
+      }));
+      assert.equal(await p.byId('access-key-id').inputValue(), 'AKIAEXAMPLE');
+      assert.match(await p.text('credentials-expiry'), /Credentials expire in 4[12] min/);
+      assert.equal(await storage(), '{"local":{},"session":{}}');
+    },
+
+    async 'the page works from a sub-path of the host'(p) {
+      const requests = [];
+      p.page.on('request', (r) => requests.push(r.url()));
+      await p.open(env.PLAYGROUND_SUB_PATH_URL);
+      await p.fillValid();
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), expected.text);
+      const site = new URL(env.PLAYGROUND_SUB_PATH_URL);
+      const assets = requests.filter((u) => new URL(u).host === site.host);
+      assert.ok(assets.length >= 3);
+      for (const u of assets) assert.ok(new URL(u).pathname.startsWith(site.pathname), `${u} is under the sub-path`);
+    },
+
+    async 'no request leaves for a third-party host (route interception)'(p) {
+      const outside = [];
+      await p.page.context().route('**/*', (route) => {
+        const host = new URL(route.request().url()).hostname;
+        if (host === '127.0.0.1' || host === 'localhost') return route.continue();
+        outside.push(route.request().url());
+        return route.abort();
+      });
+      await p.open();
+      await p.fillValid();
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      await p.expand('code-view');
+      await p.expand('inspector');
+      await p.expand('compare');
+      await p.byId('compare-send').click();
+      await p.waitForMetrics('compare-metrics-1');
+      assert.deepEqual(outside, []);
+    },
+
+    async 'phone width and dark mode'(p) {
+      await p.page.setViewportSize({ width: 390, height: 844 });
+      await p.page.emulateMedia({ colorScheme: 'dark' });
+      await p.fillValid();
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal scrolling at phone width (overflow ${overflow}px)`);
+      const bg = await p.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.equal(bg, 'rgb(15, 18, 22)', 'dark background follows the system');
+      await p.screenshot('09-phone-dark');
+      // Every form control has an accessible label.
+      const unlabeled = await p.page.$$eval('input, select, textarea', (els) =>
+        els.filter((e) => !e.closest('label') && !e.getAttribute('aria-label')).map((e) => e.dataset.testid));
+      assert.deepEqual(unlabeled, []);
+    },
+
+    async 'Markdown renders as safe elements only, keeping the text'(p) {
+      await p.fillValid();
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const tags = await p.page.$$eval('[data-testid="output"] *', (els) => [...new Set(els.map((e) => e.tagName))]);
+      for (const t of tags) assert.ok(['CODE', 'PRE', 'STRONG', 'EM', 'SPAN', 'A'].includes(t), `unexpected <${t}>`);
+      assert.equal(await p.text('output'), expected.text);
+    },
+  };
+}

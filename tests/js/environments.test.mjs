@@ -1,0 +1,123 @@
+// No manual init() in the four places the package runs: Node (by package name), a plain
+// <script type="module"> page, an esbuild bundle, and a module Web Worker — the browser ones in
+// headless Chromium (Debian's, through playwright-core; no browser download).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { EMULATOR, credentials, env, sawClientClose } from './helpers.mjs';
+
+const PKG = fileURLToPath(new URL('../../pkg/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const config = { endpoint: EMULATOR, credentials };
+let work;
+let server;
+let origin;
+let browser;
+
+/** A project directory whose node_modules/bedrock-wasm is the built pkg/. */
+async function project(name) {
+  const dir = join(work, name);
+  await mkdir(join(dir, 'node_modules'), { recursive: true });
+  await symlink(PKG, join(dir, 'node_modules/bedrock-wasm'), 'dir');
+  await writeFile(join(dir, 'package.json'), '{"type":"module","private":true}');
+  for (const f of ['scenario.js', 'app.js', 'node-app.mjs']) await cp(join(FIXTURES, f), join(dir, f));
+  return dir;
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'bedrock-wasm-env-'));
+  // The esbuild app: bundled, with the wasm copied next to the bundle.
+  const app = await project('esbuild-app');
+  await build({ entryPoints: [join(app, 'app.js')], bundle: true, format: 'esm', platform: 'browser', outfile: join(work, 'dist/app.js'), logLevel: 'error' });
+  await cp(join(PKG, 'bedrock_wasm_bg.wasm'), join(work, 'dist/bedrock_wasm_bg.wasm'));
+  await writeFile(join(work, 'dist/index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./app.js"></script>');
+  const roots = { '/pkg/': PKG, '/fixtures/': FIXTURES, '/bundle/': join(work, 'dist/') };
+  server = createServer(async (req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    const prefix = Object.keys(roots).find((p) => path.startsWith(p));
+    try {
+      const body = await readFile(join(roots[prefix], path.slice(prefix.length) || 'index.html'));
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/html' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function check(result) {
+  assert.equal(result.invokeText, ' My name is Claude.');
+  assert.equal(result.text, ' My name is Claude.');
+  assert.equal(result.stopReason, 'end_turn');
+  assert.equal(result.outputTokens, 4);
+  assert.deepEqual(result.error, { name: 'ThrottlingException', fault: 'client', status: 429, typed: true });
+  await sawClientClose(result.cancelledId);
+}
+
+async function inPage(url) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => window.ready === true, null, { timeout: 20_000 });
+    return await page.evaluate((c) => window.run(c), config);
+  } finally {
+    await page.close();
+    assert.deepEqual(errors, []);
+  }
+}
+
+test('Node ≥ 20, imported by package name (node condition, wasm read from disk)', async () => {
+  const dir = await project('node');
+  const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'node-app.mjs'), JSON.stringify(config)]);
+  await check(JSON.parse(stdout));
+});
+
+test('a plain <script type="module"> page, no bundler', async () => {
+  await check(await inPage(`${origin}/fixtures/page.html`));
+});
+
+test('an app bundled by esbuild', async () => {
+  await check(await inPage(`${origin}/bundle/index.html`));
+});
+
+test('a module Web Worker', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${origin}/fixtures/page.html`);
+  const out = await page.evaluate(
+    (c) =>
+      new Promise((resolve) => {
+        const w = new Worker('/fixtures/worker.js', { type: 'module' });
+        w.onmessage = ({ data }) => resolve(data);
+        w.onerror = (e) => resolve({ error: e.message ?? 'worker error' });
+        w.postMessage(c);
+      }),
+    config,
+  );
+  await page.close();
+  assert.equal(out.error, undefined);
+  await check(out.ok);
+});

@@ -1,0 +1,85 @@
+// Compiled by `tsc --noEmit` (cargo xtask test): every public member in a typed position.
+import init, {
+  AccessDeniedException, BedrockRuntime, BedrockRuntimeServiceException, ConflictException,
+  InternalServerException, ModelErrorException, ModelNotReadyException, ModelStreamErrorException,
+  ModelTimeoutException, ResourceNotFoundException, ServiceQuotaExceededException,
+  ServiceUnavailableException, StreamIdleTimeoutError, ThrottlingException, ValidationException,
+  fromCognitoIdentityPool, init as namedInit, textStream,
+  type AwsCredentialIdentity, type ConverseResponse, type ConverseStreamOutput, type InvokeModelResponse,
+  type ResponseMetadata, type TextStreamResult, type CognitoIdentityCredentials,
+} from 'bedrock-wasm';
+
+export async function everything(signal: AbortSignal): Promise<void> {
+  await init();
+  await namedInit(new URL('https://example.com/bedrock_wasm_bg.wasm'));
+  const creds: AwsCredentialIdentity = { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't', expiration: new Date() };
+  const cognito: () => Promise<CognitoIdentityCredentials> = fromCognitoIdentityPool({
+    identityPoolId: 'us-east-1:x', logins: { p: 'tok', q: async () => 'tok' }, classicFlow: true, roleArn: 'arn',
+  });
+  const clients = [
+    new BedrockRuntime({ region: 'us-east-1', credentials: creds }),
+    new BedrockRuntime({ region: 'us-east-1', credentials: async () => creds, endpoint: 'http://127.0.0.1:4010', maxAttempts: 1 }),
+    new BedrockRuntime({ region: async () => 'eu-west-1', credentials: cognito, streamIdleTimeout: 5000 }),
+    new BedrockRuntime({ region: 'us-east-1', token: 'ABSK…' }),
+    new BedrockRuntime({ region: 'us-east-1', token: { token: 'ABSK…' } }),
+  ];
+  const client = clients[0];
+  const inv: InvokeModelResponse = await client.invokeModel(
+    { modelId: 'm', body: '{}', contentType: 'application/json', accept: 'application/json', trace: 'ENABLED', guardrailIdentifier: 'g', guardrailVersion: '1', performanceConfigLatency: 'optimized' },
+    { abortSignal: signal },
+  );
+  const text: string = inv.body.transformToString();
+  const bytes: Uint8Array = inv.body;
+  const ct: string | undefined = inv.contentType;
+  const meta: ResponseMetadata = inv.$metadata;
+  const n: number | undefined = meta.attempts ?? meta.totalRetryDelay ?? meta.httpStatusCode;
+  const id: string | undefined = meta.requestId;
+  const stream = await client.invokeModelWithResponseStream({ modelId: 'm', body: new Uint8Array() }, { abortSignal: signal });
+  for await (const event of stream.body) {
+    const b: Uint8Array = event.chunk.bytes;
+    void b;
+  }
+  const conv: ConverseResponse = await client.converse({
+    modelId: 'm',
+    messages: [{ role: 'user', content: [{ text: 'hi' }, { image: { format: 'png', source: { bytes: new Uint8Array() } } }] }],
+    system: [{ text: 'be brief' }],
+    inferenceConfig: { maxTokens: 10, temperature: 0.5, topP: 0.9, stopSequences: ['x'] },
+    toolConfig: { tools: [{ toolSpec: { name: 't', inputSchema: { json: {} } } }], toolChoice: { auto: {} } },
+  });
+  const stop: string = conv.stopReason;
+  const total: number = conv.usage.totalTokens + conv.metrics.latencyMs;
+  const cs = await client.converseStream({ modelId: 'm', messages: [{ role: 'user', content: [{ text: 'hi' }] }] });
+  for await (const e of cs.stream) {
+    const ev: ConverseStreamOutput = e;
+    if ('contentBlockDelta' in ev) void ev.contentBlockDelta.delta;
+    if ('messageStop' in ev) void ev.messageStop.stopReason;
+    if ('metadata' in ev) void ev.metadata.usage.outputTokens;
+  }
+  const ts = textStream(client.converseStream({ modelId: 'm', messages: [] }), { modelId: 'm' });
+  for await (const piece of ts) {
+    const s: string = piece;
+    void s;
+  }
+  const summary: TextStreamResult | undefined = await ts.result;
+  void summary?.usage?.outputTokens;
+  void textStream(stream);
+  client.destroy();
+  try {
+    await client.converse({ modelId: 'm' });
+  } catch (e) {
+    if (e instanceof ThrottlingException) {
+      const fault: 'client' | 'server' = e.$fault;
+      const status: number | undefined = e.$metadata.httpStatusCode;
+      void [fault, status, e.advice, e.name, e.message];
+    }
+    if (e instanceof ModelStreamErrorException) void [e.originalStatusCode, e.originalMessage];
+    if (e instanceof ModelErrorException) void e.resourceName;
+    if (e instanceof StreamIdleTimeoutError) void e.message;
+    const classes: (typeof BedrockRuntimeServiceException)[] = [
+      AccessDeniedException, ConflictException, InternalServerException, ModelNotReadyException, ModelTimeoutException,
+      ResourceNotFoundException, ServiceQuotaExceededException, ServiceUnavailableException, ValidationException,
+    ];
+    void classes;
+  }
+  void [text, bytes, ct, n, id, stop, total];
+}

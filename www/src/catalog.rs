@@ -1,0 +1,316 @@
+//! The model catalog: Bedrock text models by provider, with the APIs they answer, their
+//! system inference profiles and an on-demand price where known.
+
+use bedrock_wasm::bedrock::ModelFamily;
+
+/// One catalog entry.
+pub struct Model {
+    pub provider: &'static str,
+    pub name: &'static str,
+    pub id: &'static str,
+    /// Whether InvokeModel only (no Converse).
+    pub invoke_only: bool,
+    /// Geographies with a system inference profile (`us` → `us.<id>`).
+    pub profiles: &'static [&'static str],
+    /// USD per million input and output tokens, on-demand in us-east-1 (an estimate).
+    pub price: Option<(f64, f64)>,
+}
+
+const fn m(
+    provider: &'static str,
+    name: &'static str,
+    id: &'static str,
+    profiles: &'static [&'static str],
+    price: (f64, f64),
+) -> Model {
+    Model {
+        provider,
+        name,
+        id,
+        invoke_only: false,
+        profiles,
+        price: Some(price),
+    }
+}
+
+const US: &[&str] = &["us"];
+const US_EU_APAC: &[&str] = &["us", "eu", "apac"];
+const NONE: &[&str] = &[];
+
+pub const MODELS: &[Model] = &[
+    m(
+        "Anthropic",
+        "Claude 2",
+        "anthropic.claude-v2",
+        NONE,
+        (8.0, 24.0),
+    ),
+    m(
+        "Anthropic",
+        "Claude 2.1",
+        "anthropic.claude-v2:1",
+        NONE,
+        (8.0, 24.0),
+    ),
+    m(
+        "Anthropic",
+        "Claude Instant",
+        "anthropic.claude-instant-v1",
+        NONE,
+        (0.8, 2.4),
+    ),
+    m(
+        "Anthropic",
+        "Claude 3 Haiku",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        US_EU_APAC,
+        (0.25, 1.25),
+    ),
+    m(
+        "Anthropic",
+        "Claude 3.5 Haiku",
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
+        US,
+        (0.8, 4.0),
+    ),
+    m(
+        "Anthropic",
+        "Claude 3.5 Sonnet v2",
+        "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        &["us", "apac"],
+        (3.0, 15.0),
+    ),
+    m(
+        "Anthropic",
+        "Claude 3.7 Sonnet",
+        "anthropic.claude-3-7-sonnet-20250219-v1:0",
+        US_EU_APAC,
+        (3.0, 15.0),
+    ),
+    m(
+        "Anthropic",
+        "Claude Sonnet 4",
+        "anthropic.claude-sonnet-4-20250514-v1:0",
+        &["us", "eu", "apac", "global"],
+        (3.0, 15.0),
+    ),
+    m(
+        "Anthropic",
+        "Claude Opus 4.1",
+        "anthropic.claude-opus-4-1-20250805-v1:0",
+        US,
+        (15.0, 75.0),
+    ),
+    m(
+        "Amazon",
+        "Nova Micro",
+        "amazon.nova-micro-v1:0",
+        US_EU_APAC,
+        (0.035, 0.14),
+    ),
+    m(
+        "Amazon",
+        "Nova Lite",
+        "amazon.nova-lite-v1:0",
+        US_EU_APAC,
+        (0.06, 0.24),
+    ),
+    m(
+        "Amazon",
+        "Nova Pro",
+        "amazon.nova-pro-v1:0",
+        US_EU_APAC,
+        (0.8, 3.2),
+    ),
+    m(
+        "Amazon",
+        "Nova Premier",
+        "amazon.nova-premier-v1:0",
+        US,
+        (2.5, 12.5),
+    ),
+    m(
+        "Amazon",
+        "Titan Text G1 - Express",
+        "amazon.titan-text-express-v1",
+        NONE,
+        (0.2, 0.6),
+    ),
+    m(
+        "Amazon",
+        "Titan Text G1 - Lite",
+        "amazon.titan-text-lite-v1",
+        NONE,
+        (0.15, 0.2),
+    ),
+    m(
+        "Meta",
+        "Llama 3 8B Instruct",
+        "meta.llama3-8b-instruct-v1:0",
+        NONE,
+        (0.3, 0.6),
+    ),
+    m(
+        "Meta",
+        "Llama 3 70B Instruct",
+        "meta.llama3-70b-instruct-v1:0",
+        NONE,
+        (2.65, 3.5),
+    ),
+    m(
+        "Meta",
+        "Llama 3.1 8B Instruct",
+        "meta.llama3-1-8b-instruct-v1:0",
+        US,
+        (0.22, 0.22),
+    ),
+    m(
+        "Meta",
+        "Llama 3.3 70B Instruct",
+        "meta.llama3-3-70b-instruct-v1:0",
+        US,
+        (0.72, 0.72),
+    ),
+    m(
+        "Mistral AI",
+        "Mistral 7B Instruct",
+        "mistral.mistral-7b-instruct-v0:2",
+        NONE,
+        (0.15, 0.2),
+    ),
+    m(
+        "Mistral AI",
+        "Mixtral 8x7B Instruct",
+        "mistral.mixtral-8x7b-instruct-v0:1",
+        NONE,
+        (0.45, 0.7),
+    ),
+    m(
+        "Mistral AI",
+        "Mistral Large (24.02)",
+        "mistral.mistral-large-2402-v1:0",
+        NONE,
+        (4.0, 12.0),
+    ),
+    m(
+        "Mistral AI",
+        "Mistral Large 2 (24.07)",
+        "mistral.mistral-large-2407-v1:0",
+        NONE,
+        (2.0, 6.0),
+    ),
+    Model {
+        invoke_only: true,
+        ..m(
+            "Cohere",
+            "Command",
+            "cohere.command-text-v14",
+            NONE,
+            (1.5, 2.0),
+        )
+    },
+    Model {
+        invoke_only: true,
+        ..m(
+            "Cohere",
+            "Command Light",
+            "cohere.command-light-text-v14",
+            NONE,
+            (0.3, 0.6),
+        )
+    },
+    m(
+        "Cohere",
+        "Command R",
+        "cohere.command-r-v1:0",
+        NONE,
+        (0.5, 1.5),
+    ),
+    m(
+        "Cohere",
+        "Command R+",
+        "cohere.command-r-plus-v1:0",
+        NONE,
+        (3.0, 15.0),
+    ),
+    m(
+        "AI21 Labs",
+        "Jamba 1.5 Mini",
+        "ai21.jamba-1-5-mini-v1:0",
+        NONE,
+        (0.2, 0.4),
+    ),
+    m(
+        "AI21 Labs",
+        "Jamba 1.5 Large",
+        "ai21.jamba-1-5-large-v1:0",
+        NONE,
+        (2.0, 8.0),
+    ),
+];
+
+/// Providers in catalog order.
+pub fn providers() -> Vec<&'static str> {
+    let mut out: Vec<&str> = Vec::new();
+    for model in MODELS {
+        if !out.contains(&model.provider) {
+            out.push(model.provider);
+        }
+    }
+    out
+}
+
+/// The model id without an emulator fault prefix (`emulator-fault:<spec>:<id>`).
+pub fn strip_fault(model_id: &str) -> &str {
+    let id = model_id.trim();
+    match id.strip_prefix("emulator-fault:") {
+        Some(rest) => rest.split_once(':').map_or(rest, |(_, id)| id),
+        None => id,
+    }
+}
+
+/// The catalog entry of a model id, inference profile id or foundation-model ARN.
+pub fn find(model_id: &str) -> Option<&'static Model> {
+    let id = strip_fault(model_id);
+    let id = id.rsplit('/').next().unwrap_or(id);
+    MODELS
+        .iter()
+        .find(|m| id == m.id || id.strip_suffix(m.id).is_some_and(|geo| geo.ends_with('.')))
+}
+
+/// The family that answers for `model_id` (fault prefixes ignored).
+pub fn family(model_id: &str) -> ModelFamily {
+    ModelFamily::from_model_id(strip_fault(model_id))
+}
+
+/// Estimated cost in USD, when the model's price is known.
+pub fn cost(model_id: &str, input_tokens: u64, output_tokens: u64) -> Option<f64> {
+    let (i, o) = find(model_id)?.price?;
+    Some((input_tokens as f64 * i + output_tokens as f64 * o) / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_profiles_arns_and_fault_prefixes() {
+        assert_eq!(
+            find("us.anthropic.claude-3-haiku-20240307-v1:0")
+                .unwrap()
+                .name,
+            "Claude 3 Haiku"
+        );
+        assert_eq!(
+            find("emulator-fault:throttle=2:anthropic.claude-v2")
+                .unwrap()
+                .name,
+            "Claude 2"
+        );
+        assert!(
+            find("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0").is_some()
+        );
+        assert!(find("anthropic.claude-v2:1").is_some_and(|m| m.name == "Claude 2.1"));
+        assert!(find("nothing").is_none());
+    }
+}

@@ -1,0 +1,124 @@
+//! A small, safe Markdown subset rendered to Leptos views: every character of the answer ends
+//! up in a DOM text node (never parsed as HTML), so a model cannot inject markup.
+//!
+//! Supported: fenced code blocks, `# headings`, `> quotes`, `inline code`, **bold**, *italic*
+//! and [links](https://…) (http/https only). Everything else stays literal, whitespace
+//! included (shown with `white-space: pre-wrap`), so plain prose renders to exactly its source
+//! text. Partial Markdown while streaming is fine: an unclosed fence is a code block so far,
+//! an unclosed `**` or `` ` `` stays literal until its closing marker arrives.
+
+use leptos::prelude::*;
+
+/// Renders `src`; cost is linear in `src` (one message, never the whole transcript).
+pub fn render(src: &str) -> Vec<AnyView> {
+    let mut out = Vec::new();
+    let mut code: Option<String> = None;
+    for line in src.split_inclusive('\n') {
+        let fence = line.trim_start().starts_with("```");
+        match (&mut code, fence) {
+            (None, true) => code = Some(String::new()),
+            (Some(buf), true) => {
+                out.push(code_block(std::mem::take(buf)));
+                code = None;
+            }
+            (Some(buf), false) => buf.push_str(line),
+            (None, false) => line_view(line, &mut out),
+        }
+    }
+    if let Some(buf) = code {
+        out.push(code_block(buf));
+    }
+    out
+}
+
+fn code_block(text: String) -> AnyView {
+    let text = text.strip_suffix('\n').map(str::to_owned).unwrap_or(text);
+    view! { <pre class="code"><code>{text}</code></pre> }.into_any()
+}
+
+fn line_view(line: &str, out: &mut Vec<AnyView>) {
+    let body = line.trim_end_matches('\n');
+    let newline = &line[body.len()..];
+    let hashes = body.bytes().take_while(|&b| b == b'#').count();
+    if (1..=6).contains(&hashes) && body[hashes..].starts_with(' ') {
+        let inner = inline(&body[hashes + 1..]);
+        out.push(view! { <strong class="h">{inner}</strong> }.into_any());
+    } else if let Some(rest) = body.strip_prefix("> ") {
+        let inner = inline(rest);
+        out.push(view! { <span class="quote">{inner}</span> }.into_any());
+    } else {
+        out.extend(inline(body));
+    }
+    if !newline.is_empty() {
+        out.push(newline.to_owned().into_any());
+    }
+}
+
+/// Inline spans of one line.
+fn inline(s: &str) -> Vec<AnyView> {
+    let mut out: Vec<AnyView> = Vec::new();
+    let mut text = String::new();
+    let mut rest = s;
+    let flush = |text: &mut String, out: &mut Vec<AnyView>| {
+        if !text.is_empty() {
+            out.push(std::mem::take(text).into_any());
+        }
+    };
+    while let Some(c) = rest.chars().next() {
+        let span = match c {
+            '`' => closed(rest, "`")
+                .map(|(inner, len)| (view! { <code>{inner.to_owned()}</code> }.into_any(), len)),
+            '*' if rest.starts_with("**") => closed(rest, "**").map(|(inner, len)| {
+                (
+                    view! { <strong>{inner.to_owned()}</strong> }.into_any(),
+                    len,
+                )
+            }),
+            '*' => closed(rest, "*")
+                .map(|(inner, len)| (view! { <em>{inner.to_owned()}</em> }.into_any(), len)),
+            '[' => link(rest),
+            _ => None,
+        };
+        match span {
+            Some((view, len)) => {
+                flush(&mut text, &mut out);
+                out.push(view);
+                rest = &rest[len..];
+            }
+            None => {
+                text.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    flush(&mut text, &mut out);
+    out
+}
+
+/// `marker inner marker` at the start of `s`: the inner text and the whole length. The inner
+/// text must be non-empty and not start or end with a space.
+fn closed<'a>(s: &'a str, marker: &str) -> Option<(&'a str, usize)> {
+    let after = &s[marker.len()..];
+    let end = after.find(marker)?;
+    let inner = &after[..end];
+    let ok = !inner.is_empty() && !inner.starts_with(' ') && !inner.ends_with(' ');
+    ok.then_some((inner, marker.len() * 2 + end))
+}
+
+/// `[text](http…)`: a link that opens in a new tab, without referrer.
+fn link(s: &str) -> Option<(AnyView, usize)> {
+    let close = s.find("](")?;
+    let text = &s[1..close];
+    let url_start = close + 2;
+    let url_len = s[url_start..].find(')')?;
+    let url = &s[url_start..url_start + url_len];
+    let safe = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(char::is_whitespace);
+    if !safe || text.is_empty() || text.contains('[') {
+        return None;
+    }
+    let view = view! {
+        <a href=url.to_owned() rel="noopener noreferrer nofollow" target="_blank">{text.to_owned()}</a>
+    };
+    Some((view.into_any(), url_start + url_len + 1))
+}

@@ -30,6 +30,8 @@ extern "C" {
     fn global_fetch(input: &str, init: &web_sys::RequestInit) -> Promise;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &JsValue, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_with_arg(callback: &JsValue, ms: f64, arg: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
 }
@@ -540,13 +542,13 @@ impl ResponseStream {
         let idle = js_sys::Object::new();
         let timer = Rc::new(Cell::new(JsValue::UNDEFINED));
         let marker: JsValue = idle.clone().into();
+        // setTimeout passes the marker to `resolve` itself: no Rust closure is created, so
+        // nothing leaks when the timer is cleared (a `Closure::once` never called would).
         let timeout = Promise::new(&mut |resolve, _| {
-            let marker = marker.clone();
-            let resolve_with_marker =
-                Closure::once_into_js(move || resolve.call1(&JsValue::NULL, &marker));
-            timer.set(set_timeout(
-                &resolve_with_marker,
+            timer.set(set_timeout_with_arg(
+                &resolve,
                 self.idle_timeout_ms as f64,
+                &marker,
             ));
         });
         let race = Promise::race(&js_sys::Array::of2(&read, &timeout));

@@ -304,21 +304,28 @@ function converseBody(input) {
 function events(raw, cancel, map) {
   let chain = Promise.resolve();
   let finished = false;
+  // Events arrive in batches (all those one network read completed), so the wasm boundary
+  // is crossed once per read, not once per event.
+  let batch = [];
+  let at = 0;
   const step = async () => {
     for (;;) {
       if (finished) return { done: true, value: undefined };
-      let v;
-      try {
-        v = await raw.next();
-      } catch (e) {
-        finished = true;
-        throw convert(e);
+      if (at === batch.length) {
+        try {
+          batch = await raw.nextBatch();
+        } catch (e) {
+          finished = true;
+          throw convert(e);
+        }
+        at = 0;
+        if (batch.length === 0) {
+          finished = true;
+          return { done: true, value: undefined };
+        }
       }
-      if (v === undefined) {
-        finished = true;
-        return { done: true, value: undefined };
-      }
-      if (v !== null) return { done: false, value: map(v) };
+      const v = batch[at++];
+      if (v !== null && v !== undefined) return { done: false, value: map(v) };
     }
   };
   return {

@@ -533,6 +533,20 @@ impl ResponseStream {
         }
     }
 
+    /// An event already decoded from bytes in hand, without reading more: lets a caller
+    /// take every event of one network read in one go.
+    pub fn next_ready(&mut self) -> Option<Result<StreamEvent, Error>> {
+        self.reader.as_ref()?;
+        match self.decoder.next_event() {
+            Ok(Some(event)) => Some(Ok(event)),
+            Ok(None) => None,
+            Err(e) => {
+                self.cancel();
+                Some(Err(e))
+            }
+        }
+    }
+
     /// Awaits one read, racing it against the idle watchdog: `Ok(None)` when it fired.
     async fn read(&self, read: Promise) -> Result<Option<JsValue>, JsValue> {
         if self.idle_timeout_ms == 0 {

@@ -185,13 +185,13 @@ const GOALS: &str = "
 ## Goals and what limits them
 
 - **Decode ≥ 5× the SDK path and ≥ 5× the SDK client end to end: missed.** The native
-  decoder does ~240 MB/s (≈ 8× the SDK path), but through the package in Node we reach
-  about 1–2× the SDK path and 1.2–2.4× the SDK client. The cost is per event at the
-  wasm/JS boundary, not in decoding: every `next()` crosses into wasm through a
-  promise, and every chunk becomes a JS object with a copied `Uint8Array` that the
-  caller then `JSON.parse`s. Returning a batch of events per read (one crossing per
-  `fetch` read instead of per frame) and extracting text in Rust (`textStream()`) are
-  the next steps; the larger pieces (64 KiB) already show the gap closing.
+  decoder does ~240 MB/s (≈ 8× the SDK path); through the package in Node we reach about
+  1.2–2.2× the SDK path and 1.4–2.5× the SDK client. Events now cross the wasm/JS boundary
+  in batches, one per network read (that doubled the Claude 4 KiB figure); what remains is
+  per event in JS: each chunk is a fresh `Uint8Array` the caller `JSON.parse`s, and each
+  ConverseStream event is serialised to JSON in Rust and parsed again in JS. Building the
+  event objects directly (no JSON round trip) and `textStream()` (text extracted in Rust)
+  are the next steps.
 - **Signing faster than every JS signer: not shown.** Natively aws-sigv4 signs in ~5 µs;
   the package does not export a bare signer, so the Node figure is a whole `invokeModel`
   round trip through a mocked fetch (an upper bound), which is slower than the JS

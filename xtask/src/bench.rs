@@ -186,7 +186,7 @@ const GOALS: &str = "
 
 - **Decode ≥ 5× the SDK path and ≥ 5× the SDK client end to end: missed.** The native
   decoder does ~240 MB/s (≈ 8× the SDK path); through the package in Node we reach about
-  1.2–2.2× the SDK path and 1.4–2.5× the SDK client. Events now cross the wasm/JS boundary
+  1.0–2.0× the SDK path and 1.6–2.5× the SDK client. Events now cross the wasm/JS boundary
   in batches, one per network read (that doubled the Claude 4 KiB figure); what remains is
   per event in JS: each chunk is a fresh `Uint8Array` the caller `JSON.parse`s, and each
   ConverseStream event is serialised to JSON in Rust and parsed again in JS. Building the

@@ -146,7 +146,7 @@ test('an abort interrupts the backoff sleep', async () => {
 });
 
 for (const skew of [-600, 600]) {
-  test(`clock skew ${skew} s is corrected with one re-signed retry, streaming included`, async () => {
+  test(`clock skew ${skew} s is corrected with one re-signed retry, for all four operations`, async () => {
     const model = faulty(fresh(`clock-skew=${skew}`));
     const c = client();
     const out = await c.invokeModel({ ...claude(), modelId: model });
@@ -158,6 +158,9 @@ for (const skew of [-600, 600]) {
     assert.equal(text, ' My name is Claude.');
     const cs = await client().converseStream(converseInput('What is your name?', { modelId: faulty(fresh(`clock-skew=${skew}`), 'amazon.nova-lite-v1:0') }));
     assert.equal(cs.$metadata.attempts, 2);
+    const once = await client().converse(converseInput('What is your name?', { modelId: faulty(fresh(`clock-skew=${skew}`), 'amazon.nova-lite-v1:0') }));
+    assert.equal(once.$metadata.attempts, 2);
+    assert.ok(once.output.message.content[0].text.length > 0);
   });
 }
 

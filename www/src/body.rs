@@ -88,6 +88,18 @@ fn transcript(msgs: &[Msg], user: &str, assistant: &str, end: &str) -> String {
     s
 }
 
+/// A plain-text chat prompt for models without a chat template (Titan, Cohere Command):
+/// the system prompt on its own line, `User:`/`<bot>:` turns, and an open `<bot>:` turn.
+fn plain_chat(system: &str, msgs: &[Msg], bot: &str) -> String {
+    let mut t = if system.is_empty() {
+        String::new()
+    } else {
+        format!("{system}\n")
+    };
+    t += &transcript(msgs, "User: ", &format!("{bot}: "), "\n");
+    t + bot + ":"
+}
+
 /// The model-native JSON body for InvokeModel / InvokeModelWithResponseStream.
 pub fn native(family: ModelFamily, p: &Params, msgs: &[Msg], streaming: bool) -> Value {
     use ModelFamily::*;
@@ -120,13 +132,7 @@ pub fn native(family: ModelFamily, p: &Params, msgs: &[Msg], streaming: bool) ->
             let text = if last_user {
                 msgs[0].text.clone()
             } else {
-                let mut t = if system.is_empty() {
-                    String::new()
-                } else {
-                    format!("{system}\n")
-                };
-                t += &transcript(msgs, "User: ", "Bot: ", "\n");
-                t + "Bot:"
+                plain_chat(system, msgs, "Bot")
             };
             let mut cfg = Map::new();
             cfg.insert("maxTokenCount".into(), p.max_tokens.into());
@@ -191,13 +197,7 @@ pub fn native(family: ModelFamily, p: &Params, msgs: &[Msg], streaming: bool) ->
             let prompt = if last_user {
                 msgs[0].text.clone()
             } else {
-                let mut t = if system.is_empty() {
-                    String::new()
-                } else {
-                    format!("{system}\n")
-                };
-                t += &transcript(msgs, "User: ", "Chatbot: ", "\n");
-                t + "Chatbot:"
+                plain_chat(system, msgs, "Chatbot")
             };
             b.insert("prompt".into(), prompt.into());
             b.insert("max_tokens".into(), p.max_tokens.into());

@@ -138,6 +138,9 @@ pub(crate) struct Faults {
     pub clock_skew: Option<i64>,
     /// A capture name to replay (resolved in the replay directory).
     pub replay: Option<String>,
+    /// Record when each frame was handed to the connection (`chunk-times`), for latency
+    /// benchmarks; off by default so long streams do not grow the log.
+    pub chunk_times: bool,
 }
 
 /// The six InvokeModelWithResponseStream exception members (`:exception-type` values) the
@@ -194,7 +197,7 @@ pub(crate) fn split_model_prefix(model_id: &str) -> (Option<&str>, &str) {
 const KNOWN: &str = "throttle[=N], internal[=N], unavailable[=N], not-ready[=N], validation[=N], \
     access-denied[=N], expired-token[=N], model-timeout[=N], model-error[=N], quota[=N], \
     unknown-operation[=N], retry-after=S, exception=TYPE[@K], error[@K], truncate[@K], \
-    corrupt-crc[@K], stall=S[@K], clock-skew=±S, replay=NAME, key=NAME";
+    corrupt-crc[@K], stall=S[@K], clock-skew=±S, replay=NAME, key=NAME, chunk-times";
 
 /// Parses a fault spec: comma-separated items `name[=value][@K]` (see the README).
 pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
@@ -304,6 +307,8 @@ pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
                 f.replay = Some(v.to_owned());
             }
             "key" => f.key = need("NAME")?.to_owned(),
+            "chunk-times" if value.is_none() => f.chunk_times = true,
+            "chunk-times" => return Err(bad(item, "takes no value")),
             _ => return Err(bad(item, "is not a fault")),
         }
     }
@@ -345,6 +350,8 @@ mod tests {
             parse("replay=a.eventstream").unwrap().replay.as_deref(),
             Some("a.eventstream")
         );
+        assert!(parse("replay=a,chunk-times").unwrap().chunk_times);
+        assert!(!parse("replay=a").unwrap().chunk_times);
         for bad in [
             "nope",
             "throttle=0",

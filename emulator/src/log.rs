@@ -50,6 +50,12 @@ pub struct RequestRecord {
     pub fault_applied: Option<String>,
     /// The model family that answered (`claude-text`, `claude-messages`, `nova`, …).
     pub family: Option<String>,
+    /// With the `chunk-times` item only: when each event-stream frame was fully handed to the
+    /// connection, microseconds since the Unix epoch (wall clock, so a browser on the same
+    /// machine can compare it with `performance.timeOrigin + performance.now()`). Left out
+    /// of the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chunk_times_us: Vec<u64>,
 }
 
 /// Shared, cheaply cloneable handle to the log.

@@ -253,6 +253,7 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         fault: None,
         fault_applied: None,
         family: None,
+        chunk_times_us: Vec::new(),
     };
 
     if parts.method == Method::OPTIONS {
@@ -576,7 +577,7 @@ async fn operation(
             invoke(s, &ctx, body, None, rng).await
         }
         Operation::Stream | Operation::ConverseStream => {
-            stream(s, &ctx, op, planned, faults.stream, rng)
+            stream(s, &ctx, op, planned, faults.stream, faults.chunk_times, rng)
         }
     })
 }
@@ -807,6 +808,7 @@ fn stream(
     op: Operation,
     planned: Vec<Planned>,
     mut faults: Vec<StreamFault>,
+    chunk_times: bool,
     mut rng: Rng,
 ) -> Response {
     let mut producer = Producer::new(s, &ctx.id, ctx.started);
@@ -898,7 +900,15 @@ fn stream(
                     _ => {}
                 }
                 send_frame(&mut producer, &frame, &mut rng, token_delay).await?;
-                log.update(&id, |r| r.chunks_sent = i + 1);
+                let now = chunk_times.then(|| {
+                    SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_micros() as u64)
+                });
+                log.update(&id, |r| {
+                    r.chunks_sent = i + 1;
+                    r.chunk_times_us.extend(now);
+                });
             }
             Ok(())
         }

@@ -461,3 +461,24 @@ async fn browsers_may_send_the_fault_header() {
         .unwrap()
         .contains("Retry-After"));
 }
+
+#[tokio::test]
+async fn chunk_times_records_when_each_frame_was_written() {
+    let server = TestServer::start(0).await;
+    let before = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64;
+    let (messages, end, id) =
+        faulty_stream(&server, "converse-stream", &converse(5), "chunk-times").await;
+    end.unwrap();
+    let record = server.wait_for_record(&id, |r| r.completed).await;
+    assert_eq!(record.chunk_times_us.len(), messages.len());
+    assert!(record.chunk_times_us[0] >= before);
+    assert!(record.chunk_times_us.windows(2).all(|w| w[0] <= w[1]));
+    // Off by default: the log stays small for long streams.
+    let (_, end, id) = faulty_stream(&server, "converse-stream", &converse(5), "key=plain").await;
+    end.unwrap();
+    let record = server.wait_for_record(&id, |r| r.completed).await;
+    assert!(record.chunk_times_us.is_empty());
+}

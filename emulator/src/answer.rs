@@ -132,10 +132,21 @@ fn input_tokens(prompt: &str) -> u32 {
     (prompt.split_whitespace().count() as u32 + 4).max(1)
 }
 
+/// A prompt containing this marker is answered with the text after it, verbatim (a Claude
+/// text prompt's closing `"\n\nAssistant:"` dropped), in 3-character tokens, so tests can make
+/// the "model" say anything (hostile Markdown, long answers) and see it arrive in pieces.
+pub const ECHO_MARKER: &str = "emulator-echo:";
+
 /// The natural answer to a prompt: 150–250 tokens chosen by a PRNG seeded from the prompt
 /// (or the four tokens of `" My name is Claude."` for the seed question).
 fn natural_tokens(prompt: &str) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::new();
+    if let Some(at) = prompt.find(ECHO_MARKER) {
+        let text = &prompt[at + ECHO_MARKER.len()..];
+        let text = text.strip_suffix("\n\nAssistant:").unwrap_or(text);
+        let chars: Vec<char> = text.chars().collect();
+        return chars.chunks(3).map(|c| c.iter().collect()).collect();
+    }
     if is_name_question(prompt) {
         tokens.extend([" My", " name", " is", " Claude."].map(String::from));
         return tokens;
@@ -286,6 +297,15 @@ mod tests {
             (20, "max_tokens", None)
         );
         assert!(!a.text().is_ascii(), "{}", a.text());
+    }
+
+    #[test]
+    fn echo_marker_answers_the_given_text_in_pieces() {
+        let a = claude_text_answer("\n\nHuman: emulator-echo:<b>hi</b> ☕\n\nAssistant:", 100);
+        assert_eq!(a.text(), "<b>hi</b> ☕");
+        assert_eq!(a.tokens[0], "<b>");
+        assert!(a.tokens.len() > 3);
+        assert_eq!(answer_for("say emulator-echo:x", 9, &[]).text(), "x");
     }
 
     #[test]

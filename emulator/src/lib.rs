@@ -24,6 +24,7 @@
 
 mod answer;
 pub mod clock;
+mod cognito;
 mod converse;
 mod families;
 mod fault;
@@ -41,7 +42,10 @@ use axum::serve::ListenerExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use answer::{answer_for, claude_text_answer, claude_text_answer_with, Answer, HUMAN_STOP};
+pub use answer::{
+    answer_for, claude_text_answer, claude_text_answer_with, Answer, ECHO_MARKER, HUMAN_STOP,
+};
+pub use cognito::DEMO_IDENTITY_POOL_ID;
 pub use families::Family;
 pub use fault::{FAULT_HEADER, FAULT_MODEL_PREFIX, STREAM_EXCEPTIONS};
 pub use log::RequestRecord;
@@ -82,6 +86,9 @@ pub struct Config {
     pub replay: Option<PathBuf>,
     /// Where the `replay=<name>` fault looks for `<name>` or `<name>.eventstream`.
     pub replay_dir: Option<PathBuf>,
+    /// How long credentials from the emulated Cognito `GetCredentialsForIdentity` (and STS
+    /// `AssumeRoleWithWebIdentity` without `DurationSeconds`) last (default 1 hour).
+    pub cognito_lifetime: Duration,
 }
 
 impl Default for Config {
@@ -106,6 +113,7 @@ impl Default for Config {
             clock_skew_secs: 0,
             replay: None,
             replay_dir: None,
+            cognito_lifetime: Duration::from_secs(3600),
         }
     }
 }

@@ -25,7 +25,8 @@ const USAGE: &str = "usage: bedrock-emulator [options]
   --expose-headers A,B,...  Access-Control-Expose-Headers (default: x-amzn-RequestId,
                             x-amzn-ErrorType, X-Amzn-Bedrock-*, Retry-After; not Date)
   --replay FILE             answer every streaming request with this .eventstream capture
-  --replay-dir DIR          where the replay=NAME fault finds NAME[.eventstream]";
+  --replay-dir DIR          where the replay=NAME fault finds NAME[.eventstream]
+  --cognito-lifetime-secs N how long Cognito-issued credentials last (default 3600)";
 
 #[derive(Debug)]
 struct Args {
@@ -123,6 +124,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 }
                 config.replay_dir = Some(path)
             }
+            "--cognito-lifetime-secs" => {
+                config.cognito_lifetime = Duration::from_secs(number("--cognito-lifetime-secs")?)
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
     }
@@ -196,6 +200,10 @@ async fn main() -> ExitCode {
     );
     println!(
         "  faults:            header {FAULT_HEADER}: <spec>, or model id {FAULT_MODEL_PREFIX}<spec>:<model id>"
+    );
+    println!(
+        "  Cognito pool:      {} (GetId, GetCredentialsForIdentity, GetOpenIdToken; STS AssumeRoleWithWebIdentity)",
+        bedrock_emulator::DEMO_IDENTITY_POOL_ID
     );
     println!("  request log:       {}/_emulator/log", emulator.url());
     println!("Press Ctrl-C to stop.");

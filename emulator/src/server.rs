@@ -55,6 +55,8 @@ pub(crate) struct Shared {
     expose_headers: Option<HeaderValue>,
     /// Requests seen per retry key (see [`retry_key`]).
     counters: Mutex<HashMap<String, u32>>,
+    /// What the emulated Cognito/STS handed out (see `cognito.rs`).
+    pub(crate) cognito: crate::cognito::Issuer,
 }
 
 impl Shared {
@@ -69,6 +71,7 @@ impl Shared {
             shutdown,
             expose_headers,
             counters: Mutex::new(HashMap::new()),
+            cognito: Default::default(),
         }
     }
 
@@ -101,7 +104,12 @@ impl Shared {
 
     /// Status, `x-amzn-RequestId`, `Date` (the server clock shifted by `skew` seconds) and the
     /// CORS headers every non-preflight response has.
-    fn response(&self, id: &str, status: StatusCode, skew: i64) -> axum::http::response::Builder {
+    pub(crate) fn response(
+        &self,
+        id: &str,
+        status: StatusCode,
+        skew: i64,
+    ) -> axum::http::response::Builder {
         let mut b = Response::builder()
             .status(status)
             .header("x-amzn-RequestId", id)
@@ -266,6 +274,9 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         s.log.push(record);
         return response;
     }
+    if let Some(service) = crate::cognito::service(&parts.method, &path, &parts.headers) {
+        return crate::cognito::handle(&s, service, record, &parts, body).await;
+    }
     let op = match routed {
         Some((op, _)) if parts.method == Method::POST => op,
         _ => {
@@ -356,12 +367,15 @@ fn authenticate(
         authority: parts.uri.authority().map(|a| a.as_str()),
         body,
     };
-    let verdict = sigv4::verify_in_region(
-        &incoming,
-        &s.config.credentials,
-        now,
-        s.config.region.as_deref(),
-    );
+    // Credentials from the emulated Cognito count too, until they expire.
+    let credentials = s
+        .cognito
+        .credentials(&s.config.credentials, &parts.headers, now)
+        .map_err(|message| {
+            s.log.update(id, |r| r.signature = "expired".into());
+            ApiError::new(403, "ExpiredTokenException", message)
+        })?;
+    let verdict = sigv4::verify_in_region(&incoming, &credentials, now, s.config.region.as_deref());
     s.log.update(id, |r| {
         r.signature = match &verdict {
             Ok(_) => "valid".into(),

@@ -113,6 +113,9 @@ pub(crate) enum StreamFaultKind {
     CorruptCrc,
     /// A pause before the next frame.
     Stall(Duration),
+    /// From the next frame on, this pause before every frame (on top of the token delay), so
+    /// one stretch of a zero-delay stream can arrive one frame at a time.
+    Pace(Duration),
 }
 
 /// A stream fault and the number of frames sent before it strikes.
@@ -197,7 +200,7 @@ pub(crate) fn split_model_prefix(model_id: &str) -> (Option<&str>, &str) {
 const KNOWN: &str = "throttle[=N], internal[=N], unavailable[=N], not-ready[=N], validation[=N], \
     access-denied[=N], expired-token[=N], model-timeout[=N], model-error[=N], quota[=N], \
     unknown-operation[=N], retry-after=S, exception=TYPE[@K], error[@K], truncate[@K], \
-    corrupt-crc[@K], stall=S[@K], clock-skew=±S, replay=NAME, key=NAME, chunk-times";
+    corrupt-crc[@K], stall=S[@K], pace=MS[@K], clock-skew=±S, replay=NAME, key=NAME, chunk-times";
 
 /// Parses a fault spec: comma-separated items `name[=value][@K]` (see the README).
 pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
@@ -251,6 +254,14 @@ pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
                     .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 3600.0)
                     .ok_or_else(|| bad(item, "needs seconds between 0 and 3600"))?;
                 Some(StreamFaultKind::Stall(Duration::from_secs_f64(secs)))
+            }
+            "pace" => {
+                let ms: f64 = need("MILLISECONDS")?
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 60_000.0)
+                    .ok_or_else(|| bad(item, "needs milliseconds between 0 and 60000"))?;
+                Some(StreamFaultKind::Pace(Duration::from_secs_f64(ms / 1000.0)))
             }
             _ => None,
         };
@@ -352,6 +363,14 @@ mod tests {
         );
         assert!(parse("replay=a,chunk-times").unwrap().chunk_times);
         assert!(!parse("replay=a").unwrap().chunk_times);
+        assert_eq!(
+            parse("pace=2.5@10").unwrap().stream,
+            [StreamFault {
+                after: 10,
+                kind: StreamFaultKind::Pace(Duration::from_micros(2500))
+            }]
+        );
+        assert!(parse("pace=-1").is_err() && parse("pace").is_err());
         for bad in [
             "nope",
             "throttle=0",

@@ -852,6 +852,7 @@ fn stream(
             let tokens_start = tokio::time::Instant::now();
             let mut due_tokens = 0u32;
             let mut first_byte_ms = None;
+            let mut pace = Duration::ZERO;
             for i in 0..=n {
                 for f in faults.iter().filter(|f| fault_position(f, n) == i) {
                     match &f.kind {
@@ -859,6 +860,7 @@ fn stream(
                             note(format!("stalled {:.3}s after {i} frames", d.as_secs_f64()));
                             producer.wait(*d).await?;
                         }
+                        StreamFaultKind::Pace(d) => pace = *d,
                         StreamFaultKind::Exception(t) => {
                             note(format!("{t} after {i} frames"));
                             send_frame(&mut producer, &exception_frame(t), &mut rng, token_delay)
@@ -878,6 +880,9 @@ fn stream(
                     break;
                 };
                 due_tokens += next.tokens;
+                if !pace.is_zero() {
+                    producer.wait(pace).await?;
+                }
                 producer
                     .wait_until(tokens_start + token_delay * due_tokens)
                     .await?;

@@ -482,3 +482,28 @@ async fn chunk_times_records_when_each_frame_was_written() {
     let record = server.wait_for_record(&id, |r| r.completed).await;
     assert!(record.chunk_times_us.is_empty());
 }
+
+#[tokio::test]
+async fn pace_spaces_out_the_frames_from_k_on() {
+    let server = TestServer::start(0).await;
+    let mut response = server
+        .call_with(
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "converse-stream",
+            &converse(5),
+            &[("x-emulator-fault", "pace=100@2,pace=0@6")],
+        )
+        .await;
+    let mut decoder = Decoder::new();
+    let mut arrivals = Vec::new();
+    while let Some(bytes) = response.chunk().await.unwrap() {
+        decoder.push(&bytes);
+        while decoder.next_message().unwrap().is_some() {
+            arrivals.push(Instant::now());
+        }
+    }
+    decoder.finish().unwrap();
+    assert_eq!(arrivals.len(), 1 + 5 + 3);
+    // Frames 3 to 6 each waited 100 ms; lower bounds only.
+    assert!(arrivals[5] - arrivals[1] >= Duration::from_millis(400));
+}

@@ -171,7 +171,8 @@ function bodyBytes(body) {
 // ---------------------------------------------------------------------------------------------
 // The client.
 
-const MODEL_ID = Symbol('modelId');
+/** A streaming response's core stream, for `textStream` to read in text mode. */
+const RAW = Symbol('raw');
 
 /** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime` (the four calls). */
 export class BedrockRuntime {
@@ -252,12 +253,12 @@ export class BedrockRuntime {
 
   /** InvokeModelWithResponseStream: `body` yields `{ chunk: { bytes } }` as each arrives. */
   async invokeModelWithResponseStream(input, options) {
-    const { raw, cancel } = await this.#stream(1, input, bodyBytes(input?.body), options);
+    const source = await this.#stream(1, input, bodyBytes(input?.body), options);
     return {
-      $metadata: raw.metadata,
-      body: events(raw, cancel, (bytes) => ({ chunk: { bytes } })),
-      contentType: raw.contentType,
-      [MODEL_ID]: input.modelId,
+      $metadata: source.raw.metadata,
+      body: events(source, (bytes) => ({ chunk: { bytes } })),
+      contentType: source.raw.contentType,
+      [RAW]: source,
     };
   }
 
@@ -270,10 +271,11 @@ export class BedrockRuntime {
 
   /** ConverseStream: `stream` yields `{ messageStart } | { contentBlockDelta } | …`. */
   async converseStream(input, options) {
-    const { raw, cancel } = await this.#stream(3, input, converseBody(input), options);
+    const source = await this.#stream(3, input, converseBody(input), options);
     return {
-      $metadata: raw.metadata,
-      stream: events(raw, cancel, (json) => reviveBlobs(JSON.parse(json))),
+      $metadata: source.raw.metadata,
+      stream: events(source, (json) => reviveBlobs(JSON.parse(json))),
+      [RAW]: source,
     };
   }
 
@@ -287,7 +289,8 @@ export class BedrockRuntime {
     if (signal?.aborted) cancel();
     signal?.addEventListener?.('abort', cancel, { once: true });
     const raw = await this.#send(operation, input, body, controller.signal);
-    return { raw, cancel };
+    // `started`: the events iterator has begun, so textStream must read through it.
+    return { raw, cancel, modelId: input.modelId, started: false };
   }
 
   /** Does nothing: there is no connection pool to close (the SDK's `destroy()`). */
@@ -301,7 +304,8 @@ function converseBody(input) {
 }
 
 /** The async iterable over a raw stream; `break` / `return()` / the signal cancel it. */
-function events(raw, cancel, map) {
+function events(source, map) {
+  const { raw, cancel } = source;
   let chain = Promise.resolve();
   let finished = false;
   // Events arrive in batches (all those one network read completed), so the wasm boundary
@@ -330,11 +334,13 @@ function events(raw, cancel, map) {
   };
   return {
     next() {
+      source.started = true;
       const p = chain.then(step);
       chain = p.catch(() => {});
       return p;
     },
     async return() {
+      source.started = true;
       finished = true;
       raw.cancel();
       cancel();
@@ -362,7 +368,16 @@ export function textStream(response, options = {}) {
   async function* pieces() {
     try {
       const r = await response;
-      const summary = r.stream ? yield* converseText(r.stream) : yield* invokeText(r, options.modelId);
+      const source = r[RAW];
+      let summary;
+      if (source && !source.started) {
+        // Untouched response of ours: the text is pulled out in Rust, one string per
+        // network read, with nothing per event crossing into JavaScript.
+        source.started = true;
+        summary = yield* rawText(source, options.modelId ?? source.modelId ?? '');
+      } else {
+        summary = r.stream ? yield* converseText(r.stream) : yield* invokeText(r, options.modelId);
+      }
       resolve(summary);
     } catch (e) {
       reject(e);
@@ -376,28 +391,60 @@ export function textStream(response, options = {}) {
   return it;
 }
 
-async function* invokeText(r, modelId = r[MODEL_ID] ?? '') {
+async function* rawText({ raw, cancel }, modelId) {
+  let ended = false;
+  try {
+    for (;;) {
+      let text;
+      try {
+        text = await raw.nextText(modelId);
+      } catch (e) {
+        ended = true;
+        throw convert(e);
+      }
+      if (text === undefined) break;
+      if (text) yield text;
+    }
+    ended = true;
+    return summarize(JSON.parse(raw.textOutput()));
+  } finally {
+    // Left early (`break`, `return()`): stop the request.
+    if (!ended) {
+      raw.cancel();
+      cancel();
+    }
+  }
+}
+
+/** The core's output JSON → textStream's result, in the SDK's camelCase. */
+function summarize(o) {
+  // Families that state no usage in their chunks still get it from the invocation metrics.
+  const m = o.metrics;
+  const u = o.usage ?? (m && { input_tokens: m.inputTokenCount, output_tokens: m.outputTokenCount });
+  const usage = u && {
+    inputTokens: u.input_tokens,
+    outputTokens: u.output_tokens,
+    totalTokens: u.total_tokens ?? u.input_tokens + u.output_tokens,
+  };
+  if (usage && u.cache_read_input_tokens != null) usage.cacheReadInputTokens = u.cache_read_input_tokens;
+  if (usage && u.cache_write_input_tokens != null) usage.cacheWriteInputTokens = u.cache_write_input_tokens;
+  return {
+    text: o.text,
+    reasoning: o.reasoning || undefined,
+    stopReason: o.stop_reason ?? undefined,
+    usage,
+    metrics: o.metrics ?? (o.latency_ms != null ? { latencyMs: o.latency_ms } : undefined),
+  };
+}
+
+async function* invokeText(r, modelId = r[RAW]?.modelId ?? '') {
   const x = new Extractor(modelId);
   try {
     for await (const { chunk } of r.body) {
       const text = x.chunk(chunk.bytes);
       if (text) yield text;
     }
-    const o = JSON.parse(x.output());
-    // Families that state no usage in their chunks still get it from the invocation metrics.
-    const m = o.metrics;
-    const u = o.usage ?? (m && { input_tokens: m.inputTokenCount, output_tokens: m.outputTokenCount });
-    return {
-      text: o.text,
-      reasoning: o.reasoning || undefined,
-      stopReason: o.stop_reason ?? undefined,
-      usage: u && {
-        inputTokens: u.input_tokens,
-        outputTokens: u.output_tokens,
-        totalTokens: u.total_tokens ?? u.input_tokens + u.output_tokens,
-      },
-      metrics: o.metrics ?? undefined,
-    };
+    return summarize(JSON.parse(x.output()));
   } finally {
     x.free();
   }

@@ -94,6 +94,7 @@ impl Core {
                 return Ok(RawStream {
                     stream: Rc::new(RefCell::new(Some(stream))),
                     pending_error: Rc::default(),
+                    extractor: Rc::default(),
                 }
                 .into());
             }
@@ -136,6 +137,44 @@ pub struct RawStream {
     /// An error met after some events of a batch: reported by the next call, so the events
     /// before it are delivered first.
     pending_error: Rc<RefCell<Option<Error>>>,
+    /// Text mode's per-family extractor, made by the first `nextText`.
+    extractor: Rc<RefCell<Option<TextExtractor>>>,
+}
+
+/// Takes every event available after at most one network read and hands each to `each`;
+/// `Ok(false)` once the stream has ended. An error after some events is kept in `pending`
+/// and reported by the next call, so the events before it are delivered first.
+async fn read_batch(
+    cell: &Rc<RefCell<Option<ResponseStream>>>,
+    pending: &Rc<RefCell<Option<Error>>>,
+    mut each: impl FnMut(StreamEvent) -> Result<(), Error>,
+) -> Result<bool, JsValue> {
+    if let Some(e) = pending.borrow_mut().take() {
+        return Err(to_js_error(e));
+    }
+    // Taken out for the await so that no RefCell borrow is held across it.
+    let Some(mut stream) = cell.borrow_mut().take() else {
+        return Ok(false);
+    };
+    let mut delivered = false;
+    let mut next = stream.next().await;
+    while let Some(item) = next {
+        match item.and_then(&mut each) {
+            Ok(()) => delivered = true,
+            // Dropping the stream cancels it.
+            Err(e) if !delivered => return Err(to_js_error(e)),
+            Err(e) => {
+                *pending.borrow_mut() = Some(e);
+                return Ok(true);
+            }
+        }
+        next = stream.next_ready();
+    }
+    if delivered {
+        // More may follow: keep the stream for the next call.
+        *cell.borrow_mut() = Some(stream);
+    }
+    Ok(delivered)
 }
 
 #[wasm_bindgen]
@@ -183,33 +222,54 @@ impl RawStream {
         let cell = self.stream.clone();
         let pending = self.pending_error.clone();
         future_to_promise(async move {
-            if let Some(e) = pending.borrow_mut().take() {
-                return Err(to_js_error(e));
-            }
             let batch = js_sys::Array::new();
-            let Some(mut stream) = cell.borrow_mut().take() else {
-                return Ok(batch.into());
-            };
-            let mut next = stream.next().await;
-            while let Some(item) = next {
-                match item {
-                    Ok(event) => {
-                        batch.push(&event_to_js(event));
-                    }
-                    Err(e) if batch.length() == 0 => return Err(to_js_error(e)),
-                    Err(e) => {
-                        *pending.borrow_mut() = Some(e);
-                        return Ok(batch.into());
-                    }
-                }
-                next = stream.next_ready();
-            }
-            if batch.length() > 0 {
-                // More may follow: keep the stream for the next call.
-                *cell.borrow_mut() = Some(stream);
-            }
+            read_batch(&cell, &pending, |event| {
+                batch.push(&event_to_js(event));
+                Ok(())
+            })
+            .await?;
             Ok(batch.into())
         })
+    }
+
+    /// Text mode (`textStream`): resolves the answer text that the events of at most one
+    /// network read added, for any model family (`modelId` picks the InvokeModel chunk
+    /// format) or ConverseStream, possibly `""`; `undefined` at the end. The text is pulled
+    /// out in Rust, so nothing per event crosses into JavaScript. `textOutput()` tells the
+    /// rest (stop reason, usage, metrics) at the end.
+    #[wasm_bindgen(js_name = nextText)]
+    pub fn next_text(&self, model_id: &str) -> js_sys::Promise {
+        let cell = self.stream.clone();
+        let pending = self.pending_error.clone();
+        let extractor = self.extractor.clone();
+        if extractor.borrow().is_none() {
+            let family = ModelFamily::from_model_id(model_id);
+            *extractor.borrow_mut() = Some(TextExtractor::new(family));
+        }
+        future_to_promise(async move {
+            let mut text = String::new();
+            let more = read_batch(&cell, &pending, |event| {
+                let mut x = extractor.borrow_mut();
+                let x = x.as_mut().expect("set before the first read");
+                text.push_str(&x.event(&event)?.text);
+                Ok(())
+            })
+            .await?;
+            if !more && text.is_empty() {
+                return Ok(JsValue::UNDEFINED);
+            }
+            Ok(text.into())
+        })
+    }
+
+    /// Text mode: everything the stream said so far, as JSON `{ text, reasoning,
+    /// stop_reason, usage, metrics, latency_ms, … }`.
+    #[wasm_bindgen(js_name = textOutput)]
+    pub fn text_output(&self) -> String {
+        match self.extractor.borrow().as_ref() {
+            Some(x) => serde_json::to_string(x.output()).unwrap_or_default(),
+            None => "{}".into(),
+        }
     }
 
     /// Stops the stream: cancels the body and aborts the request.
@@ -224,7 +284,11 @@ impl RawStream {
 fn event_to_js(event: StreamEvent) -> JsValue {
     match event {
         StreamEvent::Chunk(bytes) => Uint8Array::from(bytes.as_slice()).into(),
-        StreamEvent::Converse(e) => e.to_sdk_json().to_string().into(),
+        // `{"<eventType>":<payload>}` written directly: no copy of the payload tree.
+        StreamEvent::Converse(e) => {
+            let payload = serde_json::to_string(&e.payload).unwrap_or_default();
+            format!("{{\"{}\":{payload}}}", e.event_type()).into()
+        }
     }
 }
 

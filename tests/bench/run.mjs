@@ -118,21 +118,34 @@ async function oursConverseDecode(bytes, piece) {
   return text;
 }
 
+/** Ours through `textStream()`: the text is pulled out in Rust, one string per read. */
+async function oursText(bytes, piece, converse) {
+  globalThis.fetch = mockFetch(bytes, piece);
+  const response = converse
+    ? ours.converseStream({ modelId: invokeInput.modelId, messages: [{ role: 'user', content: [{ text: 'Hi' }] }] })
+    : ours.invokeModelWithResponseStream(invokeInput);
+  let text = 0;
+  for await (const piece of pkg.textStream(response)) text += piece.length;
+  return text;
+}
+
 let md = '## Decode throughput (Node, mocked fetch)\n\n';
-md += '(a) our package; (b) `@smithy/eventstream-serde-browser` framer + codec + base64 + JSON + text, the SDK\'s browser decode path; (c) `@aws-sdk/client-bedrock-runtime` end to end with `FetchHttpHandler` and a mocked fetch. MB/s of event-stream bytes, median (min–max) of ' + RUNS + ' runs.\n\n';
-md += '| stream | piece | (a) ours MB/s | (b) SDK path MB/s | (c) SDK client MB/s | (a)/(b) | (a)/(c) | (a) frames/s |\n|---|---|---|---|---|---|---|---|\n';
+md += '(a) our package, events API (the SDK\'s shapes: the caller `JSON.parse`s each chunk, as with the SDK); (a′) our package, `textStream()` (text extracted in Rust); (b) `@smithy/eventstream-serde-browser` framer + codec + base64 + JSON + text, the SDK\'s browser decode path; (c) `@aws-sdk/client-bedrock-runtime` end to end with `FetchHttpHandler` and a mocked fetch. MB/s of event-stream bytes, median (min–max) of ' + RUNS + ' runs.\n\n';
+md += '| stream | piece | (a) ours MB/s | (a′) ours textStream MB/s | (b) SDK path MB/s | (c) SDK client MB/s | (a)/(b) | (a)/(c) | (a′)/(b) | (a′)/(c) | (a′) frames/s |\n|---|---|---|---|---|---|---|---|---|---|---|\n';
 for (const name of ['claude-messages', 'converse-stream']) {
   const bytes = new Uint8Array(await readFile(join(STREAMS, `${name}.eventstream`)));
   const mb = bytes.length / 1e6;
   const converse = name === 'converse-stream';
   for (const piece of PIECES) {
     const a = converse ? (ours.converseStream ? await timeRuns(() => oursConverseDecode(bytes, piece)) : null) : await timeRuns(() => oursDecode(bytes, piece));
+    const t = await timeRuns(() => oursText(bytes, piece, converse));
     const b = await timeRuns(() => sdkPathDecode(bytes, piece, converse));
     const c = await timeRuns(() => sdkClientDecode(bytes, piece, converse));
     const rate = (ms) => stats(ms.map((t) => mb / (t / 1000)));
-    const ra = a && rate(a), rb = rate(b), rc = rate(c);
-    results[`decode/${name}/${piece}`] = { ours: ra, sdkPath: rb, sdkClient: rc };
-    md += `| ${name} | ${piece} B | ${ra ? fmt(ra, 1) : 'n/a (no converseStream yet)'} | ${fmt(rb, 1)} | ${fmt(rc, 1)} | ${ra ? (ra.median / rb.median).toFixed(2) + '×' : '–'} | ${ra ? (ra.median / rc.median).toFixed(2) + '×' : '–'} | ${ra ? (FRAMES[name] * ra.median / mb).toFixed(0) : '–'} |\n`;
+    const ra = a && rate(a), rt = rate(t), rb = rate(b), rc = rate(c);
+    results[`decode/${name}/${piece}`] = { ours: ra, oursText: rt, sdkPath: rb, sdkClient: rc };
+    const x = (p, q) => (p.median / q.median).toFixed(2) + '×';
+    md += `| ${name} | ${piece} B | ${fmt(ra, 1)} | ${fmt(rt, 1)} | ${fmt(rb, 1)} | ${fmt(rc, 1)} | ${x(ra, rb)} | ${x(ra, rc)} | ${x(rt, rb)} | ${x(rt, rc)} | ${(FRAMES[name] * rt.median / mb).toFixed(0)} |\n`;
   }
 }
 
@@ -263,5 +276,4 @@ for (const which of ['ours', 'sdk']) {
   md += '\nThe decoder holds at most one partial frame (`tests/eventstream.rs`, `the_buffer_never_holds_more_than_one_frame`).\n';
 }
 
-md += '\n## Not measured yet\n\nIn-browser rendering cost per 1,000 tokens and chunk-to-DOM latency (headless Chromium, playground) are not in this run yet.\n';
 process.stdout.write(JSON.stringify({ markdown: md, results }));

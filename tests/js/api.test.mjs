@@ -101,6 +101,47 @@ for (const [family, [modelId, body]] of Object.entries(FAMILIES)) {
   });
 }
 
+test('textStream gives the same pieces and result in text mode (Rust) and over the events (any response object)', async () => {
+  const c = client();
+  for (const [modelId, makeBody] of [FAMILIES['claude-messages'], FAMILIES['claude-text'], FAMILIES.llama]) {
+    const input = { modelId, body: JSON.stringify(makeBody('Compare the two paths', 40)) };
+    const collect = async (s) => {
+      let text = '';
+      for await (const piece of s) text += piece;
+      return { text, result: await s.result };
+    };
+    const fast = await collect(textStream(c.invokeModelWithResponseStream(input)));
+    // A response that is not one of ours (e.g. the AWS SDK's): read through its events.
+    const res = await c.invokeModelWithResponseStream(input);
+    const slow = await collect(textStream({ body: res.body, contentType: res.contentType }, { modelId }));
+    assert.ok(fast.text.length > 0);
+    // Latencies differ from call to call; everything else must be the same.
+    const same = ({ text, result: { metrics, ...rest } }) => ({ text, rest, metricKeys: Object.keys(metrics ?? {}).sort() });
+    assert.deepEqual(same(fast), same(slow), modelId);
+    // Iteration already begun on ours: the rest is read through the events too.
+    const begun = await c.invokeModelWithResponseStream(input);
+    const it = begun.body[Symbol.asyncIterator]();
+    const first = await it.next();
+    const restText = (await collect(textStream(begun))).text;
+    assert.ok(!first.done);
+    assert.ok(fast.text.endsWith(restText));
+  }
+  const conv = { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', messages: [{ role: 'user', content: [{ text: 'Compare' }] }], inferenceConfig: { maxTokens: 30 } };
+  const fast = textStream(c.converseStream(conv));
+  let text = '';
+  for await (const piece of fast) text += piece;
+  const r = await fast.result;
+  const events = await c.converseStream(conv);
+  const slow = textStream({ stream: events.stream });
+  let slowText = '';
+  for await (const piece of slow) slowText += piece;
+  assert.equal(text, slowText);
+  const { metrics, ...rest } = r;
+  const { metrics: slowMetrics, ...slowRest } = await slow.result;
+  assert.deepEqual(rest, slowRest);
+  assert.deepEqual(Object.keys(metrics), Object.keys(slowMetrics));
+});
+
 test('Uint8Array blobs are sent as base64 and come back as Uint8Array', async () => {
   const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]);
   const realFetch = globalThis.fetch;

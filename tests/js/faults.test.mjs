@@ -208,3 +208,21 @@ test('a textStream left early cancels too', async () => {
   await sawClientClose(res.$metadata.requestId);
   assert.ok((await emulatorLog()).length > 0);
 });
+
+test('textStream keeps the text before a stream exception and throws it named', async () => {
+  for (const stream of [
+    () => client().invokeModelWithResponseStream({ ...claude(), modelId: faulty('exception=modelStreamErrorException@4') }),
+    () => client().converseStream(converseInput('hi', { modelId: faulty('exception=throttlingException@4', 'anthropic.claude-3-haiku-20240307-v1:0') })),
+  ]) {
+    const s = pkg.textStream(stream());
+    let text = '';
+    await assert.rejects(
+      (async () => {
+        for await (const piece of s) text += piece;
+      })(),
+      (e) => e instanceof pkg.BedrockRuntimeServiceException && /Exception$/.test(e.name),
+    );
+    assert.ok(text.length > 0, 'the pieces before the exception were delivered');
+    await assert.rejects(s.result, (e) => /Exception$/.test(e.name));
+  }
+});

@@ -23,11 +23,12 @@ pub fn dist() -> Result {
 }
 
 /// The npm package: the hand-written ES module entries and types from `src/js/` over
-/// wasm-bindgen's output (the core), with the wasm optimised for size.
+/// wasm-bindgen's output (the core), built with the `pkg` profile (Cargo.toml says why).
 pub fn pkg() -> Result {
     cargo(&[
         "build",
-        "--release",
+        "--profile",
+        "pkg",
         "--target",
         "wasm32-unknown-unknown",
         "-p",
@@ -38,7 +39,7 @@ pub fn pkg() -> Result {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
-    pkg_from(&target.join("wasm32-unknown-unknown/release/bedrock_wasm.wasm"))
+    pkg_from(&target.join("wasm32-unknown-unknown/pkg/bedrock_wasm.wasm"))
 }
 
 /// Writes `pkg/` from a built `bedrock_wasm.wasm`.
@@ -63,7 +64,9 @@ pub fn pkg_from(wasm: &Path) -> Result {
     run(
         "wasm-opt",
         &[
-            "-Oz",
+            // -O3, not -Oz: -Oz undoes the inlining the decode path was built with
+            // (~25% slower decoding for ~5% smaller gzip, measured).
+            "-O3",
             "--enable-bulk-memory",
             "--enable-nontrapping-float-to-int",
             "--enable-sign-ext",

@@ -242,6 +242,27 @@ export function textStream(
   options?: { modelId?: string },
 ): TextStream;
 
+export interface SignableRequest {
+  /** Default `"POST"`. */
+  method?: string;
+  /** Exactly the URL passed to `fetch` (the model id percent-encoded as one path segment). */
+  url: string | URL;
+  /** Exactly the headers that will be sent (not `host` or `content-length`). */
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+/**
+ * The headers that authorize one Bedrock Runtime request you send yourself: SigV4 with
+ * `credentials` (signing name `bedrock`: `authorization`, `x-amz-date` and, for temporary
+ * credentials, `x-amz-security-token`), or `authorization: Bearer …` with `token`.
+ * `clockOffset` (ms) is added to `Date.now()` when signing. Not in the AWS SDK.
+ */
+export function signRequest(
+  request: SignableRequest,
+  config: Pick<BedrockRuntimeClientConfig, 'credentials' | 'token'> & { region: string; clockOffset?: number },
+): Promise<Record<string, string>>;
+
 export interface CognitoIdentityPoolOptions {
   /** `"us-east-1:xxxxxxxx-…"`. */
   identityPoolId: string;

@@ -1,7 +1,7 @@
 // bedrock-wasm: Amazon Bedrock Runtime's four calls with the AWS SDK's shapes, over a
 // WebAssembly core (SigV4, retries, clock skew, event-stream decoding, idle watchdog).
 // This file is the package's browser/bundler entry; `node.js` adds reading the wasm from disk.
-import initWasm, { Core, Extractor, cognitoCredentials } from './bedrock_wasm.js';
+import initWasm, { Core, Extractor, authorizeRequest, cognitoCredentials } from './bedrock_wasm.js';
 
 // ---------------------------------------------------------------------------------------------
 // Initialisation: every call awaits it; `init()` preloads.
@@ -467,6 +467,31 @@ async function* converseText(stream) {
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// signRequest: for requests you send yourself.
+
+/**
+ * The headers that authorize one Bedrock Runtime request you send yourself: SigV4 with
+ * `credentials` (signing name `bedrock`; `authorization`, `x-amz-date` and, for temporary
+ * credentials, `x-amz-security-token`), or `authorization: Bearer …` with `token`. `url` must
+ * be exactly what you pass to `fetch`, and `headers` exactly the headers you send.
+ */
+export async function signRequest(request, config = {}) {
+  if (!request?.url) throw new TypeError('request.url is required, e.g. "https://bedrock-runtime.us-east-1.amazonaws.com/model/…/invoke"');
+  if (!config.region) throw new TypeError('config.region is required, e.g. "us-east-1"');
+  await init();
+  let auth;
+  if (config.token) {
+    const t = typeof config.token === 'function' ? await config.token() : config.token;
+    auth = { token: typeof t === 'string' ? t : t?.token };
+  } else {
+    auth = typeof config.credentials === 'function' ? await config.credentials() : config.credentials;
+  }
+  const body = request.body === undefined ? new Uint8Array() : bodyBytes(request.body);
+  const now = Date.now() + (config.clockOffset ?? 0);
+  return authorizeRequest(request.method ?? 'POST', String(request.url), request.headers ?? {}, body, auth ?? {}, config.region, now);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -318,6 +318,41 @@ impl Extractor {
     }
 }
 
+/// `signRequest`'s work: the headers that authorize one Bedrock Runtime request (SigV4, or
+/// `Authorization: Bearer` for `{ token }`), as a plain object. `headers` must be exactly the
+/// headers that will be sent (the browser adds `host` and `content-length`).
+#[wasm_bindgen(js_name = authorizeRequest)]
+pub fn authorize_request(
+    method: &str,
+    url: &str,
+    headers: JsValue,
+    body: &[u8],
+    auth: JsValue,
+    region: &str,
+    now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    let auth = auth_from(&auth)?;
+    let mut pairs = Vec::new();
+    if headers.is_object() {
+        for entry in Object::entries(headers.unchecked_ref()).iter() {
+            let entry: js_sys::Array = entry.unchecked_into();
+            let value = entry
+                .get(1)
+                .as_string()
+                .ok_or_else(|| type_error("request.headers values must be strings"))?;
+            pairs.push((entry.get(0).as_string().unwrap_or_default(), value));
+        }
+    }
+    let time = crate::sign::time_from_epoch_millis(now_ms);
+    let signed = crate::sign::authorize(&auth, method, url, &pairs, body, region, time)
+        .map_err(|e| type_error(&e.to_string()))?;
+    let out = Object::new();
+    for (name, value) in signed {
+        set(&out, &name, &value.into());
+    }
+    Ok(out.into())
+}
+
 /// `fromCognitoIdentityPool`'s work: resolves `{ accessKeyId, secretAccessKey, sessionToken,
 /// expiration?, identityId }`.
 #[wasm_bindgen(js_name = cognitoCredentials)]

@@ -241,3 +241,22 @@ test('a wrong secret is an InvalidSignatureException with advice', async () => {
     return true;
   });
 });
+
+test('signRequest authorizes a request sent with plain fetch (the emulator verifies SigV4)', async () => {
+  const { signRequest } = await import('../../pkg/node.js');
+  const url = `${EMULATOR}/model/${encodeURIComponent('anthropic.claude-3-haiku-20240307-v1:0')}/converse`;
+  const body = JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'Sign me' }] }], inferenceConfig: { maxTokens: 5 } });
+  const headers = { 'content-type': 'application/json' };
+  const signed = await signRequest({ url, headers, body }, { region: 'us-east-1', credentials });
+  assert.match(signed.authorization, /^AWS4-HMAC-SHA256 Credential=.*\/us-east-1\/bedrock\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/);
+  assert.ok(signed['x-amz-date']);
+  const ok = await fetch(url, { method: 'POST', headers: { ...headers, ...signed }, body });
+  assert.equal(ok.status, 200, await ok.clone().text());
+  assert.ok((await ok.json()).output.message.content[0].text);
+  // A different body under the same signature is refused.
+  const bad = await fetch(url, { method: 'POST', headers: { ...headers, ...signed }, body: body.replace('Sign', 'Forge') });
+  assert.equal(bad.status, 403);
+  const bearer = await signRequest({ url, body }, { region: 'us-east-1', token: 'my-key' });
+  assert.deepEqual(bearer, { authorization: 'Bearer my-key' });
+  await assert.rejects(signRequest({ url, body }, { region: 'us-east-1', credentials: { accessKeyId: '' } }), TypeError);
+});

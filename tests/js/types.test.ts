@@ -4,7 +4,7 @@ import init, {
   InternalServerException, ModelErrorException, ModelNotReadyException, ModelStreamErrorException,
   ModelTimeoutException, ResourceNotFoundException, ServiceQuotaExceededException,
   ServiceUnavailableException, StreamIdleTimeoutError, ThrottlingException, ValidationException,
-  fromCognitoIdentityPool, init as namedInit, textStream,
+  fromCognitoIdentityPool, init as namedInit, signRequest, textStream,
   type AwsCredentialIdentity, type ConverseResponse, type ConverseStreamOutput, type InvokeModelResponse,
   type ResponseMetadata, type TextStreamResult, type CognitoIdentityCredentials,
 } from 'bedrock-wasm';
@@ -81,5 +81,10 @@ export async function everything(signal: AbortSignal): Promise<void> {
     ];
     void classes;
   }
-  void [text, bytes, ct, n, id, stop, total];
+  const signed: Record<string, string> = await signRequest(
+    { method: 'POST', url: new URL('https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke'), headers: { 'content-type': 'application/json' }, body: '{}' },
+    { region: 'us-east-1', credentials: creds, clockOffset: 0 },
+  );
+  const bearer: Record<string, string> = await signRequest({ url: 'https://x/model/m/converse', body: new Uint8Array() }, { region: 'us-east-1', token: 'key' });
+  void [text, bytes, ct, n, id, stop, total, signed.authorization, bearer];
 }

@@ -527,7 +527,7 @@ fn Answer(reply: Reply, #[prop(optional)] n: Option<usize>) -> impl IntoView {
             <div class="md">{move || reply.reasoning.get()}</div>
         </details>
         <div class="md answer" data-testid=out aria-live="polite" aria-busy=move || reply.busy.get().to_string()>
-            {move || reply.text.with(|t| markdown::render(t))}
+            {markdown::streaming(reply.text)}
         </div>
         <div class="metrics" data-testid=metrics>{move || reply.figures.get()}</div>
         <div class="error" data-testid=error role="alert">{move || reply.error.get()}</div>

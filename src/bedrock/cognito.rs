@@ -258,8 +258,19 @@ fn parse_iso8601(s: &str) -> Option<f64> {
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);
     let mut t = time.split(':');
     let (hh, mm) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?);
-    let secs: f64 = t.next()?.parse().ok()?;
-    Some(epoch_ms(y, m, day, hh, mm, 0) + secs * 1000.0)
+    // Seconds read as integers: parsing a float would link core's float parser (~10 KB).
+    let sec = t.next()?;
+    let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let ms = frac
+        .bytes()
+        .chain(*b"000")
+        .take(3)
+        .fold(0, |a, b| a * 10 + i64::from(b - b'0'));
+    Some(epoch_ms(y, m, day, hh, mm, 0) + (whole * 1000 + ms) as f64)
 }
 
 /// STS `AssumeRoleWithWebIdentity` XML → credentials, or its `<Error>`.
@@ -381,6 +392,17 @@ mod tests {
             (e.code.as_str(), e.message.as_str()),
             ("InvalidIdentityToken", "bad token")
         );
+    }
+
+    #[test]
+    fn iso8601_seconds_and_fractions() {
+        let at = |s| parse_iso8601(s);
+        assert_eq!(at("2025-01-15T13:00:00Z"), Some(1_736_946_000_000.0));
+        assert_eq!(at("2025-01-15T13:00:07.123456Z"), Some(1_736_946_007_123.0));
+        assert_eq!(at("2025-01-15T13:00:07.5Z"), Some(1_736_946_007_500.0));
+        assert_eq!(at("2025-01-15T13:00:0xZ"), None);
+        assert_eq!(at("2025-01-15T13:00:07.-1Z"), None);
+        assert_eq!(at("2025-01-15T13:00:07"), None);
     }
 
     #[test]

@@ -147,7 +147,7 @@ impl Decoder {
         let total_len = be_u32(&avail[0..4]);
         let headers_len = be_u32(&avail[4..8]);
         let stored = be_u32(&avail[8..12]);
-        let computed = crc32fast::hash(&avail[0..8]);
+        let computed = super::crc32::hash(&avail[0..8]);
         if computed != stored {
             return Err(DecodeError::new(DecodeErrorKind::PreludeChecksumMismatch {
                 expected: computed,
@@ -178,7 +178,7 @@ impl Decoder {
         }
         let frame = &avail[..total];
         let stored = be_u32(&frame[total - 4..]);
-        let computed = crc32fast::hash(&frame[..total - 4]);
+        let computed = super::crc32::hash(&frame[..total - 4]);
         if computed != stored {
             return Err(DecodeError::new(DecodeErrorKind::MessageChecksumMismatch {
                 expected: computed,

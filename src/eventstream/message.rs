@@ -117,11 +117,11 @@ impl Message {
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(&(total as u32).to_be_bytes());
         out.extend_from_slice(&(headers.len() as u32).to_be_bytes());
-        let prelude_crc = crc32fast::hash(&out);
+        let prelude_crc = super::crc32::hash(&out);
         out.extend_from_slice(&prelude_crc.to_be_bytes());
         out.extend_from_slice(&headers);
         out.extend_from_slice(&self.payload);
-        let message_crc = crc32fast::hash(&out);
+        let message_crc = super::crc32::hash(&out);
         out.extend_from_slice(&message_crc.to_be_bytes());
         out
     }

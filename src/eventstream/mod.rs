@@ -6,6 +6,7 @@
 //! buffering it, verifies the message CRC before parsing headers, and reports bytes left over
 //! at the end of a stream as a truncated stream.
 
+mod crc32;
 mod decoder;
 mod error;
 mod message;

@@ -1,6 +1,6 @@
-// No manual init() in the four places the package runs: Node (by package name), a plain
-// <script type="module"> page, an esbuild bundle, and a module Web Worker — the browser ones in
-// headless Chromium (Debian's, through playwright-core; no browser download).
+// No manual init() in the places the package runs: Node (by package name), a plain
+// <script type="module"> page, an esbuild bundle, a Vite bundle and a module Web Worker — the
+// browser ones in headless Chromium (Debian's, through playwright-core; no browser download).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,6 +11,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { build as viteBuild } from 'vite';
 import { chromium } from 'playwright-core';
 import { EMULATOR, credentials, env, sawClientClose } from './helpers.mjs';
 
@@ -41,7 +42,15 @@ before(async () => {
   await build({ entryPoints: [join(app, 'app.js')], bundle: true, format: 'esm', platform: 'browser', outfile: join(work, 'dist/app.js'), logLevel: 'error' });
   await cp(join(PKG, 'bedrock_wasm_bg.wasm'), join(work, 'dist/bedrock_wasm_bg.wasm'));
   await writeFile(join(work, 'dist/index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./app.js"></script>');
-  const roots = { '/pkg/': PKG, '/fixtures/': FIXTURES, '/bundle/': join(work, 'dist/') };
+  // The Vite app: Vite finds the wasm through wasm-bindgen's `new URL(…, import.meta.url)`
+  // and emits it as an asset; nothing is copied by hand.
+  const vite = await project('vite-app');
+  await writeFile(join(vite, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./app.js"></script>');
+  await viteBuild({
+    root: vite, base: './', configFile: false, logLevel: 'error',
+    build: { outDir: join(work, 'vite-dist'), emptyOutDir: true },
+  });
+  const roots = { '/pkg/': PKG, '/fixtures/': FIXTURES, '/bundle/': join(work, 'dist/'), '/vite/': join(work, 'vite-dist/') };
   server = createServer(async (req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     const prefix = Object.keys(roots).find((p) => path.startsWith(p));
@@ -102,6 +111,13 @@ test('a plain <script type="module"> page, no bundler', async () => {
 
 test('an app bundled by esbuild', async () => {
   await check(await inPage(`${origin}/bundle/index.html`));
+});
+
+test('an app bundled by Vite (the wasm emitted as an asset by Vite itself)', async () => {
+  const { readdir } = await import('node:fs/promises');
+  const assets = await readdir(join(work, 'vite-dist/assets'));
+  assert.ok(assets.some((f) => f.endsWith('.wasm')), `Vite emitted the wasm: ${assets}`);
+  await check(await inPage(`${origin}/vite/index.html`));
 });
 
 test('a module Web Worker', async () => {

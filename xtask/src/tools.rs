@@ -93,7 +93,8 @@ fn ensure_wasm_bindgen_cli() -> Result {
     Ok(())
 }
 
-/// `tests/package.json`: playwright-core (no browser download) and binaryen (wasm-opt).
+/// `tests/package.json`: playwright-core (no browser download), binaryen (wasm-opt) and the
+/// JS test tools.
 fn ensure_npm_packages() -> Result {
     let dir = root().join("tests");
     let lock = dir.join("package-lock.json");
@@ -107,7 +108,7 @@ fn ensure_npm_packages() -> Result {
         if output("npm", &["--version"]).is_none() {
             return Err("npm is missing: install Node.js 20 or later (with npm) first".into());
         }
-        announce("npm packages from tests/package.json (playwright-core, binaryen)");
+        announce("npm packages from tests/package.json (playwright-core, binaryen, esbuild, Vite, TypeScript, the AWS SDK)");
         run_in(&dir, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
     }
     Ok(())

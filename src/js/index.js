@@ -154,6 +154,11 @@ function reviveBlobs(value, parentKey) {
   return value;
 }
 
+/** A ConverseStream event's JSON → the SDK's object. Only events that can hold a blob are
+ * walked (a text delta, nearly every event, cannot). */
+const parseEvent = (json) =>
+  json.includes('"bytes"') || json.includes('"redactedContent"') ? reviveBlobs(JSON.parse(json)) : JSON.parse(json);
+
 /** The SDK's `Uint8ArrayBlobAdapter`: a `Uint8Array` with `transformToString()`. */
 class BlobAdapter extends Uint8Array {
   transformToString(encoding = 'utf-8') {
@@ -274,7 +279,7 @@ export class BedrockRuntime {
     const source = await this.#stream(3, input, converseBody(input), options);
     return {
       $metadata: source.raw.metadata,
-      stream: events(source, (json) => reviveBlobs(JSON.parse(json))),
+      stream: events(source, parseEvent),
       [RAW]: source,
     };
   }

@@ -10,7 +10,8 @@ pub struct RequestRecord {
     /// The `x-amzn-RequestId` sent back.
     pub id: String,
     /// `InvokeModel`, `InvokeModelWithResponseStream`, `Converse`, `ConverseStream`,
-    /// `Preflight` or `Unknown`.
+    /// `Preflight`, `Unknown`, or for the emulated sign-in `Cognito.<Operation>` /
+    /// `STS.AssumeRoleWithWebIdentity`.
     pub operation: String,
     /// The decoded model id from the path (`anthropic.claude-v2:1`), when the route had one,
     /// without an `emulator-fault:<spec>:` prefix.
@@ -19,8 +20,8 @@ pub struct RequestRecord {
     pub status: u16,
     /// Authentication verdict: SigV4's `valid`, `missing`, `malformed`, `unknown-key`,
     /// `bad-token`, `expired`, `not-yet-current`, `wrong-scope`, `wrong-region`, `invalid`; an
-    /// API key's `api-key` or `unknown-api-key`; or `not-checked` (preflight, unknown route,
-    /// unparseable fault spec).
+    /// API key's `api-key` or `unknown-api-key`; `unsigned` (Cognito and STS calls); or
+    /// `not-checked` (preflight, unknown route, unparseable fault spec).
     pub signature: String,
     /// `Code: message` of the error returned, or why the response stopped early.
     pub error: Option<String>,

@@ -359,5 +359,177 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       for (const t of tags) assert.ok(['CODE', 'PRE', 'STRONG', 'EM', 'SPAN', 'A'].includes(t), `unexpected <${t}>`);
       assert.equal(await p.text('output'), expected.text);
     },
+
+    async 'hostile Markdown and HTML in an answer stay text: no script, handler, iframe or javascript: link'(p) {
+      const dialogs = [];
+      p.page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+      // The emulator answers exactly the text after `emulator-echo:`, 3 characters per token,
+      // so every tag below also arrives cut in pieces (partial Markdown mid-stream).
+      const hostile = [
+        '# Title <script>window.__pwned = 1</script>',
+        'Text <img src=x onerror="window.__pwned=2"> and <iframe src="javascript:window.__pwned=3"></iframe>',
+        '[click me](javascript:window.__pwned=4) [ok](https://example.com/a) [data](data:text/html,<script>1</script>)',
+        '<div onclick="window.__pwned=5" style="position:fixed;inset:0">raw html block</div>',
+        '<svg onload="window.__pwned=6"></svg><object data="x"></object>',
+        '**bold <b onmouseover="window.__pwned=7">x</b>**',
+        '```html" onload="window.__pwned=8',
+        '<script>alert("in code")</script>',
+        '```',
+        '`<img src=y onerror=alert(2)>` and > <a href="javascript:alert(3)">quote</a>',
+        '```js',
+        'unterminated **bold and `code <style>body{display:none}</style>',
+      ].join('\n');
+      await p.fillValid({ prompt: `emulator-echo:${hostile}`, 'max-tokens': 2000 });
+      await p.page.evaluate(() => {
+        const output = document.querySelector('[data-testid="output"]');
+        window.__violations = [];
+        window.__mutations = 0;
+        const check = () => {
+          window.__mutations++;
+          for (const el of output.querySelectorAll('*')) {
+            if (!['CODE', 'PRE', 'STRONG', 'EM', 'SPAN', 'A'].includes(el.tagName)) window.__violations.push(`<${el.tagName}>`);
+            for (const a of el.attributes) if (/^on/i.test(a.name) || a.name === 'style' || a.name === 'src') window.__violations.push(`${el.tagName} ${a.name}`);
+            if (el.tagName === 'A' && !/^https?:\/\//.test(el.getAttribute('href'))) window.__violations.push(`href ${el.getAttribute('href')}`);
+          }
+        };
+        new MutationObserver(check).observe(output, { childList: true, characterData: true, subtree: true, attributes: true });
+      });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const seen = await p.page.evaluate(() => ({ v: window.__violations, n: window.__mutations, pwned: window.__pwned }));
+      assert.deepEqual(seen.v, [], 'no unsafe element or attribute at any moment of the stream');
+      assert.ok(seen.n >= 20, `checked ${seen.n} intermediate states`);
+      assert.equal(seen.pwned, undefined, 'no injected script or handler ran');
+      assert.deepEqual(dialogs, []);
+      assert.equal(await p.page.locator('script:not([src])').count(), 1, 'only Trunk\'s own inline loader');
+      assert.equal(await p.page.locator('iframe, img, svg, object, embed, style').count(), 0);
+      const text = await p.text('output');
+      for (const literal of [
+        '<script>window.__pwned = 1</script>',
+        '<img src=x onerror="window.__pwned=2">',
+        '<iframe src="javascript:window.__pwned=3"></iframe>',
+        '[click me](javascript:window.__pwned=4)',
+        '[data](data:text/html,<script>1</script>)',
+        '<div onclick="window.__pwned=5" style="position:fixed;inset:0">raw html block</div>',
+        '<svg onload="window.__pwned=6"></svg><object data="x"></object>',
+        '<b onmouseover="window.__pwned=7">x</b>',
+        '<img src=y onerror=alert(2)>',
+        '<a href="javascript:alert(3)">quote</a>',
+        'unterminated **bold and `code <style>body{display:none}</style>',
+      ]) assert.ok(text.includes(literal), `shown as text: ${literal}`);
+      const links = await p.page.$$eval('[data-testid="output"] a', (a) => a.map((x) => [x.getAttribute('href'), x.rel, x.textContent]));
+      assert.deepEqual(links, [['https://example.com/a', 'noopener noreferrer nofollow', 'ok']]);
+      const blocks = await p.page.$$eval('[data-testid="output"] pre', (b) => b.map((x) => [x.className, x.children.length, x.firstElementChild?.tagName, x.textContent]));
+      assert.deepEqual(blocks, [
+        ['code', 1, 'CODE', '<script>alert("in code")</script>'],
+        ['code', 1, 'CODE', 'unterminated **bold and `code <style>body{display:none}</style>'],
+      ], 'fenced code is <pre><code> text; the fence\'s info string adds nothing; an open fence is a block so far');
+      await p.screenshot('11-hostile-markdown');
+    },
+
+    async 'auto-scroll follows a streaming answer, stops when the user scrolls up, resumes at the bottom'(p) {
+      await p.page.setViewportSize({ width: 1000, height: 700 });
+      const lines = Array.from({ length: 120 }, (_, i) => `line ${i + 1}`).join('\n');
+      await p.fillValid({ prompt: `emulator-echo:${lines}`, 'max-tokens': 5000 });
+      const state = () => p.page.evaluate(() => {
+        const t = document.querySelector('[data-testid="transcript"]');
+        return { top: t.scrollTop, gap: t.scrollHeight - t.clientHeight - t.scrollTop, length: document.querySelector('[data-testid="output"]').textContent.length };
+      });
+      await p.byId('send').click();
+      // The answer alone must overflow the transcript before following means anything.
+      await p.page.waitForFunction(() => {
+        const t = document.querySelector('[data-testid="transcript"]');
+        const out = document.querySelector('[data-testid="output"]');
+        return out.offsetHeight > t.clientHeight;
+      }, null, { timeout: 20_000 });
+      for (let i = 0; i < 5; i++) {
+        await sleep(150);
+        const s = await state();
+        assert.ok(s.gap <= 30, `follows the growing answer (${s.gap}px from the bottom)`);
+      }
+      await p.byId('transcript').hover();
+      await p.page.mouse.wheel(0, -600);
+      await sleep(300);
+      const up = await state();
+      assert.ok(up.gap > 200, `scrolled up (${up.gap}px from the bottom)`);
+      await sleep(600);
+      const later = await state();
+      assert.ok(later.length > up.length, 'still streaming');
+      assert.equal(later.top, up.top, 'the view stays where the user put it');
+      await p.page.mouse.wheel(0, 100_000);
+      await sleep(300);
+      const before = await state();
+      await sleep(500);
+      const resumed = await state();
+      assert.ok(resumed.length > before.length, 'still streaming after scrolling back down');
+      assert.ok(resumed.gap <= 30, `back at the bottom, following again (${resumed.gap}px)`);
+      await p.waitForMetrics();
+      await sleep(200);
+      assert.ok((await state()).gap <= 30, 'ends at the bottom');
+      assert.ok((await p.text('output')).endsWith('line 120'));
+    },
+
+    async 'Cognito identity pool: sign in, see the expiry, stream an answer, renew; nothing stored'(p) {
+      // The CSP lets the page reach the real Cognito and STS hosts (connect-src wildcard).
+      const csp = await p.page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+      const connect = csp.split(';').map((d) => d.trim().split(/\s+/)).find((d) => d[0] === 'connect-src').slice(1);
+      const allowed = (url) => connect.some((src) => {
+        const m = /^(https?):\/\/\*\.(.+)$/.exec(src);
+        const u = new URL(url);
+        return m && u.protocol === `${m[1]}:` && u.hostname.endsWith(`.${m[2]}`);
+      });
+      for (const host of ['cognito-identity.us-east-1.amazonaws.com', 'sts.eu-west-1.amazonaws.com', 'bedrock-runtime.us-east-1.amazonaws.com']) {
+        assert.ok(allowed(`https://${host}/`), `CSP connect-src allows ${host}`);
+      }
+      const storage = () => p.page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
+      const count = async (op) => (await emulatorLog()).filter((r) => r.operation === op).length;
+      const [ids0, creds0] = [await count('Cognito.GetId'), await count('Cognito.GetCredentialsForIdentity')];
+      await p.fillValid({ 'access-key-id': '', 'secret-access-key': '', 'session-token': '' });
+      await p.byId('auth-mode').selectOption('cognito');
+      // A wrong pool id: Cognito's error in plain words.
+      await p.fill({ 'cognito-pool-id': 'us-east-1:11111111-1111-1111-1111-111111111111' });
+      await p.byId('cognito-get').click();
+      await p.page.waitForFunction(() => document.querySelector('[data-testid="cognito-status"]').textContent !== '');
+      assert.match(await p.text('cognito-status'), /ResourceNotFoundException.*IdentityPool 'us-east-1:1{8}-.*' not found.*check identityPoolId/);
+      await p.fill({ 'cognito-pool-id': env.IDENTITY_POOL_ID });
+      await p.byId('cognito-get').click();
+      await p.page.waitForFunction(() => /^Signed in/.test(document.querySelector('[data-testid="cognito-status"]').textContent));
+      const signedIn = Date.now();
+      assert.match(await p.text('cognito-status'), /^Signed in as identity us-east-1:[0-9a-f-]{36}\.$/);
+      // The test emulator's Cognito credentials last 40 s.
+      assert.match(await p.text('credentials-expiry'), /^Credentials expire in [01] min \(at \d\d:\d\d:\d\d\)\.$/);
+      await p.screenshot('10-cognito-signed-in');
+      await p.recordOutput();
+      await p.byId('send').click();
+      await p.page.waitForFunction(() => window.__samples.length >= 4);
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), expected.text);
+      assert.equal(await p.text('error'), '');
+      const record = await lastRecord('InvokeModelWithResponseStream');
+      assert.equal(record.signature, 'valid', 'signed with the pool\'s temporary credentials');
+      assert.equal(await count('Cognito.GetId'), ids0 + 2);
+      const creds1 = await count('Cognito.GetCredentialsForIdentity');
+      assert.equal(creds1, creds0 + 1, 'the credentials from Get credentials were used');
+      assert.equal(await storage(), '{"local":{},"session":{}}');
+      // Opting in remembers where to sign in, never the pool's credentials.
+      await p.byId('remember').check();
+      const saved = await storage();
+      assert.ok(saved.includes(env.IDENTITY_POOL_ID) && !/ASIA/.test(saved), saved);
+      await p.byId('remember').uncheck();
+      // Within 30 s of expiry the next Send renews them first, for the same identity.
+      await sleep(Math.max(0, signedIn + 11_000 - Date.now()));
+      await p.byId('clear').click();
+      await p.fill({ prompt: 'What is your name?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), ' My name is Claude.');
+      assert.equal(await count('Cognito.GetCredentialsForIdentity'), creds1 + 1, 'renewed');
+      assert.equal(await count('Cognito.GetId'), ids0 + 2, 'the identity id is reused');
+      assert.equal((await lastRecord('InvokeModelWithResponseStream')).signature, 'valid');
+      assert.equal(await storage(), '{"local":{},"session":{}}');
+      await p.byId('forget').click();
+      assert.equal(await p.byId('cognito-pool-id').inputValue(), '');
+      assert.equal(await p.text('credentials-expiry'), '');
+    },
   };
 }

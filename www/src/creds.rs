@@ -1,8 +1,18 @@
 //! Credentials: memory by default; `sessionStorage` (this tab only) when the user opts in;
-//! never `localStorage`, never a URL, never logged.
+//! never `localStorage`, never a URL, never logged. Credentials from a Cognito identity
+//! pool are kept in memory only, always (they are renewed from the pool when needed).
 
+use std::collections::BTreeMap;
+
+use bedrock_wasm::bedrock::cognito::{CognitoConfig, TemporaryCredentials};
+use bedrock_wasm::bedrock::Error;
+use bedrock_wasm::sign::Credentials;
 use leptos::prelude::*;
 use serde_json::{json, Value};
+
+/// Cognito credentials are renewed when fewer than this many ms remain, so a request never
+/// starts with credentials about to expire.
+const RENEW_MARGIN_MS: f64 = 30_000.0;
 
 /// The `sessionStorage` key used when "remember in this tab" is on.
 pub const STORAGE_KEY: &str = "bedrock-wasm-playground.credentials";
@@ -13,12 +23,24 @@ pub struct Creds {
     pub access_key_id: RwSignal<String>,
     pub secret_access_key: RwSignal<String>,
     pub session_token: RwSignal<String>,
-    /// `sigv4` or `api-key`.
+    /// `sigv4`, `api-key` or `cognito`.
     pub mode: RwSignal<String>,
     pub api_key: RwSignal<String>,
     /// Expiry (ms since the epoch), when known.
     pub expiration: RwSignal<Option<f64>>,
     pub remember: RwSignal<bool>,
+    /// Cognito: the identity pool (its id names its region), the role for the classic flow
+    /// (empty: enhanced flow), and an optional login (provider name and ID token).
+    pub pool_id: RwSignal<String>,
+    pub role_arn: RwSignal<String>,
+    pub login_provider: RwSignal<String>,
+    pub login_token: RwSignal<String>,
+    /// The pool's current credentials (with the pool id they came from). Memory only.
+    cognito: StoredValue<Option<(String, TemporaryCredentials)>>,
+    pub cognito_expiration: RwSignal<Option<f64>>,
+    /// The signed-in identity, or why signing in failed.
+    pub cognito_status: RwSignal<String>,
+    pub cognito_busy: RwSignal<bool>,
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -35,6 +57,14 @@ impl Creds {
             api_key: RwSignal::new(String::new()),
             expiration: RwSignal::new(None),
             remember: RwSignal::new(false),
+            pool_id: RwSignal::new(String::new()),
+            role_arn: RwSignal::new(String::new()),
+            login_provider: RwSignal::new(String::new()),
+            login_token: RwSignal::new(String::new()),
+            cognito: StoredValue::new(None),
+            cognito_expiration: RwSignal::new(None),
+            cognito_status: RwSignal::new(String::new()),
+            cognito_busy: RwSignal::new(false),
         };
         if let Some(saved) = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()) {
             if let Ok(v) = serde_json::from_str::<Value>(&saved) {
@@ -57,6 +87,10 @@ impl Creds {
                     "apiKey": c.api_key.get(),
                     "mode": c.mode.get(),
                     "expiration": c.expiration.get(),
+                    // Where to sign in, never the login token or the pool's credentials.
+                    "identityPoolId": c.pool_id.get(),
+                    "roleArn": c.role_arn.get(),
+                    "loginProvider": c.login_provider.get(),
                 });
                 let _ = s.set_item(STORAGE_KEY, &v.to_string());
             } else {
@@ -79,6 +113,9 @@ impl Creds {
             (self.secret_access_key, "SecretAccessKey", "secretAccessKey"),
             (self.session_token, "SessionToken", "sessionToken"),
             (self.api_key, "ApiKey", "apiKey"),
+            (self.pool_id, "IdentityPoolId", "identityPoolId"),
+            (self.role_arn, "RoleArn", "roleArn"),
+            (self.login_provider, "LoginProvider", "loginProvider"),
         ] {
             if let Some(s) = get(a, b) {
                 signal.set(s.to_owned());
@@ -128,9 +165,16 @@ impl Creds {
             self.secret_access_key,
             self.session_token,
             self.api_key,
+            self.pool_id,
+            self.role_arn,
+            self.login_provider,
+            self.login_token,
+            self.cognito_status,
         ] {
             s.set(String::new());
         }
+        self.cognito.set_value(None);
+        self.cognito_expiration.set(None);
         self.expiration.set(None);
         self.remember.set(false);
         if let Some(s) = storage() {
@@ -140,7 +184,12 @@ impl Creds {
 
     /// "expires in 42 min (14:05)", "expired 3 min ago", or empty when unknown.
     pub fn expiry_text(&self) -> String {
-        let Some(at) = self.expiration.get() else {
+        let at = if self.mode.get() == "cognito" {
+            self.cognito_expiration.get()
+        } else {
+            self.expiration.get()
+        };
+        let Some(at) = at else {
             return String::new();
         };
         let mins = ((at - js_sys::Date::now()) / 60_000.0).round();
@@ -155,6 +204,82 @@ impl Creds {
                 "Credentials expired {} min ago (at {when}); get new ones.",
                 -mins
             )
+        }
+    }
+}
+
+impl Creds {
+    /// The pool's credentials if they are good for a while yet (no request).
+    pub fn cognito_current(&self) -> Option<Credentials> {
+        let pool = self.pool_id.get_untracked();
+        let now = js_sys::Date::now();
+        self.cognito.with_value(|c| {
+            c.as_ref()
+                .filter(|(p, t)| {
+                    *p == pool.trim() && t.expiration_ms.is_none_or(|e| e - now > RENEW_MARGIN_MS)
+                })
+                .map(|(_, t)| t.credentials.clone())
+        })
+    }
+
+    /// In Cognito mode, makes sure there are credentials good for a while: signs in to the
+    /// pool when there are none, they are about to expire or the pool changed. Other modes:
+    /// nothing to do.
+    pub async fn ready(&self, endpoint: &str) -> Result<(), Error> {
+        if self.mode.get_untracked() != "cognito" || self.cognito_current().is_some() {
+            return Ok(());
+        }
+        self.sign_in(endpoint).await
+    }
+
+    /// Gets credentials from the identity pool with the library's provider: the Cognito (and
+    /// STS) endpoint is the custom endpoint when one is set (the emulator answers both),
+    /// otherwise AWS's `cognito-identity.<pool region>.amazonaws.com` / `sts.<…>`.
+    pub async fn sign_in(&self, endpoint: &str) -> Result<(), Error> {
+        let pool = self.pool_id.get_untracked().trim().to_owned();
+        let role = self.role_arn.get_untracked().trim().to_owned();
+        let provider = self.login_provider.get_untracked().trim().to_owned();
+        let token = self.login_token.get_untracked();
+        let custom = Some(endpoint.trim().to_owned()).filter(|e| !e.is_empty());
+        let mut logins = BTreeMap::new();
+        if !provider.is_empty() {
+            logins.insert(provider, token.trim().to_owned());
+        }
+        // The same identity is kept across renewals, as AWS's SDKs do.
+        let identity_id = self.cognito.with_value(|c| {
+            c.as_ref()
+                .filter(|(p, _)| *p == pool)
+                .map(|(_, t)| t.identity_id.clone())
+        });
+        let config = CognitoConfig {
+            identity_pool_id: pool.clone(),
+            logins,
+            identity_id,
+            classic_flow: !role.is_empty(),
+            role_arn: Some(role).filter(|r| !r.is_empty()),
+            cognito_endpoint: custom.clone(),
+            sts_endpoint: custom,
+            ..Default::default()
+        };
+        self.cognito_busy.set(true);
+        let result = bedrock_wasm::transport::cognito_credentials(&config, None).await;
+        self.cognito_busy.set(false);
+        match result {
+            Ok(t) => {
+                self.cognito_expiration.set(t.expiration_ms);
+                self.cognito_status
+                    .set(format!("Signed in as identity {}.", t.identity_id));
+                self.cognito.set_value(Some((pool, t)));
+                Ok(())
+            }
+            Err(e) => {
+                self.cognito.set_value(None);
+                self.cognito_expiration.set(None);
+                self.cognito_status.set(format!(
+                    "Could not get credentials from the identity pool: {e}"
+                ));
+                Err(e)
+            }
         }
     }
 }

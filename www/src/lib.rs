@@ -102,6 +102,11 @@ impl Form {
                 return Err(invalid("enter a Bedrock API key, or switch to access keys"));
             }
             Auth::Bearer(key)
+        } else if c.mode.get_untracked() == "cognito" {
+            // `Creds::ready` ran first, so this only fails when signing in did.
+            Auth::SigV4(c.cognito_current().ok_or_else(|| {
+                invalid("get credentials from the identity pool first (enter its id and press Get credentials)")
+            })?)
         } else {
             let credentials = Credentials::new(
                 c.access_key_id.get_untracked(),
@@ -318,18 +323,22 @@ impl Chat {
         self.reply.clear();
         self.frames.set(Vec::new());
         let model_id = form.model_id.get_untracked();
-        let job = form.job(
-            &model_id,
-            &msgs,
-            streaming,
-            true,
-            self.clock_offset.get_value(),
-        );
         let reply = self.reply;
         let controller = AbortController::new().expect("AbortController is available");
         self.abort.set_value(Some(controller.clone()));
         reply.busy.set(true);
         spawn_local(async move {
+            // Cognito credentials are fetched or renewed first when needed.
+            let job = match form.creds.ready(&form.endpoint.get_untracked()).await {
+                Ok(()) => form.job(
+                    &model_id,
+                    &msgs,
+                    streaming,
+                    true,
+                    self.clock_offset.get_value(),
+                ),
+                Err(e) => Err(e),
+            };
             let result = match job {
                 Ok(job) => {
                     let client = job.client.clone();
@@ -400,13 +409,30 @@ impl Compare {
             user: true,
             text: form.prompt.get_untracked(),
         }];
+        spawn_local(async move {
+            let ready = form.creds.ready(&form.endpoint.get_untracked()).await;
+            self.start(form, &msgs, controller, ready);
+        });
+    }
+
+    /// Starts every pane (or shows why the shared credentials are missing in each).
+    fn start(
+        self,
+        form: Form,
+        msgs: &[Msg],
+        controller: AbortController,
+        ready: Result<(), Error>,
+    ) {
         for (model, reply) in self.models.iter().zip(self.replies) {
             reply.clear();
             let model_id = model.get_untracked();
             if model_id.trim().is_empty() {
                 continue;
             }
-            let job = form.job(&model_id, &msgs, true, false, self.clock_offset.get_value());
+            let job = match &ready {
+                Ok(()) => form.job(&model_id, msgs, true, false, self.clock_offset.get_value()),
+                Err(e) => Err(e.clone()),
+            };
             let signal = controller.signal();
             reply.busy.set(true);
             spawn_local(async move {
@@ -541,6 +567,7 @@ const APIS: &[(&str, &str)] = &[
 const AUTH_MODES: &[(&str, &str)] = &[
     ("sigv4", "Access keys (SigV4)"),
     ("api-key", "Bedrock API key"),
+    ("cognito", "Cognito identity pool"),
 ];
 const LANGS: &[(&str, &str)] = &[
     ("python", "Python (boto3)"),
@@ -693,15 +720,25 @@ pub fn App() -> impl IntoView {
         chat.history.track();
         if follow.get_value() {
             request_animation_frame(move || {
-                if let Some(el) = transcript.get_untracked() {
+                // Checked again: the user may have scrolled up since (scroll events run first).
+                if let Some(el) = transcript.get_untracked().filter(|_| follow.get_value()) {
                     el.set_scroll_top(el.scroll_height());
                 }
             });
         }
     });
+    // Only a move up is the user leaving the bottom: content growing between our scroll and
+    // its event must not stop following. Reaching the bottom again resumes it.
+    let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = transcript.get_untracked() {
-            follow.set_value(el.scroll_top() + el.client_height() >= el.scroll_height() - 24);
+            let top = el.scroll_top();
+            if top + el.client_height() >= el.scroll_height() - 24 {
+                follow.set_value(true);
+            } else if top < last_top.get_value() {
+                follow.set_value(false);
+            }
+            last_top.set_value(top);
         }
     };
 
@@ -718,13 +755,27 @@ pub fn App() -> impl IntoView {
             <fieldset>
                 <legend>"Credentials"</legend>
                 <Choice label="Sign in with" testid="auth-mode" value=creds.mode options=AUTH_MODES />
-                <div class="grid" class:hidden=move || creds.mode.get() == "api-key">
+                <div class="grid" class:hidden=move || creds.mode.get() != "sigv4">
                     <Field label="Access key id" testid="access-key-id" value=creds.access_key_id />
                     <Field label="Secret access key" testid="secret-access-key" value=creds.secret_access_key kind="password" />
                     <Field label="Session token" testid="session-token" value=creds.session_token kind="password" />
                 </div>
                 <div class:hidden=move || creds.mode.get() != "api-key">
                     <Field label="Bedrock API key" testid="api-key" value=creds.api_key kind="password" />
+                </div>
+                <div class:hidden=move || creds.mode.get() != "cognito">
+                    <Field label="Identity pool id (its region is the part before the colon)" testid="cognito-pool-id" value=creds.pool_id placeholder="us-east-1:00000000-0000-0000-0000-000000000000" />
+                    <Field label="Role ARN (classic flow, needed for guest access to Bedrock; empty = enhanced flow)" testid="cognito-role-arn" value=creds.role_arn placeholder="arn:aws:iam::123456789012:role/BedrockGuest" />
+                    <div class="grid">
+                        <Field label="Login provider (optional)" testid="cognito-login-provider" value=creds.login_provider placeholder="cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCd" />
+                        <Field label="Login ID token" testid="cognito-login-token" value=creds.login_token kind="password" />
+                    </div>
+                    <button data-testid="cognito-get" disabled=move || creds.cognito_busy.get()
+                        on:click=move |_| { spawn_local(async move { let _ = creds.sign_in(&form.endpoint.get_untracked()).await; }); }>
+                        "Get credentials"
+                    </button>
+                    <p class="hint" data-testid="cognito-status" role="status">{move || creds.cognito_status.get()}</p>
+                    <p class="hint">"Requests to the custom endpoint when one is set, else to cognito-identity (and sts) in the pool's region. Renewed before they expire; kept in memory only."</p>
                 </div>
                 <label>
                     "Paste credentials (JSON from aws configure export-credentials / sts, or export lines)"

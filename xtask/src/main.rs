@@ -94,6 +94,8 @@ fn demo(args: &[String]) -> Result {
             "accessKeyId": demo.access_key_id,
             "secretAccessKey": demo.secret_access_key,
             "sessionToken": demo.session_token,
+            // The emulator's Cognito pool, for the "Cognito identity pool" sign-in.
+            "identityPoolId": bedrock_emulator::DEMO_IDENTITY_POOL_ID,
         });
         let site = serve::start(
             build::root().join("dist"),
@@ -185,6 +187,8 @@ const TEST_TOKEN_DELAY: Duration = Duration::from_millis(20);
 fn test_emulator_config() -> Config {
     Config {
         token_delay: TEST_TOKEN_DELAY,
+        // Short-lived Cognito credentials, so the playground's renewal is exercised.
+        cognito_lifetime: Duration::from_secs(40),
         ..Config::default()
     }
 }
@@ -269,6 +273,7 @@ fn e2e() -> Result {
         ("SECRET_ACCESS_KEY", demo.secret_access_key.as_str()),
         ("SESSION_TOKEN", token.as_str()),
         ("API_KEY", bedrock_emulator::DEMO_API_KEY),
+        ("IDENTITY_POOL_ID", bedrock_emulator::DEMO_IDENTITY_POOL_ID),
         ("EXPECTED", expected_json.as_str()),
         ("CHROMIUM", tools::CHROMIUM),
     ];

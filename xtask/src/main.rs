@@ -45,7 +45,8 @@ fn main() -> ExitCode {
         Some("test-npm") => tools::ensure_test_tools()
             .and_then(|_| build::pkg())
             .and_then(|_| npm::tests()),
-        Some("bench") => tools::ensure_build_tools().and_then(|_| bench::run()),
+        // Test tools: the browser part needs Chromium and playwright-core.
+        Some("bench") => tools::ensure_test_tools().and_then(|_| bench::run()),
         _ => Err(USAGE.to_owned()),
     };
     match result {

@@ -2,6 +2,7 @@
 //! that JSON means as text, reasoning, tool calls, stop reason and usage, both for an
 //! InvokeModel body and for each InvokeModelWithResponseStream chunk.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -251,6 +252,15 @@ impl TextExtractor {
     /// One InvokeModelWithResponseStream chunk (the decoded `bytes`), or a whole InvokeModel
     /// body: what it adds.
     pub fn chunk(&mut self, model_json: &[u8]) -> Result<TextDelta, Error> {
+        if matches!(self.family.shape(), Some(Shape::Anthropic) | None) {
+            if let Ok(c) = serde_json::from_slice::<AnthropicTextDelta>(model_json) {
+                if c.kind == "content_block_delta" && c.delta.kind == "text_delta" {
+                    let mut d = TextDelta::default();
+                    self.acc.text(&mut d, &c.delta.text);
+                    return Ok(d);
+                }
+            }
+        }
         let v: Value = serde_json::from_slice(model_json)
             .map_err(|e| Error::InvalidResponse(format!("model output is not JSON: {e}")))?;
         if !v.is_object() {
@@ -307,6 +317,30 @@ impl TextExtractor {
     pub fn into_output(self) -> Output {
         self.acc.out
     }
+}
+
+/// The chunk nearly every Claude Messages token comes in,
+/// `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"…"}}`, read
+/// without building a JSON tree (the general path spends most of its time there). Any other
+/// key fails it, so such a chunk takes the general path and nothing is missed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnthropicTextDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(rename = "index")]
+    _index: u64,
+    #[serde(borrow)]
+    delta: AnthropicTextDeltaBody<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnthropicTextDeltaBody<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    text: Cow<'a, str>,
 }
 
 /// Reads a whole InvokeModel response body.
@@ -618,6 +652,42 @@ mod tests {
     use crate::bedrock::Usage;
 
     use ModelFamily::*;
+
+    /// The fast path for Claude text deltas gives exactly what the general path gives, and
+    /// steps aside for anything it does not fully understand.
+    #[test]
+    fn claude_text_deltas_fast_and_general_paths_agree() {
+        let chunks = [
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"plain"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"esc \"q\" \n caf\u00e9 \ud83c\udf6b"}}"#,
+            r#"{"index":2,"delta":{"text":"reordered","type":"text_delta"},"type":"content_block_delta"}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"with metrics"},"amazon-bedrock-invocationMetrics":{"inputTokenCount":3,"outputTokenCount":4,"invocationLatency":5,"firstByteLatency":6}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","extra":1}}"#,
+        ];
+        for family in [ClaudeMessages, Unknown] {
+            let mut x = TextExtractor::new(family);
+            let texts: Vec<String> = chunks
+                .iter()
+                .map(|c| x.chunk(c.as_bytes()).unwrap().text)
+                .collect();
+            assert_eq!(
+                texts,
+                [
+                    "plain",
+                    "esc \"q\" \n café 🍫",
+                    "reordered",
+                    "with metrics",
+                    "",
+                    "x"
+                ]
+            );
+            let out = x.output();
+            assert_eq!(out.text, "plainesc \"q\" \n café 🍫reorderedwith metricsx");
+            assert_eq!(out.reasoning, "hmm");
+            assert_eq!(out.metrics.map(|m| m.output_token_count), Some(4));
+        }
+    }
 
     #[test]
     fn families_from_model_ids() {

@@ -44,12 +44,16 @@ pub fn streaming(text: RwSignal<String>) -> impl IntoView {
             });
         })
     });
+    // The settled blocks share one wrapper, so a token's relayout of the answer visits two
+    // boxes (the wrapper, clean and cached, and the open block), not one per paragraph.
     view! {
-        <For
-            each=move || blocks.get()
-            key=|(key, _)| *key
-            children=|(_, src)| view! { <span class="blk">{render(&src)}</span> }
-        />
+        <span class="blk">
+            <For
+                each=move || blocks.get()
+                key=|(key, _)| *key
+                children=|(_, src)| view! { <span class="blk">{render(&src)}</span> }
+            />
+        </span>
         <span class="blk">{move || tail.with(|t| render(t))}</span>
     }
 }

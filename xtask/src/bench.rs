@@ -340,12 +340,14 @@ fn browser_goals(r: &serde_json::Value) -> String {
   layout {layout:.2}×, the rest {other:.2}×. Before this run's playground it was not flat: the \
   answer's whole Markdown was rebuilt per token, ~2.2 s → ~5.9 s per 1,000 tokens over the \
   answer (Markdown and a full relayout growing with it; measured once). Settled \
-  paragraphs are now rendered once, each in its own block box, and only the open paragraph \
-  re-renders (`www/src/markdown.rs`). What remains per token (~{per:.1} ms) is mostly outside \
-  our script: the \"other\" column (paint, compositing and the body read, in software \
-  rendering without a GPU) is the largest part, and it and style + layout are what still \
-  grow, per frame over a page 20× longer (250 block boxes, the auto-scroll reading \
-  `scrollHeight`); not profiled further yet. Runs vary by ±30% on this machine.
+  paragraphs are now rendered once, each in its own block box inside one shared wrapper, and \
+  only the open paragraph re-renders (`www/src/markdown.rs`); the wrapper keeps a token's \
+  relayout to two boxes (style + layout growth 1.85× → ~1.2×). What remains per token \
+  (~{per:.1} ms) is mostly outside our script: the \"other\" column (paint, compositing, \
+  garbage collection of the replaced DOM, in software rendering without a GPU) is the largest \
+  part and what still grows most over a page 20× longer; `content-visibility` on the \
+  paragraphs and `will-change` on the transcript were tried and did not help measurably. \
+  Runs vary by ±30% on this machine.
 - **First token in the DOM within 5 ms of its bytes: {dom}** — {first_token:.1} ms paced \
   (median of the runs), {zero_first:.1} ms when the whole stream comes at zero delay (the \
   page is then busy with the tokens right behind it). Per token, paced: median \

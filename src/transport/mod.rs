@@ -258,6 +258,7 @@ impl Client {
             idle_timeout_ms: self.options.stream_idle_timeout_ms,
             model_content_type: header(&sent.response, "x-amzn-bedrock-content-type"),
             metadata: sent.metadata,
+            scratch: Vec::new(),
         })
     }
 
@@ -464,6 +465,8 @@ pub struct ResponseStream {
     idle_timeout_ms: u32,
     model_content_type: Option<String>,
     metadata: ResponseMetadata,
+    /// Each read's bytes, copied out of JS memory (reused, so a read allocates nothing).
+    scratch: Vec<u8>,
 }
 
 impl ResponseStream {
@@ -514,16 +517,20 @@ impl ResponseStream {
                     return Some(Err(err));
                 }
             };
-            let done = Reflect::get(&result, &"done".into())
-                .ok()
-                .and_then(|d| d.as_bool());
-            if done == Some(true) {
+            // The typed getters: no property-name string is made per read.
+            let result: web_sys::ReadableStreamReadResult = result.unchecked_into();
+            if result.get_done() == Some(true) {
                 self.reader = None;
                 return self.decoder.finish().err().map(Err);
             }
-            match Reflect::get(&result, &"value".into()).map(|v| v.dyn_into::<Uint8Array>()) {
-                Ok(Ok(bytes)) => self.decoder.push(&bytes.to_vec()),
-                _ => {
+            match result.get_value().dyn_into::<Uint8Array>() {
+                Ok(bytes) => {
+                    // One copy out of JS memory, into a buffer reused across reads.
+                    self.scratch.resize(bytes.length() as usize, 0);
+                    bytes.copy_to(&mut self.scratch);
+                    self.decoder.push(&self.scratch);
+                }
+                Err(_) => {
                     self.cancel();
                     return Some(Err(Error::InvalidResponse(
                         "the body yielded a non-byte chunk".into(),

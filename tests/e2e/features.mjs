@@ -290,12 +290,16 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal(await storage(), '{"local":{},"session":{}}');
       assert.equal(await p.byId('secret-access-key').inputValue(), '');
       assert.equal(await p.byId('access-key-id').inputValue(), '');
-      // Pasting `aws configure export-credentials` output fills the fields and shows the expiry.
+      // Pasting `aws configure export-credentials` output fills the fields and shows the expiry,
+      // switching to access keys from whichever sign-in was chosen.
+      await p.byId('auth-mode').selectOption('cognito');
       const expiration = new Date(Date.now() + 42 * 60_000).toISOString();
       await p.byId('credentials-paste').fill(JSON.stringify({
         Version: 1, AccessKeyId: 'AKIAEXAMPLE', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: expiration,
       }));
       assert.equal(await p.byId('access-key-id').inputValue(), 'AKIAEXAMPLE');
+      assert.equal(await p.byId('auth-mode').inputValue(), 'sigv4');
+      assert.ok(await p.byId('access-key-id').isVisible(), 'the pasted keys are shown');
       assert.match(await p.text('credentials-expiry'), /Credentials expire in 4[12] min/);
       assert.equal(await storage(), '{"local":{},"session":{}}');
     },

@@ -787,8 +787,11 @@ pub fn App() -> impl IntoView {
                         on:input=move |ev| {
                             let text = event_target_value(&ev);
                             if creds.paste(&text) {
+                                // Show (and sign with) what was pasted, whatever the mode was.
                                 if !creds.api_key.get_untracked().is_empty() && creds.access_key_id.get_untracked().is_empty() {
                                     creds.mode.set("api-key".into());
+                                } else if !creds.access_key_id.get_untracked().is_empty() {
+                                    creds.mode.set("sigv4".into());
                                 }
                                 paste.set(String::new());
                             } else {

@@ -196,6 +196,21 @@ test('an abort signal stops a stream mid-way and closes the connection', async (
   await sawClientClose(out.$metadata.requestId);
 });
 
+test('an abort signal stops a textStream mid-way and closes the connection', async () => {
+  const ac = new AbortController();
+  const out = await client().converseStream(converseInput('Write a long essay', { inferenceConfig: { maxTokens: 1000 } }), { abortSignal: ac.signal });
+  const s = pkg.textStream(out);
+  let text = '';
+  await assert.rejects(
+    (async () => {
+      for await (const piece of s) if ((text += piece).length > 20) ac.abort();
+    })(),
+    { name: 'AbortError' },
+  );
+  assert.ok(text.length > 20, 'the text before the abort was delivered');
+  await sawClientClose(out.$metadata.requestId);
+});
+
 test('an already-aborted signal rejects at once', async () => {
   await assert.rejects(client().converse(converseInput(), { abortSignal: AbortSignal.abort() }), { name: 'AbortError' });
 });

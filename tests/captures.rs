@@ -304,6 +304,48 @@ fn converse_events_keep_their_payload_without_padding() {
     assert_eq!(seen, 1_298);
 }
 
+/// Text mode's decoder (`meaning_only`) reads every capture to the same typed events and the
+/// same output; only the payload of plain text deltas is left out.
+#[test]
+fn meaning_only_decoding_means_the_same() {
+    let decode = |bytes: &[u8], meaning_only: bool| {
+        let mut d = ResponseStreamDecoder::new();
+        if meaning_only {
+            d.meaning_only();
+        }
+        d.push(bytes);
+        let mut x = TextExtractor::new(ModelFamily::Unknown);
+        let mut events = Vec::new();
+        while let Ok(Some(e)) = d.next_event() {
+            x.event(&e).unwrap();
+            events.push(e);
+        }
+        (events, x.into_output())
+    };
+    let mut skipped = 0;
+    for c in &CAPTURES {
+        let (full, full_out) = decode(c.bytes, false);
+        let (lean, lean_out) = decode(c.bytes, true);
+        assert_eq!(full_out, lean_out, "{}", c.name);
+        assert_eq!(full.len(), lean.len(), "{}", c.name);
+        for (f, l) in full.iter().zip(&lean) {
+            match (f, l) {
+                (StreamEvent::Converse(f), StreamEvent::Converse(l)) => {
+                    assert_eq!(f.event, l.event, "{}", c.name);
+                    if l.payload.is_null() {
+                        skipped += 1;
+                        assert_eq!(f.event_type(), "contentBlockDelta", "{}", c.name);
+                    } else {
+                        assert_eq!(f.payload, l.payload, "{}", c.name);
+                    }
+                }
+                (f, l) => assert_eq!(f, l, "{}", c.name),
+            }
+        }
+    }
+    assert!(skipped > 500, "text deltas took the lean path: {skipped}");
+}
+
 /// The frames of a capture, re-encoded one by one.
 fn frames(bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut d = bedrock_wasm::eventstream::Decoder::new();

@@ -42,6 +42,37 @@ impl ConverseStreamEvent {
         Ok(event.map(|event| Self { event, payload }))
     }
 
+    /// For readers that want only the meaning (text mode): a `contentBlockDelta` text event,
+    /// `{"contentBlockIndex":0,"delta":{"text":"…"},"p":"…"}` (nearly every event of an
+    /// answer), read without building a JSON tree; its `payload` is left `Null`. `None` for
+    /// anything else, including any extra key: the caller then takes the general path.
+    pub(crate) fn text_delta_only(payload: &[u8]) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Delta<'a> {
+            #[serde(rename = "contentBlockIndex")]
+            index: u64,
+            #[serde(borrow)]
+            delta: Text<'a>,
+            #[serde(rename = "p")]
+            _p: Option<serde::de::IgnoredAny>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Text<'a> {
+            #[serde(borrow)]
+            text: std::borrow::Cow<'a, str>,
+        }
+        let d: Delta = serde_json::from_slice(payload).ok()?;
+        Some(Self {
+            event: ConverseEvent::ContentBlockDelta {
+                index: d.index,
+                delta: BlockDelta::Text(d.delta.text.into_owned()),
+            },
+            payload: Value::Null,
+        })
+    }
+
     /// `:event-type`, e.g. `contentBlockDelta`.
     pub fn event_type(&self) -> &'static str {
         self.event.event_type()

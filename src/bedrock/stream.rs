@@ -29,6 +29,7 @@ pub enum StreamEvent {
 pub struct ResponseStreamDecoder {
     frames: Decoder,
     recorder: Option<Recorder>,
+    meaning_only: bool,
 }
 
 impl ResponseStreamDecoder {
@@ -40,6 +41,7 @@ impl ResponseStreamDecoder {
         Self {
             frames,
             recorder: None,
+            meaning_only: false,
         }
     }
 
@@ -61,6 +63,13 @@ impl ResponseStreamDecoder {
         self.frames.push(bytes);
     }
 
+    /// For readers that use only the typed events (text extraction): ConverseStream text
+    /// deltas are then read without a JSON tree and their `payload` is `Null`. Every event
+    /// means the same; only `ConverseStreamEvent::payload` of text deltas is left out.
+    pub fn meaning_only(&mut self) {
+        self.meaning_only = true;
+    }
+
     /// The next event, `Ok(None)` when more bytes are needed.
     pub fn next_event(&mut self) -> Result<Option<StreamEvent>, Error> {
         while let Some(message) = self.frames.next_message()? {
@@ -69,7 +78,7 @@ impl ResponseStreamDecoder {
                     r.frames.push(message.clone());
                 }
             }
-            if let Some(event) = interpret(&message)? {
+            if let Some(event) = interpret(&message, self.meaning_only)? {
                 return Ok(Some(event));
             }
         }
@@ -82,10 +91,22 @@ impl ResponseStreamDecoder {
     }
 }
 
-fn interpret(message: &Message) -> Result<Option<StreamEvent>, Error> {
+fn interpret(message: &Message, meaning_only: bool) -> Result<Option<StreamEvent>, Error> {
     match message.str_header(":message-type") {
         Some("event") => match message.str_header(":event-type") {
             Some("chunk") => chunk_bytes(&message.payload).map(|b| Some(StreamEvent::Chunk(b))),
+            Some("contentBlockDelta") if meaning_only => Ok(Some(StreamEvent::Converse(
+                match ConverseStreamEvent::text_delta_only(&message.payload) {
+                    Some(e) => e,
+                    None => match ConverseStreamEvent::from_payload(
+                        "contentBlockDelta",
+                        &message.payload,
+                    )? {
+                        Some(e) => e,
+                        None => return Ok(None),
+                    },
+                },
+            ))),
             Some(other) => Ok(ConverseStreamEvent::from_payload(other, &message.payload)?
                 .map(StreamEvent::Converse)),
             None => Ok(None),

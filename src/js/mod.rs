@@ -245,6 +245,9 @@ impl RawStream {
         if extractor.borrow().is_none() {
             let family = ModelFamily::from_model_id(model_id);
             *extractor.borrow_mut() = Some(TextExtractor::new(family));
+            if let Some(stream) = cell.borrow_mut().as_mut() {
+                stream.meaning_only();
+            }
         }
         future_to_promise(async move {
             let mut text = String::new();

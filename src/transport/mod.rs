@@ -485,6 +485,12 @@ impl ResponseStream {
         self.decoder.record_frames(limit);
     }
 
+    /// Only the typed events will be used (text extraction): see
+    /// [`ResponseStreamDecoder::meaning_only`].
+    pub fn meaning_only(&mut self) {
+        self.decoder.meaning_only();
+    }
+
     /// The frames kept since [`record_frames`](Self::record_frames), in arrival order.
     pub fn recorded_frames(&self) -> &[crate::eventstream::Message] {
         self.decoder.recorded_frames()

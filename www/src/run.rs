@@ -113,6 +113,8 @@ pub async fn run(
                 .invoke_model_with_response_stream(&input, Some(&signal))
                 .await?
         };
+        // Only the typed events are used here (the inspector keeps its own copy of frames).
+        stream.meaning_only();
         if frames.is_some() {
             stream.record_frames(MAX_FRAMES);
         }

@@ -137,9 +137,11 @@ fn interpret(message: &Message, meaning_only: bool) -> Result<Option<StreamEvent
 
 /// `{"bytes":"<base64>","p":"…"}` → the decoded bytes; `p` is padding and ignored.
 fn chunk_bytes(payload: &[u8]) -> Result<Vec<u8>, Error> {
+    // Borrowed: base64 never needs unescaping, so the text is not copied.
     #[derive(serde::Deserialize)]
-    struct Part {
-        bytes: Option<String>,
+    struct Part<'a> {
+        #[serde(borrow)]
+        bytes: Option<std::borrow::Cow<'a, str>>,
     }
     let part: Part = serde_json::from_slice(payload)
         .map_err(|e| Error::InvalidResponse(format!("chunk payload is not JSON: {e}")))?;
@@ -147,7 +149,7 @@ fn chunk_bytes(payload: &[u8]) -> Result<Vec<u8>, Error> {
         .bytes
         .ok_or_else(|| Error::InvalidResponse("chunk payload has no \"bytes\" field".into()))?;
     base64::engine::general_purpose::STANDARD
-        .decode(b64)
+        .decode(b64.as_bytes())
         .map_err(|e| Error::InvalidResponse(format!("chunk \"bytes\" is not base64: {e}")))
 }
 

@@ -535,5 +535,23 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal(await p.byId('cognito-pool-id').inputValue(), '');
       assert.equal(await p.text('credentials-expiry'), '');
     },
+
+    async 'Cognito classic flow (role ARN): GetOpenIdToken + STS AssumeRoleWithWebIdentity, then a signed answer'(p) {
+      const count = async (op) => (await emulatorLog()).filter((r) => r.operation === op).length;
+      const [tokens0, sts0] = [await count('Cognito.GetOpenIdToken'), await count('STS.AssumeRoleWithWebIdentity')];
+      await p.fillValid({ 'access-key-id': '', 'secret-access-key': '', 'session-token': '' });
+      await p.byId('auth-mode').selectOption('cognito');
+      await p.fill({ 'cognito-pool-id': env.IDENTITY_POOL_ID, 'cognito-role-arn': 'arn:aws:iam::123456789012:role/BedrockGuest' });
+      await p.byId('cognito-get').click();
+      await p.page.waitForFunction(() => /^Signed in/.test(document.querySelector('[data-testid="cognito-status"]').textContent));
+      assert.equal(await count('Cognito.GetOpenIdToken'), tokens0 + 1);
+      assert.equal(await count('STS.AssumeRoleWithWebIdentity'), sts0 + 1);
+      assert.match(await p.text('credentials-expiry'), /^Credentials expire in/);
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), expected.text);
+      assert.equal((await lastRecord('InvokeModelWithResponseStream')).signature, 'valid', 'signed with the role\'s credentials');
+      await p.byId('forget').click();
+    },
   };
 }

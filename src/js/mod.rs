@@ -17,7 +17,8 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::bedrock::cognito::CognitoConfig;
 use crate::bedrock::retry::RetryPolicy;
 use crate::bedrock::{
-    Endpoint, Error, HttpRequest, InvokeModelInput, ModelFamily, StreamEvent, TextExtractor,
+    BlockDelta, ConverseEvent, Endpoint, Error, HttpRequest, InvokeModelInput, ModelFamily,
+    StreamEvent, TextExtractor,
 };
 use crate::sign::{ApiKey, Auth, Credentials};
 use crate::transport::{
@@ -87,10 +88,12 @@ impl Core {
             .map_err(to_js_error)?;
             let signal = signal.as_ref();
             if operation == 1 || operation == 3 {
-                let stream = client
+                let mut stream = client
                     .call_stream(request, signal)
                     .await
                     .map_err(to_js_error)?;
+                // Plain text deltas are read lean; `event_to_js` writes their SDK shape back.
+                stream.meaning_only();
                 return Ok(RawStream {
                     stream: Rc::new(RefCell::new(Some(stream))),
                     pending_error: Rc::default(),
@@ -289,7 +292,20 @@ fn event_to_js(event: StreamEvent) -> JsValue {
         StreamEvent::Chunk(bytes) => Uint8Array::from(bytes.as_slice()).into(),
         // `{"<eventType>":<payload>}` written directly: no copy of the payload tree.
         StreamEvent::Converse(e) => {
-            let payload = serde_json::to_string(&e.payload).unwrap_or_default();
+            let payload = match (&e.payload, &e.event) {
+                // A text delta read lean (`meaning_only`): its payload was exactly this.
+                (
+                    serde_json::Value::Null,
+                    ConverseEvent::ContentBlockDelta {
+                        index,
+                        delta: BlockDelta::Text(text),
+                    },
+                ) => format!(
+                    "{{\"contentBlockIndex\":{index},\"delta\":{{\"text\":{}}}}}",
+                    serde_json::to_string(text).unwrap_or_default()
+                ),
+                _ => serde_json::to_string(&e.payload).unwrap_or_default(),
+            };
             format!("{{\"{}\":{payload}}}", e.event_type()).into()
         }
     }

@@ -31,7 +31,7 @@ impl Answer {
     }
 
     pub fn output_tokens(&self) -> u32 {
-        self.tokens.len() as u32
+        u32::try_from(self.tokens.len()).unwrap_or(u32::MAX)
     }
 }
 
@@ -129,7 +129,9 @@ fn is_name_question(prompt: &str) -> bool {
 
 /// Estimated input tokens of a prompt: its whitespace-separated words plus 4.
 fn input_tokens(prompt: &str) -> u32 {
-    (prompt.split_whitespace().count() as u32 + 4).max(1)
+    u32::try_from(prompt.split_whitespace().count())
+        .unwrap_or(u32::MAX)
+        .saturating_add(4)
 }
 
 /// A prompt containing this marker is answered with the text after it, verbatim (a Claude
@@ -137,13 +139,23 @@ fn input_tokens(prompt: &str) -> u32 {
 /// the "model" say anything (hostile Markdown, long answers) and see it arrive in pieces.
 pub const ECHO_MARKER: &str = "emulator-echo:";
 
+/// The most text (bytes after [`ECHO_MARKER`]) the emulator echoes: 1 MiB, about 350,000
+/// tokens. Each token becomes a planned frame of a few hundred bytes, so a 25 MB echo would
+/// take gigabytes; the server refuses longer echoes with a `ValidationException`.
+pub const MAX_ECHO_BYTES: usize = 1 << 20;
+
+/// The text a prompt asks to be echoed, if it holds [`ECHO_MARKER`]: what follows the
+/// marker, a Claude text prompt's closing `"\n\nAssistant:"` dropped.
+pub(crate) fn echo_text(prompt: &str) -> Option<&str> {
+    let (_, text) = prompt.split_once(ECHO_MARKER)?;
+    Some(text.strip_suffix("\n\nAssistant:").unwrap_or(text))
+}
+
 /// The natural answer to a prompt: 150–250 tokens chosen by a PRNG seeded from the prompt
 /// (or the four tokens of `" My name is Claude."` for the seed question).
 fn natural_tokens(prompt: &str) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::new();
-    if let Some(at) = prompt.find(ECHO_MARKER) {
-        let text = &prompt[at + ECHO_MARKER.len()..];
-        let text = text.strip_suffix("\n\nAssistant:").unwrap_or(text);
+    if let Some(text) = echo_text(prompt) {
         let chars: Vec<char> = text.chars().collect();
         return chars.chunks(3).map(|c| c.iter().collect()).collect();
     }

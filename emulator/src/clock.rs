@@ -3,19 +3,43 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Seconds since the Unix epoch (negative before 1970).
+/// The largest clock skew, either way, the emulator accepts (in seconds): 10^10 s, about 317
+/// years, for `--clock-skew-secs`, [`crate::Config::clock_skew_secs`], the `clock-skew=±S`
+/// fault, and their sum. Within it every date the emulator writes keeps a four-digit year
+/// (SigV4's `YYYYMMDD`, the HTTP `Date`); beyond it `SystemTime` arithmetic can overflow.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 10_000_000_000;
+
+/// Seconds since the Unix epoch (negative before 1970), saturating at the `i64` range.
 pub fn unix_secs(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
     }
 }
 
 /// Milliseconds since the Unix epoch, saturating at 0 for earlier times.
 pub fn unix_millis(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
+    let ms = t
+        .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
-        .as_millis() as u64
+        .as_millis();
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+/// The skew total `a + b` if it is within ±[`MAX_CLOCK_SKEW_SECS`].
+pub fn add_skew(a: i64, b: i64) -> Option<i64> {
+    a.checked_add(b)
+        .filter(|s| s.unsigned_abs() <= MAX_CLOCK_SKEW_SECS.unsigned_abs())
+}
+
+/// `now` shifted by `skew` seconds; `None` if that is not a representable time.
+pub fn shift(now: SystemTime, skew: i64) -> Option<SystemTime> {
+    let by = Duration::from_secs(skew.unsigned_abs());
+    if skew >= 0 {
+        now.checked_add(by)
+    } else {
+        now.checked_sub(by)
+    }
 }
 
 /// Days since 1970-01-01 → (year, month 1..=12, day 1..=31). Howard Hinnant's algorithm.
@@ -59,11 +83,12 @@ pub fn format_amz_date(secs: i64) -> String {
 /// SigV4 signers produce).
 pub fn parse_amz_date(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    // ASCII only, so that the byte ranges below are character boundaries.
+    if b.len() != 16 || !s.is_ascii() || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
     let num = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = &s[range];
+        let part = s.get(range)?;
         if part.bytes().all(|c| c.is_ascii_digit()) {
             part.parse().ok()
         } else {
@@ -83,6 +108,18 @@ pub fn parse_amz_date(s: &str) -> Option<i64> {
     Some(days * 86_400 + i64::from(hour * 3600 + min * 60 + sec))
 }
 
+/// `2025-01-15T12:00:00Z` (ISO 8601 extended, as STS writes `Expiration`).
+pub fn iso_date(secs: i64) -> String {
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// RFC 9110 IMF-fixdate, e.g. `Wed, 15 Jan 2025 12:00:00 GMT`.
 pub fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
@@ -94,6 +131,7 @@ pub fn http_date(secs: i64) -> String {
     let rem = secs.rem_euclid(86_400);
     format!(
         "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+        // In range for every input: rem_euclid(7) is 0..=6, and the month 1..=12.
         DAYS[days.rem_euclid(7) as usize],
         MONTHS[mo as usize - 1],
         rem / 3600,
@@ -119,8 +157,37 @@ mod tests {
             "2025-01-15T12:00:00Z",
             "20250115T120000",
             "20251315T000000Z",
+            "202\u{e9}115T120000Z", // 16 bytes, 'T' and 'Z' in place, 'é' across a field
+            "2025011\u{e9}T12000Z",
+            "",
         ] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
+        assert_eq!(iso_date(t), "2025-01-15T12:00:00Z");
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        for secs in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX] {
+            // Formatting any i64 must not panic (the year just gets long).
+            let _ = (http_date(secs), format_amz_date(secs), iso_date(secs));
+        }
+        let now = SystemTime::now();
+        let _ = (shift(now, i64::MAX), shift(now, i64::MIN));
+        assert!(unix_secs(shift(now, -600).unwrap()) < unix_secs(now));
+        assert_eq!(add_skew(MAX_CLOCK_SKEW_SECS, 0), Some(MAX_CLOCK_SKEW_SECS));
+        assert_eq!(
+            add_skew(-MAX_CLOCK_SKEW_SECS, 0),
+            Some(-MAX_CLOCK_SKEW_SECS)
+        );
+        assert_eq!(add_skew(MAX_CLOCK_SKEW_SECS, 1), None);
+        assert_eq!(add_skew(i64::MAX, 1), None);
+        assert_eq!(add_skew(i64::MIN, 0), None);
+        let far = unix_secs(now) + MAX_CLOCK_SKEW_SECS;
+        assert_eq!(
+            format_amz_date(far).len(),
+            16,
+            "four-digit year for centuries"
+        );
     }
 }

@@ -14,7 +14,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use crate::answer::{fnv1a, Rng};
-use crate::clock::{format_amz_date, unix_millis, unix_secs};
+use crate::clock::{iso_date, unix_millis, unix_secs};
 use crate::log::RequestRecord;
 use crate::server::Shared;
 use crate::sigv4::{parse_authorization, percent_decode};
@@ -27,6 +27,8 @@ const TARGET_PREFIX: &str = "AWSCognitoIdentityService.";
 const JSON_1_1: &str = "application/x-amz-json-1.1";
 /// How long an OpenID token from `GetOpenIdToken` can be exchanged at STS (AWS: 10 minutes).
 const OPEN_ID_TOKEN_SECS: i64 = 600;
+/// The largest Cognito or STS request body read (their requests are a few hundred bytes).
+const MAX_BODY: usize = 64 * 1024;
 
 /// Which of the two services a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,9 +137,11 @@ impl Issuer {
             secret_access_key: random(&mut rng, BASE64ISH, 40),
             session_token: Some(format!("IQoJemulator{}", random(&mut rng, BASE64ISH, 80))),
         };
-        let expires = now + secs;
+        let expires = now.saturating_add(secs);
         // Keep the list short: forget credentials that expired over an hour ago.
-        state.credentials.retain(|(_, exp)| *exp > now - 3600);
+        state
+            .credentials
+            .retain(|(_, exp)| *exp > now.saturating_sub(3600));
         state.credentials.push((credential.clone(), expires));
         (credential, expires)
     }
@@ -162,24 +166,38 @@ pub(crate) async fn handle(
 ) -> Response {
     let started = Instant::now();
     let id = record.id.clone();
-    let body = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let result = match service {
-        Service::Cognito => {
-            let target = parts
-                .headers
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let operation = target.trim_start_matches(TARGET_PREFIX).to_owned();
-            record.operation = format!("Cognito.{operation}");
-            cognito(s, &operation, &parts.headers, &body)
+    let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        let code = match service {
+            Service::Cognito => "SerializationException",
+            Service::Sts => "ValidationError",
+        };
+        Failure::new(
+            code,
+            format!(
+                "Could not read the request body: it is over the emulator's {MAX_BODY}-byte \
+                 limit for Cognito and STS calls, or the client stopped sending it."
+            ),
+        )
+    });
+    let result = match (service, body) {
+        (_, Err(failure)) => {
+            record.operation = match service {
+                Service::Cognito => format!("Cognito.{}", cognito_operation(&parts.headers)),
+                Service::Sts => "STS.AssumeRoleWithWebIdentity".into(),
+            };
+            Err(failure)
         }
-        Service::Sts => {
-            record.operation = "STS.AssumeRoleWithWebIdentity".into();
-            sts(s, &body)
-        }
+        (service, Ok(body)) => match service {
+            Service::Cognito => {
+                let operation = cognito_operation(&parts.headers);
+                record.operation = format!("Cognito.{operation}");
+                cognito(s, &operation, &parts.headers, &body)
+            }
+            Service::Sts => {
+                record.operation = "STS.AssumeRoleWithWebIdentity".into();
+                sts(s, &body)
+            }
+        },
     };
     let skew = s.config.clock_skew_secs;
     let (status, content_type, text, error) = match (service, result) {
@@ -205,7 +223,7 @@ pub(crate) async fn handle(
     record.status = status;
     record.error = error;
     record.completed = true;
-    record.duration_ms = Some(started.elapsed().as_millis() as u64);
+    record.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
     record.first_byte_ms = record.duration_ms;
     s.log.push(record);
     let mut b = s.response(
@@ -216,9 +234,24 @@ pub(crate) async fn handle(
     if status >= 300 && service == Service::Cognito {
         b = b.header("x-amzn-ErrorType", text_code(&text));
     }
-    b.header(header::CONTENT_TYPE, content_type)
-        .body(Body::from(text))
-        .expect("static headers are valid")
+    crate::server::finish(
+        b.header(header::CONTENT_TYPE, content_type),
+        Body::from(text),
+    )
+}
+
+/// The Cognito operation named in `X-Amz-Target`.
+fn cognito_operation(headers: &HeaderMap) -> String {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    target.trim_start_matches(TARGET_PREFIX).to_owned()
+}
+
+/// A configured lifetime in whole seconds (saturating; `Emulator::start` bounds it).
+fn lifetime_secs(s: &Shared) -> i64 {
+    i64::try_from(s.config.cognito_lifetime.as_secs()).unwrap_or(i64::MAX)
 }
 
 fn text_code(json_text: &str) -> String {
@@ -306,11 +339,11 @@ fn cognito(
                     random(&mut rng, BASE64ISH, 24).replace(['+', '/'], "_"),
                     random(&mut rng, BASE64ISH, 16).replace(['+', '/'], "_")
                 );
-                let expires = unix_secs(SystemTime::now()) + OPEN_ID_TOKEN_SECS;
+                let expires = unix_secs(SystemTime::now()).saturating_add(OPEN_ID_TOKEN_SECS);
                 state.tokens.push((token.clone(), identity.clone(), expires));
                 return Ok(json!({ "IdentityId": identity, "Token": token }).to_string());
             }
-            let (c, expires) = issuer.issue(s.config.cognito_lifetime.as_secs() as i64);
+            let (c, expires) = issuer.issue(lifetime_secs(s));
             Ok(json!({
                 "IdentityId": identity,
                 "Credentials": {
@@ -394,7 +427,7 @@ fn sts(s: &Shared, body: &[u8]) -> Result<String, Failure> {
         )));
     }
     let secs = match get("DurationSeconds") {
-        None => s.config.cognito_lifetime.as_secs() as i64,
+        None => lifetime_secs(s),
         Some(d) => d
             .parse::<i64>()
             .ok()
@@ -427,16 +460,7 @@ fn sts(s: &Shared, body: &[u8]) -> Result<String, Failure> {
         Some((identity, _)) => identity,
     };
     let (c, expires) = s.cognito.issue(secs);
-    let stamp = format_amz_date(expires); // 20250115T130000Z → 2025-01-15T13:00:00Z
-    let iso = format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &stamp[0..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[9..11],
-        &stamp[11..13],
-        &stamp[13..15]
-    );
+    let iso = iso_date(expires);
     let role_name = role.rsplit('/').next().unwrap_or("");
     let account = role.split(':').nth(4).unwrap_or("");
     Ok(format!(

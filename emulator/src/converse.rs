@@ -220,7 +220,10 @@ fn usage(a: &Answer) -> J {
     J::obj([
         ("inputTokens", a.input_tokens.into()),
         ("outputTokens", a.output_tokens().into()),
-        ("totalTokens", (a.input_tokens + a.output_tokens()).into()),
+        (
+            "totalTokens",
+            a.input_tokens.saturating_add(a.output_tokens()).into(),
+        ),
     ])
 }
 

@@ -692,7 +692,7 @@ fn chat_prompt(f: &Fields<'_>, style: ChatStyle) -> Result<String, String> {
         if i == 0 && style == ChatStyle::Anthropic && role != "user" {
             return Err(r#"messages: first message must use the "user" role"#.into());
         }
-        let content = &m["content"];
+        let content = m.get("content").unwrap_or(&Value::Null);
         let text = match (style, content) {
             (ChatStyle::Nova, Value::String(_))
             | (_, Value::Null | Value::Bool(_) | Value::Number(_) | Value::Object(_)) => {
@@ -843,7 +843,10 @@ fn chat_usage(a: &Answer) -> J {
     J::obj([
         ("prompt_tokens", a.input_tokens.into()),
         ("completion_tokens", a.output_tokens().into()),
-        ("total_tokens", (a.input_tokens + a.output_tokens()).into()),
+        (
+            "total_tokens",
+            a.input_tokens.saturating_add(a.output_tokens()).into(),
+        ),
     ])
 }
 
@@ -905,7 +908,10 @@ pub(crate) fn invoke_body(req: &Request, a: &Answer, rng: &mut Rng, now_secs: i6
                 J::obj([
                     ("inputTokens", a.input_tokens.into()),
                     ("outputTokens", a.output_tokens().into()),
-                    ("totalTokens", (a.input_tokens + a.output_tokens()).into()),
+                    (
+                        "totalTokens",
+                        a.input_tokens.saturating_add(a.output_tokens()).into(),
+                    ),
                     ("cacheReadInputTokenCount", 0u32.into()),
                     ("cacheWriteInputTokenCount", 0u32.into()),
                 ]),

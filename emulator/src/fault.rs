@@ -4,11 +4,18 @@
 
 use std::time::Duration;
 
+use crate::clock::MAX_CLOCK_SKEW_SECS;
+
 /// Request header that selects faults for one request.
 pub const FAULT_HEADER: &str = "x-emulator-fault";
 /// Model-id prefix that selects faults: `emulator-fault:<spec>:<model id>`. It survives every
 /// SDK unchanged (the model id is one percent-encoded path segment) and needs no extra header.
 pub const FAULT_MODEL_PREFIX: &str = "emulator-fault:";
+
+/// The longest `:exception-type` the `exception=TYPE` fault sends (after `Exception` is
+/// appended): 255 bytes, like an event-stream header name. (A header value may not exceed
+/// 65535 bytes at all; the encoder panics on longer ones, so the emulator never builds them.)
+pub(crate) const MAX_EXCEPTION_TYPE_LEN: usize = 255;
 
 /// An HTTP-level fault: the response is this error instead of the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,9 +245,21 @@ pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
                         "needs an exception type such as throttlingException",
                     ));
                 }
-                let mut t = v[..1].to_ascii_lowercase() + &v[1..];
+                // `v` is non-empty ASCII, so splitting after its first byte is safe.
+                let (first, rest) = v.split_at(1);
+                let mut t = first.to_ascii_lowercase() + rest;
                 if !t.ends_with("Exception") {
                     t.push_str("Exception");
+                }
+                if t.len() > MAX_EXCEPTION_TYPE_LEN {
+                    return Err(bad(
+                        item,
+                        &format!(
+                            "names an exception type of {} bytes; at most \
+                             {MAX_EXCEPTION_TYPE_LEN} are allowed (with `Exception` appended)",
+                            t.len()
+                        ),
+                    ));
                 }
                 Some(StreamFaultKind::Exception(t))
             }
@@ -306,8 +325,18 @@ pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
                 f.clock_skew = Some(
                     need("SECONDS")?
                         .trim_start_matches('+')
-                        .parse()
-                        .map_err(|_| bad(item, "needs signed whole seconds, e.g. -600"))?,
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|s| s.unsigned_abs() <= MAX_CLOCK_SKEW_SECS.unsigned_abs())
+                        .ok_or_else(|| {
+                            bad(
+                                item,
+                                &format!(
+                                    "needs signed whole seconds between -{MAX_CLOCK_SKEW_SECS} \
+                                     and {MAX_CLOCK_SKEW_SECS}, e.g. -600"
+                                ),
+                            )
+                        })?,
                 )
             }
             "replay" => {
@@ -380,9 +409,33 @@ mod tests {
             "replay=../x",
             "internal,throttle",
             "truncate@x",
+            "clock-skew=1000000000000000",
+            "clock-skew=-1000000000000000",
+            "clock-skew=9223372036854775807",
+            "clock-skew=-9223372036854775808",
+            "clock-skew=10000000001",
+            "throttle=4294967296",
+            "retry-after=-1",
+            "stall=1e400",
+            "stall=NaN",
+            "pace=inf",
+            "exception=x@-1",
+            "exception=x@99999999999999999999999",
         ] {
             assert!(parse(bad).unwrap_err().contains("Known faults"), "{bad}");
         }
+        assert_eq!(
+            parse("clock-skew=-10000000000").unwrap().clock_skew,
+            Some(-10_000_000_000)
+        );
+        let long = |n: usize| format!("exception={}", "a".repeat(n));
+        assert!(parse(&long(300)).unwrap_err().contains("at most 255"));
+        assert!(parse(&long(247)).is_err(), "247 + `Exception` is over 255");
+        assert_eq!(
+            parse(&format!("{}Exception", long(246))).unwrap().stream[0].kind,
+            StreamFaultKind::Exception(format!("{}Exception", "a".repeat(246)))
+        );
+        assert!(parse(&long(70_000)).is_err());
         assert_eq!(
             split_model_prefix("emulator-fault:throttle=1:anthropic.claude-v2:1"),
             (Some("throttle=1"), "anthropic.claude-v2:1")

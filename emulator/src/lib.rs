@@ -44,6 +44,7 @@ use tokio::task::JoinHandle;
 
 pub use answer::{
     answer_for, claude_text_answer, claude_text_answer_with, Answer, ECHO_MARKER, HUMAN_STOP,
+    MAX_ECHO_BYTES,
 };
 pub use cognito::DEMO_IDENTITY_POOL_ID;
 pub use families::Family;
@@ -54,6 +55,10 @@ pub use log::RequestRecord;
 /// `Config::default()`. Public on purpose, like [`Credential::demo`]: only this emulator
 /// accepts it.
 pub const DEMO_API_KEY: &str = "ABSKQmVkcm9ja0FQSUtleS1lbXVsYXRvci1kZW1vLXB1YmxpYw==";
+
+/// The longest [`Config::cognito_lifetime`] (and `--cognito-lifetime-secs`) accepted: 10^10 s,
+/// about 317 years, so that expiry times stay representable dates with four-digit years.
+pub const MAX_COGNITO_LIFETIME_SECS: u64 = 10_000_000_000;
 
 /// How long [`Emulator::shutdown`] lets in-flight responses finish before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -79,7 +84,8 @@ pub struct Config {
     /// The region signatures must be scoped to (default `us-east-1`); `None` accepts any.
     pub region: Option<String>,
     /// Seconds added to the server clock (negative: behind). Shifts the ±5-minute signature
-    /// window and the `Date` header. Default 0.
+    /// window and the `Date` header. Default 0; at most ±[`clock::MAX_CLOCK_SKEW_SECS`]
+    /// ([`Emulator::start`] refuses more).
     pub clock_skew_secs: i64,
     /// Serve this `.eventstream` capture as the body of every streaming response
     /// (InvokeModelWithResponseStream and ConverseStream), paced one frame per `token_delay`.
@@ -87,7 +93,8 @@ pub struct Config {
     /// Where the `replay=<name>` fault looks for `<name>` or `<name>.eventstream`.
     pub replay_dir: Option<PathBuf>,
     /// How long credentials from the emulated Cognito `GetCredentialsForIdentity` (and STS
-    /// `AssumeRoleWithWebIdentity` without `DurationSeconds`) last (default 1 hour).
+    /// `AssumeRoleWithWebIdentity` without `DurationSeconds`) last (default 1 hour; at most
+    /// [`MAX_COGNITO_LIFETIME_SECS`]).
     pub cognito_lifetime: Duration,
 }
 
@@ -183,6 +190,27 @@ impl Emulator {
                 format!(
                     "the Bedrock emulator only listens on loopback addresses (127.0.0.1 or ::1) \
                      because it accepts public demo credentials; got {addr}"
+                ),
+            ));
+        }
+        if config.clock_skew_secs.unsigned_abs() > clock::MAX_CLOCK_SKEW_SECS.unsigned_abs() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "the Bedrock emulator's clock skew must be between -{max} and {max} seconds; \
+                     got {}",
+                    config.clock_skew_secs,
+                    max = clock::MAX_CLOCK_SKEW_SECS
+                ),
+            ));
+        }
+        if config.cognito_lifetime.as_secs() > MAX_COGNITO_LIFETIME_SECS {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "the Bedrock emulator's Cognito credential lifetime must be at most \
+                     {MAX_COGNITO_LIFETIME_SECS} seconds; got {}",
+                    config.cognito_lifetime.as_secs()
                 ),
             ));
         }

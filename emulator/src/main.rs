@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bedrock_emulator::{Config, Credential, Emulator, FAULT_HEADER, FAULT_MODEL_PREFIX};
+use bedrock_emulator::clock::MAX_CLOCK_SKEW_SECS;
+use bedrock_emulator::{
+    Config, Credential, Emulator, FAULT_HEADER, FAULT_MODEL_PREFIX, MAX_COGNITO_LIFETIME_SECS,
+};
 
 const USAGE: &str = "usage: bedrock-emulator [options]
 
@@ -21,12 +24,14 @@ const USAGE: &str = "usage: bedrock-emulator [options]
                             default demo key; \"\" disables API keys)
   --token-delay-ms N        delay before each streamed token or replayed frame (default 10)
   --first-byte-delay-ms N   extra delay before the first token (default 0)
-  --clock-skew-secs N       shift the server clock by N seconds, e.g. -600 (default 0)
+  --clock-skew-secs N       shift the server clock by N seconds, e.g. -600 (default 0;
+                            at most +/-10000000000)
   --expose-headers A,B,...  Access-Control-Expose-Headers (default: x-amzn-RequestId,
                             x-amzn-ErrorType, X-Amzn-Bedrock-*, Retry-After; not Date)
   --replay FILE             answer every streaming request with this .eventstream capture
   --replay-dir DIR          where the replay=NAME fault finds NAME[.eventstream]
-  --cognito-lifetime-secs N how long Cognito-issued credentials last (default 3600)";
+  --cognito-lifetime-secs N how long Cognito-issued credentials last (default 3600;
+                            at most 10000000000)";
 
 #[derive(Debug)]
 struct Args {
@@ -98,9 +103,17 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 }
             }
             "--clock-skew-secs" => {
-                config.clock_skew_secs = value.trim_start_matches('+').parse().map_err(|_| {
-                    format!("--clock-skew-secs must be a whole number of seconds, got {value:?}")
-                })?
+                config.clock_skew_secs = value
+                    .trim_start_matches('+')
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|s| s.unsigned_abs() <= MAX_CLOCK_SKEW_SECS.unsigned_abs())
+                    .ok_or_else(|| {
+                        format!(
+                            "--clock-skew-secs must be a whole number of seconds between \
+                             -{MAX_CLOCK_SKEW_SECS} and {MAX_CLOCK_SKEW_SECS}, got {value:?}"
+                        )
+                    })?
             }
             "--expose-headers" => {
                 config.expose_headers = value
@@ -125,7 +138,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 config.replay_dir = Some(path)
             }
             "--cognito-lifetime-secs" => {
-                config.cognito_lifetime = Duration::from_secs(number("--cognito-lifetime-secs")?)
+                let secs = number("--cognito-lifetime-secs")?;
+                if secs > MAX_COGNITO_LIFETIME_SECS {
+                    return Err(format!(
+                        "--cognito-lifetime-secs must be at most {MAX_COGNITO_LIFETIME_SECS}, \
+                         got {value}"
+                    ));
+                }
+                config.cognito_lifetime = Duration::from_secs(secs)
             }
             other => return Err(format!("unknown option {other:?}")),
         }
@@ -286,6 +306,20 @@ mod tests {
             .unwrap_err()
             .contains("no such file"));
         assert!(parse(&["--clock-skew-secs", "soon"]).is_err());
+        for skew in ["1000000000000000", "-1000000000000000", "10000000001"] {
+            assert!(parse(&["--clock-skew-secs", skew])
+                .unwrap_err()
+                .contains("between"));
+        }
+        let far = parse(&[
+            "--clock-skew-secs=-10000000000",
+            "--token-delay-ms=18446744073709551615",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(far.config.clock_skew_secs, -10_000_000_000);
+        assert!(parse(&["--cognito-lifetime-secs", "10000000001"]).is_err());
+        assert!(parse(&["--cognito-lifetime-secs", "10000000000"]).is_ok());
         assert!(parse(&["--access-key-id", ""]).is_err());
     }
 }

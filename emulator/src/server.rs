@@ -2,7 +2,11 @@
 //! the four operations, the introspection routes and the paced, deliberately fragmented
 //! response bodies.
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::future::Future;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,8 +23,8 @@ use base64::Engine as _;
 use bedrock_wasm::eventstream::Message;
 use tokio::sync::{mpsc, watch};
 
-use crate::answer::{fnv1a, Answer, Rng};
-use crate::clock::{http_date, unix_millis, unix_secs};
+use crate::answer::{fnv1a, Answer, Rng, ECHO_MARKER, MAX_ECHO_BYTES};
+use crate::clock::{self, http_date, unix_millis, unix_secs, MAX_CLOCK_SKEW_SECS};
 use crate::converse::{converse_body, converse_events, parse_converse};
 use crate::families::{invoke_body, parse_request, stream_chunks, Family, Frame, Metrics, Planned};
 use crate::fault::{self, exception_payload, Faults, HttpFault, StreamFault, StreamFaultKind};
@@ -44,6 +48,9 @@ const DEFAULT_ALLOW_HEADERS: &str =
      x-amz-content-sha256, x-amz-user-agent, x-amzn-bedrock-accept, x-amzn-bedrock-trace, \
      x-emulator-fault";
 const EVENTSTREAM: &str = "application/vnd.amazon.eventstream";
+/// The longest the emulator ever waits in one go: a configured delay beyond this (e.g.
+/// `--token-delay-ms 18446744073709551615`) means "never" and must not overflow the clock.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// State shared by all requests of one emulator.
 pub(crate) struct Shared {
@@ -89,8 +96,9 @@ impl Shared {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let n = counters.entry(key.to_owned()).or_insert(0);
-        *n += 1;
-        *n - 1
+        let seen = *n;
+        *n = n.saturating_add(1);
+        seen
     }
 
     /// Empties the log and the retry/fault counters; returns how many records the log held.
@@ -102,18 +110,32 @@ impl Shared {
         self.log.clear()
     }
 
-    /// Status, `x-amzn-RequestId`, `Date` (the server clock shifted by `skew` seconds) and the
-    /// CORS headers every non-preflight response has.
+    /// Status, `x-amzn-RequestId` and `Date` (the server clock shifted by `skew` seconds).
+    fn plain_response(
+        &self,
+        id: &str,
+        status: StatusCode,
+        skew: i64,
+    ) -> axum::http::response::Builder {
+        Response::builder()
+            .status(status)
+            .header("x-amzn-RequestId", id)
+            .header(
+                header::DATE,
+                http_date(unix_secs(SystemTime::now()).saturating_add(skew)),
+            )
+    }
+
+    /// [`Self::plain_response`] plus the CORS headers every non-preflight Bedrock, Cognito
+    /// and STS response has.
     pub(crate) fn response(
         &self,
         id: &str,
         status: StatusCode,
         skew: i64,
     ) -> axum::http::response::Builder {
-        let mut b = Response::builder()
-            .status(status)
-            .header("x-amzn-RequestId", id)
-            .header(header::DATE, http_date(unix_secs(SystemTime::now()) + skew))
+        let mut b = self
+            .plain_response(id, status, skew)
             .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
         if let Some(expose) = &self.expose_headers {
             b = b.header(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
@@ -140,20 +162,73 @@ impl Shared {
         if let Some(secs) = e.retry_after {
             b = b.header(header::RETRY_AFTER, secs);
         }
-        b.body(Body::from(serde_json::Value::Object(body).to_string()))
-            .expect("static headers are valid")
+        finish(b, Body::from(serde_json::Value::Object(body).to_string()))
     }
 
     fn unknown_operation(&self, id: &str, skew: i64) -> Response {
-        self.response(id, StatusCode::OK, skew)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(UNKNOWN_OPERATION_BODY))
-            .expect("static headers are valid")
+        finish(
+            self.response(id, StatusCode::OK, skew)
+                .header(header::CONTENT_TYPE, "application/json"),
+            Body::from(UNKNOWN_OPERATION_BODY),
+        )
     }
 }
 
+/// Builds a response. Every header value the emulator sets is either static, a number, or
+/// copied from a valid request header, so this does not fail; if it ever did, the client gets
+/// a bare 500 instead of the emulator panicking.
+pub(crate) fn finish(builder: axum::http::response::Builder, body: Body) -> Response {
+    builder.body(body).unwrap_or_else(|e| {
+        let mut r = Response::new(Body::from(
+            serde_json::json!({ "message": format!("The emulator could not build its response: {e}") })
+                .to_string(),
+        ));
+        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new().fallback(handle).with_state(shared)
+    Router::new().fallback(guarded).with_state(shared)
+}
+
+/// A future that turns a panic while polling `F` into an `Err` (like `catch_unwind`).
+struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+/// [`handle`], with a last line of defence: no input is known to make the emulator panic
+/// (`tests/hostile.rs`), but if a bug does, the client gets a 500 `InternalServerException`
+/// naming it instead of a connection dropped without an answer.
+async fn guarded(State(s): State<Arc<Shared>>, req: Request) -> Response {
+    match CatchPanic(Box::pin(handle(s.clone(), req))).await {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|m| (*m).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let id = s.request_id();
+            let e = ApiError::new(
+                500,
+                "InternalServerException",
+                format!("The emulator failed on this request (an emulator bug; please report it): {what}"),
+            );
+            s.error_response(&id, &e, s.config.clock_skew_secs)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,17 +300,24 @@ impl ApiError {
 }
 
 fn elapsed_ms(started: Instant) -> u64 {
-    started.elapsed().as_millis() as u64
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
+/// `t + d`, for waits: delays beyond [`FAR_FUTURE`] are waited as `FAR_FUTURE` ("never"),
+/// so no configured delay can overflow the clock.
+fn after(t: tokio::time::Instant, d: Duration) -> tokio::time::Instant {
+    // An instant 30 years on is always representable; `t` is only a formal fallback.
+    t.checked_add(d.min(FAR_FUTURE)).unwrap_or(t)
+}
+
+async fn handle(s: Arc<Shared>, req: Request) -> Response {
     let started = Instant::now();
     let started_ms = unix_millis(SystemTime::now());
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
 
     if path.starts_with("/_emulator/") {
-        return introspection(&s, &parts.method, &path);
+        return introspection(&s, &parts);
     }
     let id = s.request_id();
     let routed = route(&path);
@@ -325,7 +407,8 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
 /// The `Authorization: Bearer <key>` value, if that is how the request authenticates.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, key) = value.split_once(' ')?;
+    // `Bearer` with no key is an (empty, so unknown) API key, not a SigV4 attempt.
+    let (scheme, key) = value.split_once(' ').unwrap_or((value, ""));
     scheme.eq_ignore_ascii_case("Bearer").then(|| key.trim())
 }
 
@@ -337,6 +420,21 @@ fn authenticate(
     body: &[u8],
     now: SystemTime,
 ) -> Result<(), ApiError> {
+    // Two credentials are ambiguous (which one counts?): refuse rather than pick one.
+    if parts
+        .headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        s.log.update(id, |r| r.signature = "malformed".into());
+        return Err(ApiError::new(
+            403,
+            "IncompleteSignatureException",
+            sigv4::MULTIPLE_AUTHORIZATION,
+        ));
+    }
     if let Some(key) = bearer(&parts.headers).filter(|_| !s.config.api_keys.is_empty()) {
         let known = s
             .config
@@ -421,11 +519,13 @@ pub(crate) fn capture_frames(bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut frames = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
+        let rest = bytes.len() - at;
         let len = bytes
-            .get(at..at + 4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-            .filter(|len| *len >= 16 && at + len <= bytes.len())
-            .unwrap_or(bytes.len() - at);
+            .get(at..at.saturating_add(4))
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .and_then(|b| usize::try_from(u32::from_be_bytes(b)).ok())
+            .filter(|len| *len >= 16 && *len <= rest)
+            .unwrap_or(rest);
         frames.push(bytes[at..at + len].to_vec());
         at += len;
     }
@@ -452,13 +552,23 @@ async fn operation(
     let raw_model = route(parts.uri.path()).map(|(_, m)| m).unwrap_or_default();
     let decoded = String::from_utf8(percent_decode(raw_model)).unwrap_or_default();
     let (prefix_spec, model) = fault::split_model_prefix(&decoded);
-    let header_spec = parts
-        .headers
-        .get(fault::FAULT_HEADER)
-        .and_then(|v| v.to_str().ok());
-    let spec = [header_spec, prefix_spec]
+    // A repeated header counts as one comma-separated list, as HTTP (and SigV4) join them.
+    let mut header_specs = Vec::new();
+    for value in parts.headers.get_all(fault::FAULT_HEADER) {
+        let Ok(text) = value.to_str() else {
+            let shown = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            s.log.update(id, |r| r.fault = Some(shown));
+            return Err(ApiError::validation(format!(
+                "Invalid emulator fault spec: the {} header must be visible ASCII (e.g. \
+                 throttle=2,retry-after=1); it holds other bytes.",
+                fault::FAULT_HEADER
+            )));
+        };
+        header_specs.push(text);
+    }
+    let spec = header_specs
         .into_iter()
-        .flatten()
+        .chain(prefix_spec)
         .filter(|s| !s.trim().is_empty())
         .collect::<Vec<_>>()
         .join(",");
@@ -468,12 +578,22 @@ async fn operation(
         s.log.update(id, |r| r.fault = Some(spec.clone()));
         fault::parse(&spec).map_err(ApiError::validation)?
     };
-    *skew += faults.clock_skew.unwrap_or(0);
-    let now = if *skew >= 0 {
-        SystemTime::now() + Duration::from_secs(skew.unsigned_abs())
-    } else {
-        SystemTime::now() - Duration::from_secs(skew.unsigned_abs())
-    };
+    if let Some(extra) = faults.clock_skew {
+        *skew = clock::add_skew(*skew, extra).ok_or_else(|| {
+            ApiError::validation(format!(
+                "Invalid emulator fault spec {spec:?}: the clock skew in effect ({} s configured \
+                 + {extra} s) must stay between -{MAX_CLOCK_SKEW_SECS} and {MAX_CLOCK_SKEW_SECS} \
+                 seconds.",
+                *skew
+            ))
+        })?;
+    }
+    let now = clock::shift(SystemTime::now(), *skew).ok_or_else(|| {
+        ApiError::validation(format!(
+            "The server clock shifted by {} s is not a representable time.",
+            *skew
+        ))
+    })?;
 
     authenticate(s, id, parts, &body, now)?;
     let retries_seen = s.seen(&retry_key(&faults, op, model, &body));
@@ -483,7 +603,7 @@ async fn operation(
         if times.is_none_or(|n| retries_seen < n) {
             let (status, code, message) = fault.error();
             let note = match times {
-                Some(n) => format!("{code} ({} of {n})", retries_seen + 1),
+                Some(n) => format!("{code} ({} of {n})", retries_seen.saturating_add(1)),
                 None => code.to_owned(),
             };
             s.log.update(id, |r| r.fault_applied = Some(note));
@@ -518,6 +638,7 @@ async fn operation(
     let (answer, prompt, planned, invoke_json, family) = match op {
         Operation::Invoke | Operation::Stream => {
             let req = parse_request(family, model, &body).map_err(ApiError::validation)?;
+            check_echo(&req.prompt)?;
             let answer = req.answer();
             let mut rng = Rng::new(fnv1a(req.prompt.as_bytes()) ^ 0x1d5);
             let planned = stream_chunks(&req, &answer, &mut rng, now_secs);
@@ -526,6 +647,7 @@ async fn operation(
         }
         Operation::Converse | Operation::ConverseStream => {
             let req = parse_converse(&body).map_err(ApiError::validation)?;
+            check_echo(&req.prompt)?;
             let answer = req.answer();
             let planned = converse_events(&answer);
             (answer, req.prompt, planned, None, family)
@@ -582,7 +704,13 @@ async fn operation(
     };
     Ok(match op {
         Operation::Invoke => {
-            let json = invoke_json.expect("invoke operations have a body");
+            let json = invoke_json.ok_or_else(|| {
+                ApiError::new(
+                    500,
+                    "InternalServerException",
+                    "No InvokeModel body was planned.",
+                )
+            })?;
             invoke(s, &ctx, json.bytes(), Some(&answer), rng).await
         }
         Operation::Converse => {
@@ -594,6 +722,17 @@ async fn operation(
             stream(s, &ctx, op, planned, faults.stream, faults.chunk_times, rng)
         }
     })
+}
+
+/// Refuses an echo of more than [`MAX_ECHO_BYTES`] (it would plan millions of frames).
+fn check_echo(prompt: &str) -> Result<(), ApiError> {
+    match crate::answer::echo_text(prompt).map(str::len) {
+        Some(n) if n > MAX_ECHO_BYTES => Err(ApiError::validation(format!(
+            "The emulator echoes at most {MAX_ECHO_BYTES} bytes after {ECHO_MARKER:?}; this \
+             prompt asks for {n}."
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// What a response needs to know about its request.
@@ -608,55 +747,148 @@ fn preflight(s: &Shared, id: &str, headers: &HeaderMap) -> Response {
         .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
         .cloned()
         .unwrap_or(HeaderValue::from_static(DEFAULT_ALLOW_HEADERS));
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("x-amzn-RequestId", id)
-        .header(
-            header::DATE,
-            http_date(unix_secs(SystemTime::now()) + s.config.clock_skew_secs),
-        )
+    let mut b = s
+        .plain_response(id, StatusCode::OK, s.config.clock_skew_secs)
         .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
         .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
         .header(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers)
         .header(header::ACCESS_CONTROL_MAX_AGE, "600")
-        .header(header::CONTENT_LENGTH, "0")
-        .body(Body::empty())
-        .map(|mut r| {
-            if let Some(expose) = &s.expose_headers {
-                r.headers_mut()
-                    .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
-            }
-            r
-        })
-        .expect("static headers are valid")
+        .header(header::CONTENT_LENGTH, "0");
+    if let Some(expose) = &s.expose_headers {
+        b = b.header(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
+    }
+    finish(b, Body::empty())
+}
+
+/// `host[:port]` (a `Host` header or a URI authority) names this machine: `localhost`, an
+/// IPv4 loopback address or `[::1]`, with an optional numeric port.
+fn loopback_authority(authority: &str) -> bool {
+    let port_ok = |port: &str| {
+        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok()
+    };
+    if let Some(rest) = authority.strip_prefix('[') {
+        let Some((ip, after)) = rest.split_once(']') else {
+            return false;
+        };
+        let port_fine = after.is_empty() || after.strip_prefix(':').is_some_and(port_ok);
+        return port_fine && ip.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback());
+    }
+    let host = match authority.split_once(':') {
+        Some((host, port)) if port_ok(port) => host,
+        Some(_) => return false,
+        None => authority,
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A browser `Origin` of a page served from this machine: `http://` or `https://` and a
+/// loopback authority, nothing else (no path, no user info; `null` is not one).
+fn loopback_origin(origin: &str) -> bool {
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(loopback_authority)
+}
+
+/// Who may use the `/_emulator/*` control routes.
+enum Control {
+    /// No `Origin`: not a browser's cross-origin request (curl, tests, Node's `fetch`).
+    NoOrigin,
+    /// A page on this machine: allowed, and its origin is echoed in
+    /// `Access-Control-Allow-Origin`.
+    Loopback(HeaderValue),
+    /// Refused (403), for this reason.
+    Refused(String),
+}
+
+/// The `/_emulator/*` access rule: the `Host` must be loopback (so a DNS-rebinding page that
+/// reaches the port under its own name is refused), and an `Origin`, if any, must be a
+/// loopback origin (so an arbitrary page cannot read the log or reset the counters).
+fn control_access(parts: &axum::http::request::Parts) -> Control {
+    let hosts = parts.headers.get_all(header::HOST);
+    let host_ok = hosts
+        .iter()
+        .all(|h| h.to_str().is_ok_and(loopback_authority))
+        && parts
+            .uri
+            .authority()
+            .is_none_or(|a| loopback_authority(a.as_str()));
+    if !host_ok {
+        return Control::Refused(
+            "The emulator's control routes (/_emulator/*) answer only requests addressed to \
+             127.0.0.1, [::1] or localhost (the Host header names another host; DNS rebinding?)."
+                .into(),
+        );
+    }
+    let mut origins = parts.headers.get_all(header::ORIGIN).iter();
+    match (origins.next(), origins.next()) {
+        (None, _) => Control::NoOrigin,
+        (Some(origin), None) if origin.to_str().is_ok_and(loopback_origin) => {
+            Control::Loopback(origin.clone())
+        }
+        (Some(origin), _) => Control::Refused(format!(
+            "The emulator's control routes (/_emulator/*) do not answer cross-origin requests \
+             from {:?}: only pages on http://127.0.0.1, http://localhost or http://[::1] (any \
+             port) may use them.",
+            String::from_utf8_lossy(origin.as_bytes())
+        )),
+    }
 }
 
 /// `GET /_emulator/log` (the log as a JSON array) and `POST /_emulator/reset` (clears it and
 /// the fault/retry counters). Not logged themselves, so tests can poll without disturbing
-/// what they inspect.
-fn introspection(s: &Shared, method: &Method, path: &str) -> Response {
+/// what they inspect. Unlike the Bedrock routes they carry no `Access-Control-Allow-Origin:
+/// *`: see [`control_access`] for who may call them.
+fn introspection(s: &Shared, parts: &axum::http::request::Parts) -> Response {
     let id = s.request_id();
-    let json = |status: StatusCode, body: String| {
-        s.response(&id, status, s.config.clock_skew_secs)
-            .header(header::CONTENT_TYPE, "application/json")
+    let access = control_access(parts);
+    let base = |status: StatusCode| {
+        let b = s
+            .plain_response(&id, status, s.config.clock_skew_secs)
             .header(header::CACHE_CONTROL, "no-store")
-            .body(Body::from(body))
-            .expect("static headers are valid")
+            .header(header::VARY, "Origin");
+        match &access {
+            Control::Loopback(origin) => b.header(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin),
+            Control::NoOrigin | Control::Refused(_) => b,
+        }
     };
-    match (method, path) {
-        (&Method::GET, "/_emulator/log") => {
-            json(StatusCode::OK, serde_json::to_string(&s.log.snapshot()).expect("records serialize"))
+    let json = |status: StatusCode, body: String| {
+        finish(
+            base(status).header(header::CONTENT_TYPE, "application/json"),
+            Body::from(body),
+        )
+    };
+    if let Control::Refused(why) = &access {
+        return finish(
+            base(StatusCode::FORBIDDEN)
+                .header(
+                    "x-amzn-ErrorType",
+                    format!("AccessDeniedException{ERROR_NAMESPACE}"),
+                )
+                .header(header::CONTENT_TYPE, "application/json"),
+            Body::from(serde_json::json!({ "message": why }).to_string()),
+        );
+    }
+    match (&parts.method, parts.uri.path()) {
+        (&Method::GET, "/_emulator/log") => json(
+            StatusCode::OK,
+            serde_json::to_string(&s.log.snapshot()).unwrap_or_else(|_| "[]".into()),
+        ),
+        (&Method::POST, "/_emulator/reset") => json(
+            StatusCode::OK,
+            serde_json::json!({ "cleared": s.reset() }).to_string(),
+        ),
+        (&Method::OPTIONS, _) => {
+            let b = base(StatusCode::NO_CONTENT);
+            let b = match access {
+                Control::Loopback(_) => b
+                    .header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS")
+                    .header(header::ACCESS_CONTROL_MAX_AGE, "600"),
+                _ => b,
+            };
+            finish(b, Body::empty())
         }
-        (&Method::POST, "/_emulator/reset") => {
-            json(StatusCode::OK, serde_json::json!({ "cleared": s.reset() }).to_string())
-        }
-        (&Method::OPTIONS, _) => Response::builder()
-            .status(StatusCode::NO_CONTENT)
-            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-            .header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS")
-            .header(header::ACCESS_CONTROL_MAX_AGE, "600")
-            .body(Body::empty())
-            .expect("static headers are valid"),
         _ => json(
             StatusCode::NOT_FOUND,
             serde_json::json!({ "message": "Emulator routes: GET /_emulator/log, POST /_emulator/reset." }).to_string(),
@@ -666,11 +898,15 @@ fn introspection(s: &Shared, method: &Method, path: &str) -> Response {
 
 /// Waits as long as generating `tokens` tokens takes (non-streaming operations).
 async fn generation_time(s: &Shared, tokens: usize) {
-    let generation = s.config.first_byte_delay + s.config.token_delay * tokens as u32;
+    let tokens = u32::try_from(tokens).unwrap_or(u32::MAX);
+    let generation = s
+        .config
+        .first_byte_delay
+        .saturating_add(s.config.token_delay.saturating_mul(tokens));
     if !generation.is_zero() {
         let mut shutdown = s.shutdown.clone();
         tokio::select! {
-            _ = tokio::time::sleep(generation) => {}
+            _ = tokio::time::sleep_until(after(tokio::time::Instant::now(), generation)) => {}
             _ = wait_for_shutdown(&mut shutdown) => {}
         }
     }
@@ -718,7 +954,7 @@ async fn invoke(
             .header("X-Amzn-Bedrock-Output-Token-Count", answer.output_tokens())
             .header("X-Amzn-Bedrock-Invocation-Latency", latency);
     }
-    b.body(body_stream).expect("static headers are valid")
+    finish(b, body_stream)
 }
 
 /// Timing a stream's metrics report.
@@ -786,6 +1022,11 @@ fn encode(frame: &Frame, rng: &mut Rng, t: &Timing) -> Vec<u8> {
 
 /// A `:message-type: exception` frame (headers in the same order as events).
 fn exception_frame(exception_type: &str) -> Vec<u8> {
+    // `fault::parse` bounds the type; cut anyway so the encoder (which panics on a header
+    // value over 65535 bytes) can never be reached with a longer one. It is ASCII.
+    let exception_type = exception_type
+        .get(..fault::MAX_EXCEPTION_TYPE_LEN)
+        .unwrap_or(exception_type);
     Message::new(exception_payload(exception_type).to_string())
         .with_str_header(":exception-type", exception_type)
         .with_str_header(":content-type", "application/json")
@@ -879,12 +1120,12 @@ fn stream(
                 let Some(next) = planned.get(i) else {
                     break;
                 };
-                due_tokens += next.tokens;
                 if !pace.is_zero() {
                     producer.wait(pace).await?;
                 }
+                due_tokens = due_tokens.saturating_add(next.tokens);
                 producer
-                    .wait_until(tokens_start + token_delay * due_tokens)
+                    .wait_until(after(tokens_start, token_delay.saturating_mul(due_tokens)))
                     .await?;
                 let first = *first_byte_ms.get_or_insert(elapsed_ms(started));
                 let timing = Timing {
@@ -922,7 +1163,7 @@ fn stream(
                 let now = chunk_times.then(|| {
                     SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_micros() as u64)
+                        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
                 });
                 log.update(&id, |r| {
                     r.chunks_sent = i + 1;
@@ -941,7 +1182,7 @@ fn stream(
     if op == Operation::Stream {
         b = b.header("X-Amzn-Bedrock-Content-Type", "application/json");
     }
-    b.body(body).expect("static headers are valid")
+    finish(b, body)
 }
 
 /// Writes one frame in 2–3 pieces.
@@ -1061,7 +1302,7 @@ impl Producer {
     }
 
     async fn wait(&mut self, d: Duration) -> Result<(), Stop> {
-        self.wait_until(tokio::time::Instant::now() + d).await
+        self.wait_until(after(tokio::time::Instant::now(), d)).await
     }
 
     /// Sleeps until `deadline`, or returns early with the reason production must stop.
@@ -1092,7 +1333,7 @@ impl Producer {
         match result {
             Ok(()) => all_sent.store(true, Ordering::SeqCst),
             Err(stop) => {
-                let elapsed = self.started.elapsed().as_millis() as u64;
+                let elapsed = elapsed_ms(self.started);
                 self.log.update(&self.id, |r| {
                     let sent = r.chunks_sent;
                     r.duration_ms.get_or_insert(elapsed);
@@ -1140,7 +1381,7 @@ impl EndHook {
         } else {
             self.expected_len == Some(yielded)
         };
-        let elapsed = self.started.elapsed().as_millis() as u64;
+        let elapsed = elapsed_ms(self.started);
         self.log.update(&self.id, |r| {
             r.duration_ms.get_or_insert(elapsed);
             if complete {
@@ -1213,7 +1454,7 @@ struct InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         if self.armed {
-            let elapsed = self.started.elapsed().as_millis() as u64;
+            let elapsed = elapsed_ms(self.started);
             self.log.update(&self.id, |r| {
                 r.client_closed_early = true;
                 r.duration_ms = Some(elapsed);
@@ -1269,6 +1510,65 @@ mod tests {
             assert!((2..=3).contains(&parts.len()));
             assert!(parts[0].len() < 12 && parts[0].len() % 2 == 1);
             assert_eq!(parts.concat(), frame);
+        }
+    }
+
+    #[test]
+    fn a_panic_while_handling_becomes_an_error() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let fine = rt.block_on(CatchPanic(Box::pin(async { 7 })));
+        assert_eq!(fine.ok(), Some(7));
+        // (The panic hook still prints this deliberate panic.)
+        let boom = rt.block_on(CatchPanic(Box::pin(async {
+            if fnv1a(b"x") != 0 {
+                panic!("deliberate panic (CatchPanic test)");
+            }
+            7
+        })));
+        assert_eq!(
+            boom.err().and_then(|p| p.downcast_ref::<&str>().copied()),
+            Some("deliberate panic (CatchPanic test)")
+        );
+    }
+
+    #[test]
+    fn loopback_hosts_and_origins() {
+        for ok in [
+            "localhost",
+            "localhost:1",
+            "127.0.0.1",
+            "127.1.2.3:65535",
+            "[::1]",
+            "[::1]:80",
+        ] {
+            assert!(loopback_authority(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "localhost:",
+            "localhost:65536",
+            "localhost.",
+            "127.0.0.1.evil",
+            "evil.localhost",
+            "[::2]",
+            "[::1",
+            "[::1]x",
+            "0.0.0.0",
+            "a@127.0.0.1",
+        ] {
+            assert!(!loopback_authority(bad), "{bad}");
+        }
+        assert!(loopback_origin("http://localhost:8080") && loopback_origin("https://[::1]"));
+        for bad in [
+            "null",
+            "localhost",
+            "http://localhost/",
+            "ws://localhost",
+            "http://",
+        ] {
+            assert!(!loopback_origin(bad), "{bad}");
         }
     }
 

@@ -20,6 +20,9 @@ pub const SERVICE: &str = "bedrock";
 /// Bedrock accepts a signature dated up to this far from its own clock, either way.
 pub const MAX_SKEW_SECS: i64 = 5 * 60;
 
+/// The message for a request with more than one `Authorization` header.
+pub(crate) const MULTIPLE_AUTHORIZATION: &str =
+    "The request has more than one Authorization header; send exactly one.";
 const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
 const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the \
      signature you provided. Check your AWS Secret Access Key and signing method. Consult the \
@@ -152,24 +155,31 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, AuthError> {
             ));
         }
     }
+    let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
+        return Err(AuthError::incomplete(missing.trim_end().to_owned()));
+    };
     if !missing.is_empty() {
         return Err(AuthError::incomplete(missing.trim_end().to_owned()));
     }
-    let (credential, signed, signature) =
-        (credential.unwrap(), signed.unwrap(), signature.unwrap());
     let scope: Vec<&str> = credential.split('/').collect();
-    if scope.len() != 5 || scope.iter().any(|s| s.is_empty()) {
+    let [key, date, region, service, terminator] = scope[..] else {
+        return Err(AuthError::incomplete(format!(
+            "Credential must have exactly 5 slash-delimited elements, e.g. \
+             keyid/date/region/service/term, got '{credential}'"
+        )));
+    };
+    if scope.iter().any(|s| s.is_empty()) {
         return Err(AuthError::incomplete(format!(
             "Credential must have exactly 5 slash-delimited elements, e.g. \
              keyid/date/region/service/term, got '{credential}'"
         )));
     }
     Ok(Authorization {
-        access_key_id: scope[0].to_owned(),
-        date: scope[1].to_owned(),
-        region: scope[2].to_owned(),
-        service: scope[3].to_owned(),
-        terminator: scope[4].to_owned(),
+        access_key_id: key.to_owned(),
+        date: date.to_owned(),
+        region: region.to_owned(),
+        service: service.to_owned(),
+        terminator: terminator.to_owned(),
         signed_headers: signed.split(';').map(str::to_owned).collect(),
         signature: signature.to_owned(),
     })
@@ -399,13 +409,17 @@ pub fn verify_in_region(
     now: SystemTime,
     region: Option<&str>,
 ) -> Result<Verified, AuthError> {
-    let Some(auth_header) = req.headers.get("authorization") else {
+    let mut auth_headers = req.headers.get_all("authorization").iter();
+    let Some(auth_header) = auth_headers.next() else {
         return Err(AuthError::new(
             "MissingAuthenticationTokenException",
             "missing",
             "Missing Authentication Token",
         ));
     };
+    if auth_headers.next().is_some() {
+        return Err(AuthError::incomplete(MULTIPLE_AUTHORIZATION));
+    }
     let auth_header = auth_header
         .to_str()
         .map_err(|_| AuthError::incomplete("The Authorization header contains non-ASCII bytes."))?;
@@ -452,22 +466,26 @@ pub fn verify_in_region(
     }
 
     let server = unix_secs(now);
-    if signed_at < server - MAX_SKEW_SECS {
+    let (earliest, latest) = (
+        server.saturating_sub(MAX_SKEW_SECS),
+        server.saturating_add(MAX_SKEW_SECS),
+    );
+    if signed_at < earliest {
         return Err(AuthError::invalid(
             "expired",
             format!(
                 "Signature expired: {amz_date} is now earlier than {} ({} - 5 min.)",
-                format_amz_date(server - MAX_SKEW_SECS),
+                format_amz_date(earliest),
                 format_amz_date(server)
             ),
         ));
     }
-    if signed_at > server + MAX_SKEW_SECS {
+    if signed_at > latest {
         return Err(AuthError::invalid(
             "not-yet-current",
             format!(
                 "Signature not yet current: {amz_date} is still later than {} ({} + 5 min.)",
-                format_amz_date(server + MAX_SKEW_SECS),
+                format_amz_date(latest),
                 format_amz_date(server)
             ),
         ));
@@ -503,13 +521,14 @@ pub fn verify_in_region(
             ));
         }
     }
-    if auth.date != amz_date[..8] {
+    // `parse_amz_date` accepted it, so it is 16 ASCII bytes; `get` keeps that unassumed.
+    let day = amz_date.get(..8).unwrap_or(amz_date);
+    if auth.date != day {
         return Err(AuthError::invalid(
             "wrong-scope",
             format!(
-                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{day}', from '{amz_date}'.",
                 auth.date,
-                &amz_date[..8]
             ),
         ));
     }
@@ -586,5 +605,21 @@ mod tests {
             "{}",
             e.message
         );
+        for bad in [
+            "",
+            " ",
+            "AWS4-HMAC-SHA256",
+            "AWS4-HMAC-SHA256 ",
+            "AWS4-HMAC-SHA256 ,,,,",
+            "AWS4-HMAC-SHA256 Credential=",
+            "AWS4-HMAC-SHA256 Credential==, SignedHeaders==, Signature==",
+            "AWS4-HMAC-SHA256 Credential=////, SignedHeaders=host, Signature=ab",
+            "AWS4-HMAC-SHA256 Credential=a/b/c/d/e/f, SignedHeaders=host, Signature=ab",
+            "AWS4-HMAC-SHA256 Credential=a/b/c/d, SignedHeaders=host, Signature=ab",
+            "AWS4-HMAC-SHA256 Credential=AKID/2025",
+            "Bearer",
+        ] {
+            assert!(parse_authorization(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -4,7 +4,10 @@
 //! Intended divergences (we are stricter than the oracle; nothing else may differ):
 //! - A duplicate header name is rejected (`DuplicateHeader`); the oracle keeps both headers.
 //! - An empty header name is rejected (`InvalidHeaderNameLength`); the oracle accepts it.
-//! - We check the prelude CRC, the length cap and the headers length as soon as the 12-byte
+//! - We enforce [`Limits`] (Smithy spec sizes: 128 KiB of headers, 24 MiB of payload; at most
+//!   1,024 headers); the oracle has no bound. A frame beyond one is refused with a limit
+//!   error (`DecodeError::is_limit_exceeded`); with every limit at `u32::MAX` we agree.
+//! - We check the prelude CRC, the length limits and the headers length as soon as the 12-byte
 //!   prelude is in; the oracle waits for the whole declared frame. On a finite input that
 //!   means we report an error where the oracle reports "incomplete": both reject the stream,
 //!   so verdicts are compared, never error kinds (the oracle also parses headers before
@@ -15,7 +18,7 @@ use aws_smithy_eventstream::frame::{write_message_to, DecodedFrame, MessageFrame
 use aws_smithy_types::event_stream as aws;
 use aws_smithy_types::DateTime;
 use bedrock_wasm::eventstream::{
-    DecodeError, DecodeErrorKind, Decoder, Header, HeaderValue, Message,
+    DecodeError, DecodeErrorKind, Decoder, Header, HeaderValue, Limits, Message,
 };
 use bytes::{Bytes, BytesMut};
 use proptest::collection::vec;
@@ -153,6 +156,27 @@ fn decode_oracle(bytes: &[u8], cuts: &[usize]) -> (Vec<aws::Message>, OracleEnd)
     (out, end)
 }
 
+/// No bound at all, like the oracle.
+fn unlimited() -> Limits {
+    Limits::default()
+        .with_max_message_len(u32::MAX)
+        .with_max_headers_len(u32::MAX)
+        .with_max_payload_len(u32::MAX)
+        .with_max_header_count(u32::MAX)
+}
+
+/// Whether a message fits the default [`Limits`].
+fn within_default_limits(m: &Message) -> bool {
+    let limits = Limits::default();
+    let wire = m.encode();
+    let headers_len = u32::from_be_bytes(wire[4..8].try_into().unwrap());
+    let payload_len = m.payload.len();
+    wire.len() <= limits.max_message_len as usize
+        && headers_len <= limits.max_headers_len
+        && payload_len <= limits.max_payload_len as usize
+        && m.headers.len() <= limits.max_header_count as usize
+}
+
 /// A message only the oracle accepts: it breaks one of our stricter rules.
 fn breaks_stricter_rule(m: &aws::Message) -> bool {
     let names: Vec<&str> = m.headers().iter().map(|h| h.name().as_str()).collect();
@@ -161,6 +185,31 @@ fn breaks_stricter_rule(m: &aws::Message) -> bool {
             .iter()
             .enumerate()
             .any(|(i, n)| names[..i].contains(n))
+        || !within_default_limits(&from_oracle(m))
+}
+
+/// The oracle's message in our types (names and values only matter for the limits).
+fn from_oracle(m: &aws::Message) -> Message {
+    let mut out = Message::new(m.payload().to_vec());
+    for h in m.headers() {
+        let value = match h.value() {
+            aws::HeaderValue::Bool(b) => HeaderValue::Bool(*b),
+            aws::HeaderValue::Byte(v) => HeaderValue::Byte(*v),
+            aws::HeaderValue::Int16(v) => HeaderValue::Int16(*v),
+            aws::HeaderValue::Int32(v) => HeaderValue::Int32(*v),
+            aws::HeaderValue::Int64(v) => HeaderValue::Int64(*v),
+            aws::HeaderValue::ByteArray(b) => HeaderValue::ByteArray(b.to_vec()),
+            aws::HeaderValue::String(s) => HeaderValue::String(s.as_str().to_owned()),
+            aws::HeaderValue::Timestamp(t) => HeaderValue::Timestamp(t.to_millis().unwrap()),
+            aws::HeaderValue::Uuid(u) => HeaderValue::Uuid(u.to_be_bytes()),
+            other => panic!("a header type the oracle added: {other:?}"),
+        };
+        out.headers.push(Header {
+            name: h.name().as_str().to_owned(),
+            value,
+        });
+    }
+    out
 }
 
 /// Same messages and same verdict, except where we reject a frame for a stricter rule.
@@ -170,10 +219,17 @@ fn assert_agree(ours: &Ours, theirs: &(Vec<aws::Message>, OracleEnd)) -> Result<
     let converted: Vec<aws::Message> = our_messages.iter().map(to_oracle).collect();
     if their_messages.len() > converted.len() {
         let extra = &their_messages[converted.len()];
-        let stricter = matches!(
-            our_end.as_ref().map_err(DecodeError::kind),
-            Err(DecodeErrorKind::DuplicateHeader(_) | DecodeErrorKind::InvalidHeaderNameLength)
-        );
+        let stricter = match our_end {
+            Err(e) => {
+                e.is_limit_exceeded()
+                    || matches!(
+                        e.kind(),
+                        DecodeErrorKind::DuplicateHeader(_)
+                            | DecodeErrorKind::InvalidHeaderNameLength
+                    )
+            }
+            Ok(()) => false,
+        };
         prop_assert!(
             stricter && breaks_stricter_rule(extra),
             "the oracle accepted a frame we rejected ({our_end:?}): {extra:?}"
@@ -533,12 +589,26 @@ proptest! {
             prop_assert!(ours == theirs, "encodings differ for {:?}", m.headers);
         }
         let (wire, _) = encode_all(&messages);
-        let ours = decode_ours(Decoder::new(), &wire, &cuts);
+        let ours = decode_ours(Decoder::with_limits(unlimited()), &wire, &cuts);
         prop_assert_eq!(&ours.1, &Ok(()));
         prop_assert!(ours.0 == messages, "decoded messages differ from the generated ones");
         let theirs = decode_oracle(&wire, &cuts);
         prop_assert_eq!(&theirs.1, &OracleEnd::Clean);
         assert_agree(&ours, &theirs)?;
+        // With the default limits (values up to 65535 bytes make header blocks beyond
+        // 128 KiB): the same messages up to the first that does not fit, refused for that.
+        let fit = messages.iter().take_while(|m| within_default_limits(m)).count();
+        let limited = decode_ours(Decoder::new(), &wire, &cuts);
+        prop_assert!(limited.0[..] == messages[..fit], "default limits changed a message that fits");
+        match &limited.1 {
+            Ok(()) => prop_assert_eq!(fit, messages.len()),
+            Err(e) => prop_assert!(
+                fit < messages.len() && e.is_limit_exceeded(),
+                "expected a limit error, got {:?}",
+                e
+            ),
+        }
+        assert_agree(&limited, &theirs)?;
     }
 
     /// Mutated streams never panic or spin, and the two decoders accept exactly the same
@@ -653,4 +723,38 @@ fn empty_header_name_only_the_oracle_accepts() {
         ours.unwrap_err().kind(),
         &DecodeErrorKind::InvalidHeaderNameLength
     );
+}
+
+#[test]
+fn limits_only_we_enforce() {
+    // 1,025 headers, and a header block one byte over 128 KiB: the oracle has no bound.
+    let many = oracle_wire(
+        (0..1025)
+            .map(|i| aws::Header::new(format!("h{i}"), aws::HeaderValue::Bool(true)))
+            .collect(),
+    );
+    let long = oracle_wire(vec![
+        aws::Header::new("a", aws::HeaderValue::String("x".repeat(65535).into())),
+        aws::Header::new("b", aws::HeaderValue::String("x".repeat(65528).into())),
+    ]);
+    assert_eq!(u32::from_be_bytes(long[4..8].try_into().unwrap()), 131_073);
+    for (wire, kind) in [
+        (many, DecodeErrorKind::TooManyHeaders { max: 1024 }),
+        (
+            long,
+            DecodeErrorKind::HeadersTooLong {
+                headers_len: 131_073,
+                max: 131_072,
+            },
+        ),
+    ] {
+        let (messages, end) = decode_oracle(&wire, &[]);
+        assert_eq!((messages.len(), end), (1, OracleEnd::Clean));
+        assert!(breaks_stricter_rule(&messages[0]));
+        let (_, ours) = decode_ours(Decoder::new(), &wire, &[]);
+        assert_eq!(ours.unwrap_err().kind(), &kind);
+        let (ours, end) = decode_ours(Decoder::with_limits(unlimited()), &wire, &[]);
+        assert_eq!(end, Ok(()));
+        assert_eq!(to_oracle(&ours[0]), messages[0]);
+    }
 }

@@ -18,8 +18,15 @@ pub enum DecodeErrorKind {
     MessageChecksumMismatch { expected: u32, found: u32 },
     /// The declared total length is below the 16-byte minimum.
     MessageTooShort { total_len: u32 },
-    /// The declared total length exceeds the configured maximum.
+    /// The declared total length exceeds [`Limits::max_message_len`](super::Limits).
     MessageTooLong { total_len: u32, max: u32 },
+    /// The declared headers length exceeds [`Limits::max_headers_len`](super::Limits).
+    HeadersTooLong { headers_len: u32, max: u32 },
+    /// The payload the prelude implies exceeds [`Limits::max_payload_len`](super::Limits).
+    PayloadTooLong { payload_len: u32, max: u32 },
+    /// The header block holds more than [`Limits::max_header_count`](super::Limits) headers
+    /// (found while parsing, before the rest of the block is read).
+    TooManyHeaders { max: u32 },
     /// The declared headers length does not fit inside the message (or is 1).
     InvalidHeadersLength { headers_len: u32, total_len: u32 },
     /// A header name is empty or runs past the header block.
@@ -56,6 +63,20 @@ impl DecodeError {
     pub fn is_truncated(&self) -> bool {
         matches!(self.kind, DecodeErrorKind::TruncatedStream { .. })
     }
+
+    /// A well-formed frame refused because it exceeds one of the decoder's [`Limits`]
+    /// (length of the message, its headers or its payload, or the number of headers).
+    ///
+    /// [`Limits`]: super::Limits
+    pub fn is_limit_exceeded(&self) -> bool {
+        matches!(
+            self.kind,
+            DecodeErrorKind::MessageTooLong { .. }
+                | DecodeErrorKind::HeadersTooLong { .. }
+                | DecodeErrorKind::PayloadTooLong { .. }
+                | DecodeErrorKind::TooManyHeaders { .. }
+        )
+    }
 }
 
 impl fmt::Display for DecodeError {
@@ -76,7 +97,19 @@ impl fmt::Display for DecodeError {
             ),
             MessageTooLong { total_len, max } => write!(
                 f,
-                "event stream: message declares {total_len} bytes, above the {max}-byte limit"
+                "event stream: message declares {total_len} bytes, above the {max}-byte limit; if the service really sends messages this large, raise `max_message_len` (Decoder::with_limits)"
+            ),
+            HeadersTooLong { headers_len, max } => write!(
+                f,
+                "event stream: message declares {headers_len} bytes of headers, above the {max}-byte limit; if the service really sends headers this large, raise `max_headers_len` (Decoder::with_limits)"
+            ),
+            PayloadTooLong { payload_len, max } => write!(
+                f,
+                "event stream: message declares a {payload_len}-byte payload, above the {max}-byte limit; if the service really sends payloads this large, raise `max_payload_len` (Decoder::with_limits)"
+            ),
+            TooManyHeaders { max } => write!(
+                f,
+                "event stream: message has more than {max} headers; if the service really sends that many, raise `max_header_count` (Decoder::with_limits)"
             ),
             InvalidHeadersLength { headers_len, total_len } => write!(
                 f,
@@ -98,3 +131,56 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+/// Why a [`Message`](super::Message) cannot be written in the event-stream format.
+///
+/// Returned by [`Message::try_encode`](super::Message::try_encode); like [`DecodeError`] its
+/// kind is a non-exhaustive enum and `Display` says what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError {
+    kind: EncodeErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeErrorKind {
+    /// A header name longer than 255 bytes: its length is written in one byte.
+    HeaderNameTooLong { name_len: usize },
+    /// A byte-array or string header value longer than 65535 bytes: its length is written in
+    /// two bytes.
+    HeaderValueTooLong { name: String, value_len: usize },
+    /// The whole message would be longer than the 4-byte total length can say.
+    MessageTooLong { total_len: usize },
+}
+
+impl EncodeError {
+    pub(crate) fn new(kind: EncodeErrorKind) -> Self {
+        Self { kind }
+    }
+
+    pub fn kind(&self) -> &EncodeErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use EncodeErrorKind::*;
+        match &self.kind {
+            HeaderNameTooLong { name_len } => write!(
+                f,
+                "event stream: a header name of {name_len} bytes cannot be encoded (255 at most); shorten it"
+            ),
+            HeaderValueTooLong { name, value_len } => write!(
+                f,
+                "event stream: header {name:?} has a {value_len}-byte value, which cannot be encoded (65535 at most); send it in the payload instead"
+            ),
+            MessageTooLong { total_len } => write!(
+                f,
+                "event stream: a {total_len}-byte message cannot be encoded (4294967295 bytes at most); split the payload"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}

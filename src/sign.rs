@@ -91,25 +91,176 @@ impl fmt::Debug for ApiKey {
 
 /// Why a request could not be signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignError(String);
+pub struct SignError {
+    kind: SignErrorKind,
+    detail: String,
+}
+
+/// What was wrong, for callers that branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignErrorKind {
+    /// The URL is not an absolute `http(s)` URL with a host.
+    InvalidUrl,
+    /// Credentials or an API key would go over plain `http` to a host that is not loopback.
+    InsecureEndpoint,
+    /// The signing time (local clock plus offset) is not a date SigV4 can carry.
+    InvalidTime,
+    /// Missing credentials or an empty API key.
+    MissingCredentials,
+    /// Anything else `aws-sigv4` refused (an invalid header name or value, …).
+    Rejected,
+}
+
+impl SignError {
+    fn new(kind: SignErrorKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn kind(&self) -> SignErrorKind {
+        self.kind
+    }
+}
 
 impl fmt::Display for SignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot sign the request: {}", self.0)
+        write!(f, "cannot sign the request: {}", self.detail)
     }
 }
 
 impl std::error::Error for SignError {}
 
-/// Converts milliseconds since the Unix epoch (what `Date.now()` returns) to a `SystemTime`.
-pub fn time_from_epoch_millis(ms: f64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(ms.max(0.0) as u64)
+/// 9999-12-31T23:59:59Z: the last instant a SigV4 date (`YYYYMMDD'T'HHMMSS'Z'`) can name, and
+/// so the last one `aws-sigv4` can format without overflowing.
+pub const MAX_SIGNING_EPOCH_MS: f64 = 253_402_300_799_000.0;
+
+/// Converts milliseconds since the Unix epoch (what `Date.now()` returns) to a `SystemTime`,
+/// refusing what SigV4 cannot carry: not a finite number, before 1970 or after the year 9999.
+pub fn time_from_epoch_millis(ms: f64) -> Result<SystemTime, SignError> {
+    if !(0.0..=MAX_SIGNING_EPOCH_MS).contains(&ms) {
+        return Err(SignError::new(
+            SignErrorKind::InvalidTime,
+            format!(
+                "the signing time ({ms} ms since 1970) is not a date between 1970 and 9999; check the clock and any clockOffset"
+            ),
+        ));
+    }
+    Ok(UNIX_EPOCH + Duration::from_millis(ms as u64))
 }
 
 /// The time to sign with: the local clock corrected by the offset learned from the service
 /// (positive when the local clock is behind).
-pub fn signing_time(now_epoch_ms: f64, clock_offset_ms: f64) -> SystemTime {
+pub fn signing_time(now_epoch_ms: f64, clock_offset_ms: f64) -> Result<SystemTime, SignError> {
     time_from_epoch_millis(now_epoch_ms + clock_offset_ms)
+}
+
+/// Where credentials may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EndpointPolicy {
+    /// `https`, or plain `http` only to a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`),
+    /// such as a local emulator.
+    #[default]
+    SecureOrLoopback,
+    /// Any `http(s)` URL: the caller accepts that credentials cross the network in clear
+    /// (`allowInsecureEndpoint: true`).
+    AllowInsecure,
+}
+
+/// The scheme and host of an absolute `http(s)` URL, or why it is not one.
+fn url_origin(url: &str) -> Result<(bool, &str), SignError> {
+    let invalid = |why: &str| {
+        SignError::new(
+            SignErrorKind::InvalidUrl,
+            format!(
+                "the URL {:?} {why}; pass the absolute URL you send, e.g. https://bedrock-runtime.us-east-1.amazonaws.com/model/…/invoke",
+                url.chars().take(200).collect::<String>()
+            ),
+        )
+    };
+    let (secure, rest) = if let Some(rest) = strip_prefix_ignore_case(url, "https://") {
+        (true, rest)
+    } else if let Some(rest) = strip_prefix_ignore_case(url, "http://") {
+        (false, rest)
+    } else {
+        return Err(invalid("is not an absolute http(s) URL"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // Credentials in a URL are never sent (and `fetch` refuses them).
+    if authority.contains('@') {
+        return Err(invalid("has user information before the host"));
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    if host.is_empty() {
+        return Err(invalid("has no host"));
+    }
+    Ok((secure, host))
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// Whether `host` (as written in a URL, IPv6 without brackets) is this machine: `localhost`
+/// and its subdomains, `127.0.0.0/8` in dotted decimal, or `::1`. Written out rather than
+/// through `std::net` address parsing, which costs the wasm several KB.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    let mut octets = host.split('.');
+    if octets.next() == Some("127") {
+        let rest: Vec<&str> = octets.collect();
+        return rest.len() == 3
+            && rest.iter().all(|o| {
+                !o.is_empty()
+                    && o.len() <= 3
+                    && o.bytes().all(|b| b.is_ascii_digit())
+                    && o.parse::<u16>().is_ok_and(|n| n <= 255)
+            });
+    }
+    // `::1` in any spelling: every group zero but the last, which is 1.
+    if host.contains(':') && host.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
+        let groups: Vec<&str> = host.split(':').collect();
+        let nonzero: Vec<&&str> = groups
+            .iter()
+            .filter(|g| !g.is_empty() && g.bytes().any(|b| b != b'0'))
+            .collect();
+        let last_is_one = groups
+            .last()
+            .is_some_and(|g| !g.is_empty() && u16::from_str_radix(g, 16) == Ok(1));
+        let explicit = groups.iter().filter(|g| !g.is_empty()).count();
+        let compressed = host.contains("::");
+        return nonzero.len() == 1
+            && last_is_one
+            && groups.len() <= 8
+            && (compressed || explicit == 8)
+            && groups.iter().all(|g| g.len() <= 4);
+    }
+    false
+}
+
+/// Checks that `url` is an absolute `http(s)` URL that credentials may be sent to under
+/// `policy`.
+pub fn check_endpoint(url: &str, policy: EndpointPolicy) -> Result<(), SignError> {
+    let (secure, host) = url_origin(url)?;
+    if secure || policy == EndpointPolicy::AllowInsecure || is_loopback_host(host) {
+        return Ok(());
+    }
+    Err(SignError::new(
+        SignErrorKind::InsecureEndpoint,
+        format!(
+            "refusing to send credentials in clear over http:// to {host:?}: use https://, or http:// only to a loopback address (127.0.0.1, localhost); to accept the risk, set allowInsecureEndpoint: true"
+        ),
+    ))
 }
 
 /// Returns the headers that authorize a request: `authorization` and, for SigV4,
@@ -118,6 +269,11 @@ pub fn signing_time(now_epoch_ms: f64, clock_offset_ms: f64) -> SystemTime {
 /// `url` must be the exact string passed to `fetch` (model id already percent-encoded), and
 /// `headers` exactly the headers the browser will send (no `host`, no `content-length`: the
 /// browser sets them; `host` is signed from the URL).
+///
+/// The URL is checked first: absolute `http(s)` with a host, and not plain `http` to a host
+/// that is not loopback unless `policy` allows it. The method is upper-cased, as `fetch` sends
+/// it.
+#[allow(clippy::too_many_arguments)]
 pub fn authorize(
     auth: &Auth,
     method: &str,
@@ -126,14 +282,21 @@ pub fn authorize(
     body: &[u8],
     region: &str,
     time: SystemTime,
+    policy: EndpointPolicy,
 ) -> Result<Vec<(String, String)>, SignError> {
+    check_endpoint(url, policy)?;
+    let method = method.to_ascii_uppercase();
+    let method = method.as_str();
     match auth {
         Auth::SigV4(credentials) => {
             sign_request(method, url, headers, body, credentials, region, time)
         }
         Auth::Bearer(key) => {
             if key.0.is_empty() {
-                return Err(SignError("the Bedrock API key is empty".into()));
+                return Err(SignError::new(
+                    SignErrorKind::MissingCredentials,
+                    "the Bedrock API key is empty",
+                ));
             }
             Ok(vec![("authorization".into(), format!("Bearer {}", key.0))])
         }
@@ -192,8 +355,9 @@ pub fn sign_with(
     credentials: &Credentials,
 ) -> Result<Vec<(String, String)>, SignError> {
     if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty() {
-        return Err(SignError(
-            "the access key id and secret access key are required".into(),
+        return Err(SignError::new(
+            SignErrorKind::MissingCredentials,
+            "the access key id and secret access key are required",
         ));
     }
     let identity: Identity = aws_credential_types::Credentials::new(
@@ -221,7 +385,7 @@ pub fn sign_with(
         .time(options.time)
         .settings(settings)
         .build()
-        .map_err(|e| SignError(e.to_string()))?
+        .map_err(|e| SignError::new(SignErrorKind::Rejected, e.to_string()))?
         .into();
     let signable = SignableRequest::new(
         method,
@@ -229,9 +393,17 @@ pub fn sign_with(
         headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         SignableBody::Bytes(body),
     )
-    .map_err(|e| SignError(format!("{e} (url {url:?})")))?;
+    .map_err(|e| SignError::new(SignErrorKind::InvalidUrl, format!("{e} (url {url:?})")))?;
+    // aws-sigv4 expects a host (it panics without one) and a time it can format.
+    url_origin(url)?;
+    let ms = options
+        .time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as f64)
+        .unwrap_or(-1.0);
+    time_from_epoch_millis(ms)?;
     let (instructions, _signature) = sign(signable, &params)
-        .map_err(|e| SignError(e.to_string()))?
+        .map_err(|e| SignError::new(SignErrorKind::Rejected, e.to_string()))?
         .into_parts();
     Ok(instructions
         .headers()

@@ -17,7 +17,9 @@ use bedrock_wasm::bedrock::converse::{
 use bedrock_wasm::bedrock::{
     ConverseInput, Endpoint, Error, HttpRequest, InvokeModelInput, Operation,
 };
-use bedrock_wasm::sign::{signing_time, ApiKey, Auth, Credentials};
+use bedrock_wasm::sign::{signing_time, ApiKey, Auth, Credentials, EndpointPolicy};
+
+const POLICY: EndpointPolicy = EndpointPolicy::SecureOrLoopback;
 use serde_json::json;
 
 fn endpoint() -> Endpoint {
@@ -269,9 +271,9 @@ fn sigv4_with_a_clock_offset_signs_the_corrected_time() {
     let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("token".into()));
     // Local clock 2025-01-15T12:00:00Z, but the server is 7 minutes ahead.
     let now_ms = 1_736_942_400_000.0;
-    let time = signing_time(now_ms, 7.0 * 60_000.0);
+    let time = signing_time(now_ms, 7.0 * 60_000.0).unwrap();
     assert_eq!(time, UNIX_EPOCH + Duration::from_secs(1_736_942_400 + 420));
-    req.authorize(&Auth::SigV4(creds), "us-east-1", time)
+    req.authorize(&Auth::SigV4(creds), "us-east-1", time, POLICY)
         .unwrap();
     assert_eq!(req.header("x-amz-date"), Some("20250115T120700Z"));
     assert_eq!(req.header("x-amz-security-token"), Some("token"));
@@ -285,13 +287,18 @@ fn a_bedrock_api_key_is_a_bearer_token_without_sigv4() {
     let mut req = HttpRequest::invoke(&endpoint(), Operation::InvokeModel, &input).unwrap();
     let key = ApiKey::new("ABSKexample-key");
     assert_eq!(format!("{key:?}"), "ApiKey(** redacted **)");
-    req.authorize(&Auth::Bearer(key), "us-east-1", UNIX_EPOCH)
+    req.authorize(&Auth::Bearer(key), "us-east-1", UNIX_EPOCH, POLICY)
         .unwrap();
     assert_eq!(req.header("authorization"), Some("Bearer ABSKexample-key"));
     assert_eq!(req.header("x-amz-date"), None);
     let err = HttpRequest::invoke(&endpoint(), Operation::InvokeModel, &input)
         .unwrap()
-        .authorize(&Auth::Bearer(ApiKey::new(" ")), "us-east-1", UNIX_EPOCH)
+        .authorize(
+            &Auth::Bearer(ApiKey::new(" ")),
+            "us-east-1",
+            UNIX_EPOCH,
+            POLICY,
+        )
         .unwrap_err();
     assert!(err.to_string().contains("API key is empty"), "{err}");
 }
@@ -381,4 +388,150 @@ fn a_recorded_converse_response_parses_and_keeps_unmodeled_fields() {
     let again: serde_json::Value = serde_json::to_value(&r).unwrap();
     let original: serde_json::Value = serde_json::from_slice(body).unwrap();
     assert_eq!(again, original);
+}
+
+/// Input that `aws-sigv4` (or the `time` crate under it) would panic on is refused with a
+/// typed error: a URL without a host, a time past the year 9999, a non-finite clock.
+#[test]
+fn unsignable_input_is_a_typed_error_not_a_panic() {
+    use bedrock_wasm::sign::{
+        authorize, time_from_epoch_millis, SignErrorKind, MAX_SIGNING_EPOCH_MS,
+    };
+    let creds = Auth::SigV4(Credentials::new("AKIDEXAMPLE", "secret", None));
+    let sign =
+        |url: &str, time| authorize(&creds, "POST", url, &[], b"", "us-east-1", time, POLICY);
+    let now = UNIX_EPOCH + Duration::from_secs(1_736_942_400);
+    for url in [
+        "/model/x/invoke",
+        "model/x",
+        "",
+        "https://",
+        "https:///x",
+        "ftp://h/x",
+        "https://u:p@h/x",
+        "http://[::1",
+    ] {
+        let e = sign(url, now).unwrap_err();
+        assert_eq!(e.kind(), SignErrorKind::InvalidUrl, "{url}: {e}");
+    }
+    for ms in [
+        f64::NAN,
+        f64::INFINITY,
+        -1.0,
+        MAX_SIGNING_EPOCH_MS + 1000.0,
+        1e300,
+    ] {
+        assert_eq!(
+            time_from_epoch_millis(ms).unwrap_err().kind(),
+            SignErrorKind::InvalidTime,
+            "{ms}"
+        );
+        if ms != -1.0 {
+            assert!(
+                signing_time(1_736_942_400_000.0, ms).is_err(),
+                "offset {ms}"
+            );
+        }
+    }
+    // The last second SigV4 can name still signs.
+    let last = time_from_epoch_millis(MAX_SIGNING_EPOCH_MS).unwrap();
+    let headers = sign(
+        "https://bedrock-runtime.us-east-1.amazonaws.com/model/x/invoke",
+        last,
+    )
+    .unwrap();
+    assert!(headers
+        .iter()
+        .any(|(k, v)| k == "x-amz-date" && v == "99991231T235959Z"));
+    // Past it, even when handed a SystemTime directly.
+    let past = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+    let e = sign(
+        "https://bedrock-runtime.us-east-1.amazonaws.com/model/x/invoke",
+        past,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), SignErrorKind::InvalidTime);
+}
+
+#[test]
+fn credentials_go_only_over_https_or_to_loopback() {
+    use bedrock_wasm::sign::{authorize, SignErrorKind};
+    let now = UNIX_EPOCH + Duration::from_secs(1_736_942_400);
+    for auth in [
+        Auth::SigV4(Credentials::new("AKIDEXAMPLE", "secret", None)),
+        Auth::Bearer(ApiKey::new("key")),
+    ] {
+        let sign =
+            |url: &str, policy| authorize(&auth, "post", url, &[], b"", "us-east-1", now, policy);
+        for ok in [
+            "https://bedrock-runtime.us-east-1.amazonaws.com/model/x/invoke",
+            "HTTPS://example.com/x",
+            "http://127.0.0.1:4010/model/x/invoke",
+            "http://127.9.9.9/x",
+            "http://localhost:8080/x",
+            "http://LOCALHOST./x",
+            "http://app.localhost/x",
+            "http://[::1]:4010/x",
+        ] {
+            assert!(sign(ok, POLICY).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://example.com/x",
+            "http://10.0.0.1/x",
+            "http://127.0.0.1.example.com/x",
+            "http://[::2]/x",
+            "http://localhost.example.com/x",
+        ] {
+            let e = sign(refused, POLICY).unwrap_err();
+            assert_eq!(e.kind(), SignErrorKind::InsecureEndpoint, "{refused}");
+            assert!(e.to_string().contains("allowInsecureEndpoint"), "{e}");
+            assert!(
+                sign(refused, EndpointPolicy::AllowInsecure).is_ok(),
+                "{refused}"
+            );
+        }
+    }
+    // The method is signed upper-cased, as fetch sends it.
+    let creds = Auth::SigV4(Credentials::new("AKIDEXAMPLE", "secret", None));
+    let url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/x/invoke";
+    let lower = authorize(&creds, "post", url, &[], b"{}", "us-east-1", now, POLICY).unwrap();
+    let upper = authorize(&creds, "POST", url, &[], b"{}", "us-east-1", now, POLICY).unwrap();
+    assert_eq!(lower, upper);
+}
+
+#[test]
+fn loopback_hosts_are_recognised_by_hand() {
+    use bedrock_wasm::sign::is_loopback_host;
+    for yes in [
+        "localhost",
+        "LocalHost.",
+        "a.localhost",
+        "127.0.0.1",
+        "127.255.0.9",
+        "::1",
+        "0:0:0:0:0:0:0:1",
+        "0::1",
+        "::0001",
+    ] {
+        assert!(is_loopback_host(yes), "{yes}");
+    }
+    for no in [
+        "",
+        "example.com",
+        "localhost.com",
+        "127.0.0",
+        "127.0.0.1.5",
+        "127.0.0.256",
+        "127.a.0.1",
+        "128.0.0.1",
+        "::",
+        "::2",
+        "1::1",
+        "0:0:0:0:0:0:1",
+        "::1:0",
+        "[::1]",
+        "12345::1",
+    ] {
+        assert!(!is_loopback_host(no), "{no}");
+    }
 }

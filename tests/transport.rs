@@ -213,7 +213,7 @@ async fn a_skewed_clock_is_corrected_from_the_error_and_the_request_retried() {
     for skew_minutes in [-10.0, 10.0] {
         let client = client(None);
         // Pretend the local clock is off by ten minutes either way.
-        client.set_clock_offset_ms(skew_minutes * 60_000.0);
+        client.set_clock_offset_ms(skew_minutes * 60_000.0).unwrap();
         let out = client
             .invoke_model(&claude_input("What time is it?", 5), None)
             .await;

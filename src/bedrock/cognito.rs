@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::error::epoch_ms;
+use super::clock::parse_iso8601;
 use super::{Error, HttpRequest, ServiceError};
 use crate::sign::Credentials;
 
@@ -248,29 +248,6 @@ fn xml_text(xml: &str, tag: &str) -> Option<String> {
             .replace("&apos;", "'")
             .replace("&amp;", "&"),
     )
-}
-
-/// `2025-01-15T13:00:00Z` (fractional seconds allowed) → ms since the epoch.
-fn parse_iso8601(s: &str) -> Option<f64> {
-    let s = s.trim().strip_suffix('Z')?;
-    let (date, time) = s.split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let mut t = time.split(':');
-    let (hh, mm) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?);
-    // Seconds read as integers: parsing a float would link core's float parser (~10 KB).
-    let sec = t.next()?;
-    let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let ms = frac
-        .bytes()
-        .chain(*b"000")
-        .take(3)
-        .fold(0, |a, b| a * 10 + i64::from(b - b'0'));
-    Some(epoch_ms(y, m, day, hh, mm, 0) + (whole * 1000 + ms) as f64)
 }
 
 /// STS `AssumeRoleWithWebIdentity` XML → credentials, or its `<Error>`.

@@ -32,7 +32,7 @@ impl ConverseStreamEvent {
         if !CONVERSE_EVENT_TYPES.contains(&event_type) {
             return Ok(None);
         }
-        let mut payload: Value = serde_json::from_slice(payload).map_err(|e| {
+        let mut payload: Value = super::json::from_slice_lenient(payload).map_err(|e| {
             Error::InvalidResponse(format!("{event_type} event payload is not JSON: {e}"))
         })?;
         if let Some(obj) = payload.as_object_mut() {
@@ -343,6 +343,7 @@ pub(crate) fn apply_converse_body(v: &Value, acc: &mut Accumulator, d: &mut Text
                     id: str_at(t, "toolUseId").unwrap_or_default().to_owned(),
                     name: str_at(t, "name").unwrap_or_default().to_owned(),
                     input: t.get("input").cloned().unwrap_or(Value::Null),
+                    unparsed_input: None,
                 },
             );
         }
@@ -599,6 +600,7 @@ mod tests {
                 id: "t1".into(),
                 name: "f".into(),
                 input: json!({"x": [1, 2]}),
+                unparsed_input: None,
             }]
         );
         assert_eq!(deltas[15].tool_uses_completed.len(), 1);

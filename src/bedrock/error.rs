@@ -1,6 +1,7 @@
 use std::fmt;
 
 use crate::eventstream::DecodeError;
+use crate::sign::SignError;
 
 /// Everything that can go wrong in a Bedrock call.
 #[derive(Debug, Clone, PartialEq)]
@@ -8,6 +9,9 @@ use crate::eventstream::DecodeError;
 pub enum Error {
     /// The caller's input cannot form a request (bad region, empty model id, missing keys).
     InvalidInput(String),
+    /// The request could not be signed: a URL or time SigV4 cannot carry, missing
+    /// credentials, or credentials that would cross the network in clear.
+    Sign(SignError),
     /// Bedrock answered with an error (HTTP status ≥ 300, or a 200 that is an error).
     /// Boxed: it is the largest variant, and `Result<_, Error>` is on every path.
     Service(Box<ServiceError>),
@@ -21,14 +25,23 @@ pub enum Error {
     Network(String),
     /// The caller aborted the request.
     Aborted,
-    /// A stream delivered nothing for this long and was stopped (the idle watchdog).
+    /// A stream completed no event for this long and was stopped (the idle watchdog).
     StreamIdleTimeout { idle_ms: u32 },
+    /// The response headers did not arrive within the request timeout.
+    RequestTimeout { ms: u32 },
+    /// The endpoint answered with a redirect, which a signed request never follows.
+    Redirect {
+        /// 0 when the browser hides it (an opaque redirect).
+        status: u16,
+        location: Option<String>,
+    },
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            Error::Sign(e) => e.fmt(f),
             Error::Service(e) => e.fmt(f),
             Error::StreamException(e) => e.fmt(f),
             Error::Decode(e) => e.fmt(f),
@@ -40,9 +53,22 @@ impl fmt::Display for Error {
             Error::Aborted => f.write_str("the request was aborted"),
             Error::StreamIdleTimeout { idle_ms } => write!(
                 f,
-                "the stream sent nothing for {} s and was stopped; the text so far is kept, retry to continue",
-                idle_ms / 1000
+                "the stream sent nothing usable (no complete event) for {idle_ms} ms and was stopped; the text so far is kept, retry to continue"
             ),
+            Error::RequestTimeout { ms } => write!(
+                f,
+                "no response within {ms} ms (requestTimeout); the request was aborted — raise requestTimeout for long answers"
+            ),
+            Error::Redirect { status, location } => {
+                f.write_str("the endpoint answered with a redirect")?;
+                if *status != 0 {
+                    write!(f, " (HTTP {status})")?;
+                }
+                if let Some(l) = location {
+                    write!(f, " to {:?}", l.chars().take(200).collect::<String>())?;
+                }
+                f.write_str(", which a signed request never follows: set the endpoint to the final URL")
+            }
         }
     }
 }
@@ -52,6 +78,12 @@ impl std::error::Error for Error {}
 impl From<ServiceError> for Error {
     fn from(e: ServiceError) -> Self {
         Error::Service(Box::new(e))
+    }
+}
+
+impl From<SignError> for Error {
+    fn from(e: SignError) -> Self {
+        Error::Sign(e)
     }
 }
 
@@ -143,7 +175,7 @@ impl ServiceError {
         request_id: Option<&str>,
         body: &[u8],
     ) -> Self {
-        let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        let json: Option<serde_json::Value> = super::json::from_slice_lenient(body).ok();
         let field = |name: &str| {
             json.as_ref()
                 .and_then(|j| j.get(name))
@@ -254,8 +286,8 @@ impl ServiceError {
             return None;
         }
         let open = self.message.rfind('(')?;
-        let stamp = self.message[open + 1..].split_whitespace().next()?;
-        parse_amz_date(stamp)
+        let stamp = self.message.get(open + 1..)?.split_whitespace().next()?;
+        super::clock::parse_amz_date(stamp)
     }
 
     /// What the user should do about this error, in plain words.
@@ -291,33 +323,6 @@ impl ServiceError {
             _ => return None,
         })
     }
-}
-
-/// `20150411T064635Z` → ms since the epoch.
-fn parse_amz_date(s: &str) -> Option<f64> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (n(0..4)?, n(4..6)?, n(6..8)?);
-    let (hh, mm, ss) = (n(9..11)?, n(11..13)?, n(13..15)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    Some(epoch_ms(y, m, d, hh, mm, ss))
-}
-
-/// A UTC civil date and time → ms since the epoch (Howard Hinnant's days-from-civil).
-pub(crate) fn epoch_ms(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> f64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    ((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) as f64
 }
 
 fn sanitize_code(raw: &str) -> String {

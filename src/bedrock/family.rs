@@ -261,7 +261,7 @@ impl TextExtractor {
                 }
             }
         }
-        let v: Value = serde_json::from_slice(model_json)
+        let v: Value = super::json::from_slice_lenient(model_json)
             .map_err(|e| Error::InvalidResponse(format!("model output is not JSON: {e}")))?;
         if !v.is_object() {
             return Err(Error::InvalidResponse(
@@ -444,6 +444,7 @@ fn anthropic(v: &Value, acc: &mut Accumulator, d: &mut TextDelta) -> Result<(), 
                             id: str_at(block, "id").unwrap_or_default().to_owned(),
                             name: str_at(block, "name").unwrap_or_default().to_owned(),
                             input: block.get("input").cloned().unwrap_or(Value::Null),
+                            unparsed_input: None,
                         },
                     ),
                     _ => {}
@@ -554,6 +555,7 @@ fn chat(v: &Value, acc: &mut Accumulator, d: &mut TextDelta) {
                         id: str_at(call, "id").unwrap_or_default().to_owned(),
                         name: str_at(f, "name").unwrap_or_default().to_owned(),
                         input,
+                        unparsed_input: None,
                     },
                 );
             }
@@ -851,6 +853,7 @@ mod tests {
                 id: "toolu_bdrk_01".into(),
                 name: "get_weather".into(),
                 input: json!({"city": "Paris"}),
+                unparsed_input: None,
             }]
         );
         assert_eq!(out.stop_reason.as_deref(), Some("tool_use"));
@@ -958,6 +961,7 @@ mod tests {
                 id: "call_1".into(),
                 name: "f".into(),
                 input: json!({"a": 1}),
+                unparsed_input: None,
             }]
         );
         assert_eq!(out.stop_reason.as_deref(), Some("tool_calls"));
@@ -1118,11 +1122,13 @@ mod tests {
                     id: "toolu_1".into(),
                     name: "get_weather".into(),
                     input: json!({"city": "Paris"}),
+                    unparsed_input: None,
                 },
                 ToolUse {
                     id: "toolu_2".into(),
                     name: "now".into(),
                     input: json!({}),
+                    unparsed_input: None,
                 },
             ]
         );
@@ -1148,7 +1154,7 @@ mod tests {
     }
 
     #[test]
-    fn invalid_tool_input_is_an_error_and_keeps_what_came_before() {
+    fn invalid_tool_input_is_delivered_unparsed_and_the_stream_goes_on() {
         let mut x = TextExtractor::new(ClaudeMessages);
         for c in [
             json!({"type": "content_block_delta", "index": 0,
@@ -1160,14 +1166,20 @@ mod tests {
         ] {
             x.chunk(&serde_json::to_vec(&c).unwrap()).unwrap();
         }
+        // Cut off by max_tokens: the call arrives, its input kept as the text sent.
         let stop = br#"{"type":"content_block_stop","index":1}"#;
-        let err = x.chunk(stop).unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidResponse(ref m) if m.contains("\"f\"")),
-            "{err}"
-        );
-        assert_eq!(x.output().text, "Sure.");
-        assert!(x.output().tool_uses.is_empty());
+        let d = x.chunk(stop).unwrap();
+        assert_eq!(d.tool_uses_completed.len(), 1);
+        let end = br#"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":9}}"#;
+        x.chunk(end).unwrap();
+        let out = x.output();
+        assert_eq!(out.text, "Sure.");
+        let call = &out.tool_uses[0];
+        assert_eq!((call.id.as_str(), call.name.as_str()), ("toolu_1", "f"));
+        assert_eq!(call.input, Value::Null);
+        assert_eq!(call.unparsed_input.as_deref(), Some("{\"a\": "));
+        assert_eq!(out.stop_reason.as_deref(), Some("max_tokens"));
+        assert_eq!(out.usage.unwrap().output_tokens, 9);
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! Everything here is pure: it builds requests as data and interprets bytes, so it runs and is
 //! tested natively. `transport` sends what this module builds.
 
+pub mod clock;
 pub mod cognito;
 pub mod converse;
 mod converse_stream;
 mod error;
 mod family;
+mod json;
 mod output;
 mod request;
 pub mod retry;

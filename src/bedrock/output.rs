@@ -27,7 +27,7 @@ impl Usage {
     /// `total_tokens` when stated, else input + output.
     pub fn total(&self) -> u64 {
         self.total_tokens
-            .unwrap_or(self.input_tokens + self.output_tokens)
+            .unwrap_or(self.input_tokens.saturating_add(self.output_tokens))
     }
 }
 
@@ -37,7 +37,24 @@ pub struct ToolUse {
     /// `toolUseId` (Converse, Nova) or `id` (Anthropic, chat completions).
     pub id: String,
     pub name: String,
+    /// The parsed input; `Null` when it did not parse (see `unparsed_input`).
     pub input: Value,
+    /// The input text as the model sent it, when it is not valid JSON — typically cut off by
+    /// the token limit (`stopReason` `max_tokens`). The call is still delivered, so nothing
+    /// that arrived is lost and the stream goes on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unparsed_input: Option<String>,
+}
+
+impl ToolUse {
+    pub fn new(id: impl Into<String>, name: impl Into<String>, input: Value) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            input,
+            unparsed_input: None,
+        }
+    }
 }
 
 /// What one stream chunk or event added. Everything is empty or `None` for chunks that carry
@@ -241,30 +258,25 @@ impl Accumulator {
             .push_str(fragment);
     }
 
-    /// The block at `index` ended: a tool block's input is parsed now.
+    /// The block at `index` ended: a tool block's input is parsed now. Input that does not
+    /// parse (cut off by the token limit, or simply malformed) is kept as text in
+    /// [`ToolUse::unparsed_input`], never an error: the rest of the answer still arrives.
     pub fn block_stop(&mut self, d: &mut TextDelta, index: u64) -> Result<(), Error> {
         let Some(tool) = self.pending.remove(&index) else {
             return Ok(());
         };
-        let input = if tool.json.trim().is_empty() {
-            tool.initial
-                .unwrap_or_else(|| Value::Object(Default::default()))
+        let mut call = ToolUse::new(tool.id, tool.name, Value::Null);
+        if tool.json.trim().is_empty() {
+            call.input = tool
+                .initial
+                .unwrap_or_else(|| Value::Object(Default::default()));
         } else {
-            serde_json::from_str(&tool.json).map_err(|e| {
-                Error::InvalidResponse(format!(
-                    "the input of tool call {:?} ({}) is not valid JSON: {e}",
-                    tool.name, tool.id
-                ))
-            })?
-        };
-        self.tool_use(
-            d,
-            ToolUse {
-                id: tool.id,
-                name: tool.name,
-                input,
-            },
-        );
+            match super::json::from_slice_lenient(tool.json.as_bytes()) {
+                Ok(v) => call.input = v,
+                Err(_) => call.unparsed_input = Some(tool.json),
+            }
+        }
+        self.tool_use(d, call);
         Ok(())
     }
 }

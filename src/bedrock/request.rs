@@ -4,7 +4,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::converse::ConverseRequest;
 use super::Error;
-use crate::sign::{authorize, Auth, Credentials};
+use crate::sign::{authorize, Auth, Credentials, EndpointPolicy};
 
 /// Everything but `A–Z a–z 0–9 - _ . ~` is escaped, as botocore does for a non-greedy label.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -330,7 +330,15 @@ impl HttpRequest {
     }
 
     /// Adds the authorization headers for `time` (SigV4 or a bearer API key).
-    pub fn authorize(&mut self, auth: &Auth, region: &str, time: SystemTime) -> Result<(), Error> {
+    ///
+    /// Refuses plain `http` to a host that is not loopback unless `policy` allows it.
+    pub fn authorize(
+        &mut self,
+        auth: &Auth,
+        region: &str,
+        time: SystemTime,
+        policy: EndpointPolicy,
+    ) -> Result<(), Error> {
         let added = authorize(
             auth,
             self.method,
@@ -339,8 +347,8 @@ impl HttpRequest {
             &self.body,
             region,
             time,
-        )
-        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+            policy,
+        )?;
         self.headers.extend(added);
         Ok(())
     }
@@ -352,7 +360,12 @@ impl HttpRequest {
         region: &str,
         time: SystemTime,
     ) -> Result<(), Error> {
-        self.authorize(&Auth::SigV4(credentials.clone()), region, time)
+        self.authorize(
+            &Auth::SigV4(credentials.clone()),
+            region,
+            time,
+            EndpointPolicy::SecureOrLoopback,
+        )
     }
 
     /// A header's value (names compare case-insensitively).

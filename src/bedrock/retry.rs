@@ -72,38 +72,4 @@ fn is_retryable_service_error(e: &ServiceError) -> bool {
     e.is_retryable() && !e.is_clock_skew()
 }
 
-/// `Date` header (`Tue, 15 Nov 1994 08:12:31 GMT`) → ms since the epoch.
-pub fn parse_http_date(s: &str) -> Option<f64> {
-    let mut parts = s.split_whitespace();
-    let _weekday = parts.next()?;
-    let day: i64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    Some(super::error::epoch_ms(year, month, day, h, m, sec))
-}
-
-/// The offset to adopt from a server time, as the AWS SDKs do: only when the local clock
-/// (corrected by the current offset) is 5 minutes or more away from the server's.
-pub fn corrected_offset(server_ms: f64, local_ms: f64, current_offset_ms: f64) -> Option<f64> {
-    const SKEW_MS: f64 = 300_000.0;
-    ((server_ms - (local_ms + current_offset_ms)).abs() >= SKEW_MS).then_some(server_ms - local_ms)
-}
+pub use super::clock::{corrected_offset, parse_http_date};

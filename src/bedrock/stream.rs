@@ -30,6 +30,8 @@ pub struct ResponseStreamDecoder {
     frames: Decoder,
     recorder: Option<Recorder>,
     meaning_only: bool,
+    /// An error was returned: the stream is over, and it is not reported again.
+    failed: bool,
 }
 
 impl ResponseStreamDecoder {
@@ -42,6 +44,7 @@ impl ResponseStreamDecoder {
             frames,
             recorder: None,
             meaning_only: false,
+            failed: false,
         }
     }
 
@@ -70,8 +73,19 @@ impl ResponseStreamDecoder {
         self.meaning_only = true;
     }
 
-    /// The next event, `Ok(None)` when more bytes are needed.
+    /// The next event, `Ok(None)` when more bytes are needed. An error (corrupt bytes, an
+    /// exception frame, a malformed event) is returned once; the stream is over after it and
+    /// every later call gives `Ok(None)`.
     pub fn next_event(&mut self) -> Result<Option<StreamEvent>, Error> {
+        if self.failed {
+            return Ok(None);
+        }
+        let next = self.decode_next();
+        self.failed = next.is_err();
+        next
+    }
+
+    fn decode_next(&mut self) -> Result<Option<StreamEvent>, Error> {
         while let Some(message) = self.frames.next_message()? {
             if let Some(r) = &mut self.recorder {
                 if r.frames.len() < r.limit {
@@ -85,8 +99,12 @@ impl ResponseStreamDecoder {
         Ok(None)
     }
 
-    /// Call when the body has ended: a partial frame left over is a truncated stream.
+    /// Call when the body has ended: a partial frame left over is a truncated stream. After
+    /// an error already returned by [`next_event`](Self::next_event), `Ok(())`.
     pub fn finish(&self) -> Result<(), Error> {
+        if self.failed {
+            return Ok(());
+        }
         self.frames.finish().map_err(Error::from)
     }
 }
@@ -154,7 +172,7 @@ fn chunk_bytes(payload: &[u8]) -> Result<Vec<u8>, Error> {
 }
 
 fn exception(kind: &str, payload: &[u8]) -> StreamException {
-    let json: serde_json::Value = serde_json::from_slice(payload).unwrap_or_default();
+    let json: serde_json::Value = super::json::from_slice_lenient(payload).unwrap_or_default();
     let str_field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     // The union member name is lowerCamelCase; the SDKs name the error in UpperCamelCase.
     let mut name = kind.to_owned();

@@ -25,13 +25,23 @@ export interface BedrockRuntimeClientConfig {
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** A Bedrock API key; used instead of `credentials` when set. */
   token?: string | TokenIdentity | (() => Promise<string | TokenIdentity>);
-  /** Default `https://bedrock-runtime.<region>.amazonaws.com`. */
-  endpoint?: string | URL;
-  /** Attempts including the first (default 3); `1` disables retries. */
+  /** Default `https://bedrock-runtime.<region>.amazonaws.com`. Plain `http://` only to a
+   * loopback host (a local emulator) unless `allowInsecureEndpoint` is set. */
+  endpoint?: string | URL | { url: string | URL };
+  /** Attempts including the first (default 3, at most 100); `1` disables retries. */
   maxAttempts?: number;
-  /** A stream that delivers nothing for this many ms fails with `StreamIdleTimeoutError`
-   * (default 60000; 0 disables the watchdog). Not in the AWS SDK. */
+  /** A stream that completes no event for this many ms fails with `StreamIdleTimeoutError`
+   * (default 60000; 0 disables the watchdog; at most 2147483647). Bytes that complete no
+   * event do not count. Not in the AWS SDK. */
   streamIdleTimeout?: number;
+  /** As in the AWS SDK: `requestTimeout` limits the wait for the response headers of each
+   * attempt, in ms; past it the request is aborted with a `TimeoutError`. Default 0: no
+   * limit, since InvokeModel answers only when generation is done. */
+  requestHandler?: { requestTimeout?: number };
+  /** Allow credentials and API keys over plain `http://` to hosts that are not loopback
+   * (they cross the network in clear). Default false: such an endpoint is refused before
+   * anything is sent, with an `InsecureEndpointError`. Not in the AWS SDK. */
+  allowInsecureEndpoint?: boolean;
 }
 
 export interface ResponseMetadata {
@@ -260,7 +270,11 @@ export interface SignableRequest {
  */
 export function signRequest(
   request: SignableRequest,
-  config: Pick<BedrockRuntimeClientConfig, 'credentials' | 'token'> & { region: string; clockOffset?: number },
+  config: Pick<BedrockRuntimeClientConfig, 'credentials' | 'token' | 'allowInsecureEndpoint'> & {
+    region: string;
+    /** Within ±86400000 (24 h); a `TypeError` otherwise. */
+    clockOffset?: number;
+  },
 ): Promise<Record<string, string>>;
 
 export interface CognitoIdentityPoolOptions {
@@ -325,5 +339,9 @@ export class ServiceQuotaExceededException extends BedrockRuntimeServiceExceptio
 export class ServiceUnavailableException extends BedrockRuntimeServiceException {}
 export class ThrottlingException extends BedrockRuntimeServiceException {}
 export class ValidationException extends BedrockRuntimeServiceException {}
-/** A stream delivered nothing for `streamIdleTimeout` ms and was stopped. */
+/** A stream completed no event for `streamIdleTimeout` ms and was stopped. */
 export class StreamIdleTimeoutError extends Error {}
+/** A bug in bedrock-wasm's core (a panic). The call that hit it and every call in flight
+ * reject with it; later calls run on a restarted module. `message` carries the panic message:
+ * please report it. */
+export class BedrockWasmPanicError extends Error {}

@@ -1,7 +1,14 @@
 // bedrock-wasm: Amazon Bedrock Runtime's four calls with the AWS SDK's shapes, over a
 // WebAssembly core (SigV4, retries, clock skew, event-stream decoding, idle watchdog).
 // This file is the package's browser/bundler entry; `node.js` adds reading the wasm from disk.
-import initWasm, { Core, Extractor, authorizeRequest, cognitoCredentials } from './bedrock_wasm.js';
+import initWasm, {
+  Core,
+  Extractor,
+  authorizeRequest,
+  cognitoCredentials,
+  __panicSink,
+  __wbg_reset_state as restartCore,
+} from './bedrock_wasm.js';
 
 // ---------------------------------------------------------------------------------------------
 // Initialisation: every call awaits it; `init()` preloads.
@@ -30,6 +37,99 @@ export function init(source) {
 export default init;
 
 // ---------------------------------------------------------------------------------------------
+// The safety net: a panic in the core (a bug: none is reachable from input that we know of)
+// rejects the call that hit it and every other call in flight with one named error, and the
+// next call runs on a fresh instance (wasm-bindgen's reinit). The host never sees a trap.
+
+/** A bug in bedrock-wasm's core: `message` carries the panic message. Please report it. */
+export class BedrockWasmPanicError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'BedrockWasmPanicError';
+  }
+}
+
+/** Bumped at every panic: core objects made before it are stale and are remade. */
+let generation = 0;
+/** The reject functions of calls in flight. */
+const inFlight = new Set();
+/** The abort controllers of open streams (weakly: an abandoned stream is not kept alive). */
+const openStreams = new Set();
+
+function trackStream(controller) {
+  if (openStreams.size > 64) for (const r of openStreams) if (!r.deref()) openStreams.delete(r);
+  openStreams.add(new WeakRef(controller));
+}
+
+const isPanic = (e) =>
+  e?.name === 'BedrockWasmPanicError' ||
+  (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) ||
+  // A core object made before the last panic, used after it (wasm-bindgen's words).
+  (generation > 0 && e?.message === 'Invalid stale object from previous Wasm instance');
+
+function panicError(e) {
+  if (e instanceof BedrockWasmPanicError) return e;
+  return new BedrockWasmPanicError(
+    e?.name === 'BedrockWasmPanicError'
+      ? e.message
+      : `bedrock-wasm's core failed (${e?.name ?? 'Error'}: ${e?.message ?? e}). This is a bug; please report it. The module has been restarted, later calls work.`,
+    { cause: e },
+  );
+}
+
+function onPanic(e) {
+  const err = panicError(e);
+  generation++;
+  // A fresh instance now, not at the next call: a core object of the dead instance used
+  // before then would otherwise reach the fresh one with a stale pointer. Afterwards such
+  // objects throw a "stale object" error, which `quietly` and `isPanic` expect.
+  try {
+    restartCore();
+  } catch {
+    // The next call retries the restart (wasm-bindgen's reinit is still scheduled).
+  }
+  const rejects = [...inFlight];
+  inFlight.clear();
+  for (const reject of rejects) reject(err);
+  // The dead instance's streams can never be read again: close their connections.
+  for (const r of openStreams) r.deref()?.abort(err);
+  openStreams.clear();
+  return err;
+}
+// Panics inside the core's own tasks (a future polled from a microtask) arrive here, from the
+// glue's closure wrapper, instead of as an uncaught exception.
+__panicSink.on = onPanic;
+
+/** A synchronous call into the core. */
+function sync(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw isPanic(e) ? onPanic(e) : e;
+  }
+}
+
+/** An asynchronous call into the core: settles even when the core panics mid-way. */
+function guarded(fn) {
+  return new Promise((resolve, reject) => {
+    inFlight.add(reject);
+    const done = () => inFlight.delete(reject);
+    let p;
+    try {
+      p = fn();
+    } catch (e) {
+      done();
+      reject(isPanic(e) ? onPanic(e) : e);
+      return;
+    }
+    Promise.resolve(p).then(
+      (v) => (done(), resolve(v)),
+      (e) => (done(), reject(isPanic(e) ? onPanic(e) : e)),
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Errors: the AWS SDK's classes, names and fields.
 
 /** The base of every error the service returns, as in `@aws-sdk/client-bedrock-runtime`. */
@@ -46,7 +146,8 @@ export class BedrockRuntimeServiceException extends Error {
 }
 
 const SERVER_FAULTS = ['InternalServerException', 'ServiceUnavailableException'];
-const modeled = {};
+// No prototype: a service may name its error `constructor`, `__proto__` or `toString`.
+const modeled = Object.create(null);
 const exception = (name) =>
   (modeled[name] = {
     [name]: class extends BedrockRuntimeServiceException {
@@ -80,7 +181,7 @@ export class StreamIdleTimeoutError extends Error {
 /** The core's plain `Error` (named after the AWS exception) → the matching class. */
 function convert(e) {
   if (!(e instanceof Error) || e instanceof BedrockRuntimeServiceException) return e;
-  const Class = modeled[e.name];
+  const Class = typeof e.name === 'string' && Object.hasOwn(modeled, e.name) ? modeled[e.name] : undefined;
   if (Class || e.$fault) {
     const { name, message, $fault, $metadata } = e;
     const out = new (Class ?? BedrockRuntimeServiceException)({ ...e, name, message, $fault, $metadata });
@@ -166,6 +267,68 @@ class BlobAdapter extends Uint8Array {
   }
 }
 
+/** Calls `cancel` when the caller's `signal` aborts (now, if it already has); returns a
+ * function that stops following. The core only ever sees signals of our own controllers, so
+ * a signal-like object with throwing getters cannot fail inside it. */
+function follow(signal, cancel) {
+  if (signal === undefined || signal === null) return () => {};
+  let aborted;
+  try {
+    aborted = signal.aborted;
+    if (typeof aborted !== 'boolean' || typeof signal.addEventListener !== 'function') throw new TypeError();
+    if (!aborted) signal.addEventListener('abort', cancel, { once: true });
+  } catch {
+    throw new TypeError('options.abortSignal must be an AbortSignal');
+  }
+  if (aborted) cancel();
+  return () => {
+    try {
+      signal.removeEventListener?.('abort', cancel);
+    } catch {
+      // Nothing to undo.
+    }
+  };
+}
+
+/** Runs `call` with a signal of our own that follows `options.abortSignal`. */
+async function withSignal(options, call) {
+  const controller = new AbortController();
+  const stop = follow(options?.abortSignal, () => controller.abort());
+  try {
+    return await call(controller.signal);
+  } finally {
+    stop();
+  }
+}
+
+/** Runs a cleanup call into the core whose failure (a stale object after a panic) is moot. */
+function quietly(fn) {
+  try {
+    fn();
+  } catch {
+    // Nothing to clean up on a dead instance.
+  }
+}
+
+/** A millisecond option: a whole number from 0 to 2^31 - 1 (what timers can hold; a larger
+ * delay would fire at once). */
+function milliseconds(value, fallback, what) {
+  if (value === undefined || value === null) return fallback;
+  if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+    throw new TypeError(`${what} must be a whole number of milliseconds from 0 to 2147483647 (0 turns it off)`);
+  }
+  return value;
+}
+
+/** `endpoint` as the AWS SDK takes it: a string, a URL, or `{ url }`. */
+function endpointUrl(endpoint) {
+  const url = typeof endpoint === 'object' && 'url' in endpoint ? endpoint.url : endpoint;
+  if (typeof url !== 'string' && !(url instanceof URL)) {
+    throw new TypeError('config.endpoint must be a URL string such as "https://bedrock-runtime.us-east-1.amazonaws.com"');
+  }
+  return String(url);
+}
+
 function bodyBytes(body) {
   if (typeof body === 'string') return utf8.encode(body);
   if (body instanceof Uint8Array) return body;
@@ -197,22 +360,32 @@ export class BedrockRuntime {
       );
     }
     const maxAttempts = config.maxAttempts ?? 3;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-      throw new TypeError('config.maxAttempts must be a whole number ≥ 1 (1 disables retries)');
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
+      throw new TypeError('config.maxAttempts must be a whole number from 1 to 100 (1 disables retries)');
+    }
+    if (config.allowInsecureEndpoint !== undefined && typeof config.allowInsecureEndpoint !== 'boolean') {
+      throw new TypeError('config.allowInsecureEndpoint must be true or false');
     }
     this.#config = {
       region,
-      endpoint: endpoint === undefined ? undefined : String(endpoint?.url ?? endpoint),
+      endpoint: endpoint === undefined || endpoint === null ? undefined : endpointUrl(endpoint),
       maxAttempts,
-      streamIdleTimeout: config.streamIdleTimeout ?? 60_000,
+      streamIdleTimeout: milliseconds(config.streamIdleTimeout, 60_000, 'config.streamIdleTimeout'),
+      // The AWS SDK's spelling: `requestHandler: { requestTimeout }` (0 or absent: no limit).
+      requestTimeout: milliseconds(config.requestHandler?.requestTimeout, 0, 'config.requestHandler.requestTimeout'),
+      allowInsecureEndpoint: config.allowInsecureEndpoint === true,
     };
     this.#credentials = credentials && memoize(credentials);
     this.#token = token && memoize(token);
   }
 
+  #coreGeneration = -1;
+
   async #send(operation, input, body, signal) {
     if (!input || typeof input !== 'object') throw new TypeError('input must be an object with modelId');
     await init();
+    // Before any credentials are fetched: an insecure endpoint is refused without them.
+    const core = await this.#getCore();
     let auth;
     if (this.#token) {
       const t = await this.#token();
@@ -220,21 +393,37 @@ export class BedrockRuntime {
     } else {
       auth = await this.#credentials();
     }
-    if (!this.#core) {
-      const { region, endpoint, maxAttempts, streamIdleTimeout } = this.#config;
-      const r = typeof region === 'function' ? await region() : region;
-      this.#core = new Core(r, endpoint, maxAttempts, streamIdleTimeout);
+    if (auth === null || typeof auth !== 'object') {
+      throw new TypeError('the credentials provider must return { accessKeyId, secretAccessKey, sessionToken? }');
     }
     try {
-      return await this.#core.send(operation, input, body, auth, signal);
+      return await guarded(() => core.send(operation, input, body, auth, signal));
     } catch (e) {
       throw convert(e);
     }
   }
 
+  /** The core for this client, remade after a panic (the old one belongs to a dead instance). */
+  async #getCore() {
+    if (!this.#core || this.#coreGeneration !== generation) {
+      quietly(() => this.#core?.free());
+      const { region, endpoint, maxAttempts, streamIdleTimeout, requestTimeout, allowInsecureEndpoint } = this.#config;
+      const r = typeof region === 'function' ? await region() : region;
+      if (typeof r !== 'string') throw new TypeError('config.region must be a string such as "us-east-1" (or a function returning one)');
+      try {
+        this.#core = sync(() => new Core(r, endpoint, maxAttempts, streamIdleTimeout, requestTimeout, allowInsecureEndpoint));
+      } catch (e) {
+        throw convert(e);
+      }
+      // A restarted core relearns the clock offset from the service.
+      this.#coreGeneration = generation;
+    }
+    return this.#core;
+  }
+
   /** InvokeModel: the model-native answer at once. */
   async invokeModel(input, options) {
-    const r = await this.#send(0, input, bodyBytes(input?.body), options?.abortSignal);
+    const r = await withSignal(options, (signal) => this.#send(0, input, bodyBytes(input?.body), signal));
     const h = r.headers;
     const out = {
       $metadata: r.$metadata,
@@ -269,7 +458,7 @@ export class BedrockRuntime {
 
   /** Converse: one answer in the unified message format. */
   async converse(input, options) {
-    const r = await this.#send(2, input, converseBody(input), options?.abortSignal);
+    const r = await withSignal(options, (signal) => this.#send(2, input, converseBody(input), signal));
     const out = reviveBlobs(JSON.parse(new TextDecoder().decode(r.body)));
     return { $metadata: r.$metadata, ...out };
   }
@@ -289,10 +478,9 @@ export class BedrockRuntime {
     // Our own controller, so that `return()` aborts even a read in flight; the caller's
     // signal is forwarded to it.
     const controller = new AbortController();
-    const signal = options?.abortSignal;
+    trackStream(controller);
     const cancel = () => controller.abort();
-    if (signal?.aborted) cancel();
-    signal?.addEventListener?.('abort', cancel, { once: true });
+    follow(options?.abortSignal, cancel);
     const raw = await this.#send(operation, input, body, controller.signal);
     // `started`: the events iterator has begun, so textStream must read through it.
     return { raw, cancel, modelId: input.modelId, started: false };
@@ -322,7 +510,7 @@ function events(source, map) {
       if (finished) return { done: true, value: undefined };
       if (at === batch.length) {
         try {
-          batch = await raw.nextBatch();
+          batch = await guarded(() => raw.nextBatch());
         } catch (e) {
           finished = true;
           throw convert(e);
@@ -347,7 +535,7 @@ function events(source, map) {
     async return() {
       source.started = true;
       finished = true;
-      raw.cancel();
+      quietly(() => raw.cancel());
       cancel();
       return { done: true, value: undefined };
     },
@@ -366,6 +554,7 @@ function events(source, map) {
  * metrics.
  */
 export function textStream(response, options = {}) {
+  if (options === null || typeof options !== 'object') options = {};
   let resolve;
   let reject;
   const result = new Promise((res, rej) => ((resolve = res), (reject = rej)));
@@ -373,15 +562,18 @@ export function textStream(response, options = {}) {
   async function* pieces() {
     try {
       const r = await response;
+      if (r === null || typeof r !== 'object' || (!r.stream && !r.body)) {
+        throw new TypeError('textStream needs the response (or its promise) of invokeModelWithResponseStream or converseStream');
+      }
       const source = r[RAW];
       let summary;
       if (source && !source.started) {
         // Untouched response of ours: the text is pulled out in Rust, one string per
         // network read, with nothing per event crossing into JavaScript.
         source.started = true;
-        summary = yield* rawText(source, options.modelId ?? source.modelId ?? '');
+        summary = yield* rawText(source, String(options?.modelId ?? source.modelId ?? ''));
       } else {
-        summary = r.stream ? yield* converseText(r.stream) : yield* invokeText(r, options.modelId);
+        summary = r?.stream ? yield* converseText(r.stream) : yield* invokeText(r, options?.modelId);
       }
       resolve(summary);
     } catch (e) {
@@ -402,7 +594,7 @@ async function* rawText({ raw, cancel }, modelId) {
     for (;;) {
       let text;
       try {
-        text = await raw.nextText(modelId);
+        text = await guarded(() => raw.nextText(modelId));
       } catch (e) {
         ended = true;
         throw convert(e);
@@ -411,11 +603,11 @@ async function* rawText({ raw, cancel }, modelId) {
       if (text) yield text;
     }
     ended = true;
-    return summarize(JSON.parse(raw.textOutput()));
+    return summarize(JSON.parse(sync(() => raw.textOutput())));
   } finally {
     // Left early (`break`, `return()`): stop the request.
     if (!ended) {
-      raw.cancel();
+      quietly(() => raw.cancel());
       cancel();
     }
   }
@@ -443,15 +635,19 @@ function summarize(o) {
 }
 
 async function* invokeText(r, modelId = r[RAW]?.modelId ?? '') {
-  const x = new Extractor(modelId);
+  const x = sync(() => new Extractor(String(modelId)));
   try {
-    for await (const { chunk } of r.body) {
-      const text = x.chunk(chunk.bytes);
+    for await (const event of r.body) {
+      const bytes = event?.chunk?.bytes;
+      if (!(bytes instanceof Uint8Array)) {
+        throw new TypeError('textStream: each event of the response body must be { chunk: { bytes: Uint8Array } }');
+      }
+      const text = sync(() => x.chunk(bytes));
       if (text) yield text;
     }
-    return summarize(JSON.parse(x.output()));
+    return summarize(JSON.parse(sync(() => x.output())));
   } finally {
-    x.free();
+    quietly(() => x.free());
   }
 }
 
@@ -485,7 +681,21 @@ async function* converseText(stream) {
  */
 export async function signRequest(request, config = {}) {
   if (!request?.url) throw new TypeError('request.url is required, e.g. "https://bedrock-runtime.us-east-1.amazonaws.com/model/…/invoke"');
-  if (!config.region) throw new TypeError('config.region is required, e.g. "us-east-1"');
+  if (!config || typeof config.region !== 'string' || !config.region) throw new TypeError('config.region is required, e.g. "us-east-1"');
+  const clockOffset = config.clockOffset ?? 0;
+  if (typeof clockOffset !== 'number') throw new TypeError('config.clockOffset must be a number of milliseconds');
+  const method = request.method ?? 'POST';
+  if (typeof method !== 'string') throw new TypeError('request.method must be a string such as "POST"');
+  // Copied into a plain object here, so a hostile object fails in JavaScript, not in the core.
+  let headers = {};
+  try {
+    if (request.headers !== undefined) {
+      if (request.headers === null || typeof request.headers !== 'object') throw new TypeError();
+      headers = Object.fromEntries(Object.entries(request.headers));
+    }
+  } catch {
+    throw new TypeError('request.headers must be a plain object of header names to string values');
+  }
   await init();
   let auth;
   if (config.token) {
@@ -495,8 +705,14 @@ export async function signRequest(request, config = {}) {
     auth = typeof config.credentials === 'function' ? await config.credentials() : config.credentials;
   }
   const body = request.body === undefined ? new Uint8Array() : bodyBytes(request.body);
-  const now = Date.now() + (config.clockOffset ?? 0);
-  return authorizeRequest(request.method ?? 'POST', String(request.url), request.headers ?? {}, body, auth ?? {}, config.region, now);
+  if (auth === null || typeof auth !== 'object') auth = {};
+  try {
+    return sync(() =>
+      authorizeRequest(method, String(request.url), headers, body, auth, config.region, Date.now(), clockOffset, config.allowInsecureEndpoint === true),
+    );
+  } catch (e) {
+    throw convert(e);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,7 +735,9 @@ export function fromCognitoIdentityPool(options) {
       logins[k] = typeof v === 'function' ? await v() : await v;
     }
     try {
-      const c = await cognitoCredentials({ ...options, logins, identityId }, options.abortSignal);
+      const c = await withSignal(options, (signal) =>
+        guarded(() => cognitoCredentials({ ...options, logins, identityId }, signal)),
+      );
       identityId = c.identityId;
       return c;
     } catch (e) {

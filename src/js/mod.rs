@@ -20,10 +20,45 @@ use crate::bedrock::{
     BlockDelta, ConverseEvent, Endpoint, Error, HttpRequest, InvokeModelInput, ModelFamily,
     StreamEvent, TextExtractor,
 };
-use crate::sign::{ApiKey, Auth, Credentials};
+use crate::sign::{ApiKey, Auth, Credentials, EndpointPolicy, SignErrorKind};
 use crate::transport::{
     cognito_credentials, Client, ClientOptions, ResponseMetadata, ResponseStream,
 };
+
+/// Runs at every instantiation (the first and each one after a panic): installs the panic
+/// hook.
+///
+/// A panic must never kill the host or leave a promise pending. The hook (1) schedules a
+/// fresh instance for the next call (wasm-bindgen's reinit: this one's memory may be
+/// inconsistent), and (2) throws a JS `Error` named `BedrockWasmPanicError` carrying the panic
+/// message instead of trapping; `index.js` and the patched glue catch it, reject every
+/// pending call with it and carry on.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        wasm_bindgen::handler::schedule_reinit();
+        let e = js_sys::Error::new(&format!(
+            "bedrock-wasm panicked: {info}. This is a bug; please report it with the message. The module has been restarted, later calls work."
+        ));
+        e.set_name("BedrockWasmPanicError");
+        wasm_bindgen::throw_val(e.into());
+    }));
+}
+
+/// Test builds only (`--features test-panic`): panics now (`async_ == false`) or inside a
+/// future after one await (`async_ == true`), for the safety-net tests.
+#[cfg(feature = "test-panic")]
+#[wasm_bindgen(js_name = __testPanic)]
+pub fn test_panic(async_: bool) -> js_sys::Promise {
+    if !async_ {
+        panic!("test panic (sync)");
+    }
+    future_to_promise(async move {
+        let _ =
+            wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await;
+        panic!("test panic (async)");
+    })
+}
 
 /// One client's settings and learned clock offset. `send` authorizes each call with the
 /// credentials or token it is given (a provider may refresh them between calls).
@@ -40,11 +75,24 @@ impl Core {
         endpoint: Option<String>,
         max_attempts: u32,
         stream_idle_timeout_ms: u32,
+        request_timeout_ms: u32,
+        allow_insecure_endpoint: bool,
     ) -> Result<Core, JsValue> {
         let endpoint = Endpoint::from_parts(endpoint.as_deref(), region).map_err(to_js_error)?;
+        let endpoint_policy = if allow_insecure_endpoint {
+            EndpointPolicy::AllowInsecure
+        } else {
+            EndpointPolicy::SecureOrLoopback
+        };
+        // Refused here, before any credentials are fetched or sent.
+        crate::sign::check_endpoint(endpoint.base(), endpoint_policy)
+            .map_err(|e| to_js_error(e.into()))?;
         let options = ClientOptions {
             retry: RetryPolicy::new(max_attempts),
             stream_idle_timeout_ms,
+            request_timeout_ms,
+            endpoint_policy,
+            ..ClientOptions::default()
         };
         let auth = Auth::Bearer(ApiKey::new(""));
         Ok(Core {
@@ -127,9 +175,12 @@ impl Core {
         self.client.clock_offset_ms()
     }
 
-    #[wasm_bindgen(setter, js_name = clockOffset)]
-    pub fn set_clock_offset(&self, ms: f64) {
-        self.client.set_clock_offset_ms(ms);
+    /// Rejects an offset that is not a finite number of ms within ±24 h.
+    #[wasm_bindgen(js_name = setClockOffset)]
+    pub fn set_clock_offset(&self, ms: f64) -> Result<(), JsValue> {
+        self.client
+            .set_clock_offset_ms(ms)
+            .map_err(|e| type_error(&e.to_string()))
     }
 }
 
@@ -255,9 +306,9 @@ impl RawStream {
         future_to_promise(async move {
             let mut text = String::new();
             let more = read_batch(&cell, &pending, |event| {
-                let mut x = extractor.borrow_mut();
-                let x = x.as_mut().expect("set before the first read");
-                text.push_str(&x.event(&event)?.text);
+                if let Some(x) = extractor.borrow_mut().as_mut() {
+                    text.push_str(&x.event(&event)?.text);
+                }
                 Ok(())
             })
             .await?;
@@ -340,7 +391,12 @@ impl Extractor {
 /// `signRequest`'s work: the headers that authorize one Bedrock Runtime request (SigV4, or
 /// `Authorization: Bearer` for `{ token }`), as a plain object. `headers` must be exactly the
 /// headers that will be sent (the browser adds `host` and `content-length`).
+///
+/// `now_ms` (the local clock) and `clock_offset_ms` are checked: a finite time between 1970
+/// and 9999 and an offset within ±24 h; `url` must be an absolute http(s) URL, and plain http
+/// only to loopback unless `allow_insecure`.
 #[wasm_bindgen(js_name = authorizeRequest)]
+#[allow(clippy::too_many_arguments)]
 pub fn authorize_request(
     method: &str,
     url: &str,
@@ -349,6 +405,8 @@ pub fn authorize_request(
     auth: JsValue,
     region: &str,
     now_ms: f64,
+    clock_offset_ms: f64,
+    allow_insecure: bool,
 ) -> Result<JsValue, JsValue> {
     let auth = auth_from(&auth)?;
     let mut pairs = Vec::new();
@@ -362,9 +420,22 @@ pub fn authorize_request(
             pairs.push((entry.get(0).as_string().unwrap_or_default(), value));
         }
     }
-    let time = crate::sign::time_from_epoch_millis(now_ms);
-    let signed = crate::sign::authorize(&auth, method, url, &pairs, body, region, time)
-        .map_err(|e| type_error(&e.to_string()))?;
+    let offset =
+        crate::bedrock::clock::check_offset(clock_offset_ms).map_err(|m| type_error(&m))?;
+    let policy = if allow_insecure {
+        EndpointPolicy::AllowInsecure
+    } else {
+        EndpointPolicy::SecureOrLoopback
+    };
+    let signed = crate::sign::time_from_epoch_millis(now_ms)
+        .and_then(|_| crate::sign::signing_time(now_ms, offset))
+        .and_then(|time| {
+            crate::sign::authorize(&auth, method, url, &pairs, body, region, time, policy)
+        })
+        .map_err(|e| match e.kind() {
+            SignErrorKind::InsecureEndpoint => to_js_error(e.into()),
+            _ => type_error(&e.to_string()),
+        })?;
     let out = Object::new();
     for (name, value) in signed {
         set(&out, &name, &value.into());
@@ -543,6 +614,9 @@ fn to_js_error(e: Error) -> JsValue {
         }
         Error::Aborted => "AbortError",
         Error::StreamIdleTimeout { .. } => "StreamIdleTimeoutError",
+        Error::RequestTimeout { .. } => "TimeoutError",
+        Error::Redirect { .. } => "RedirectError",
+        Error::Sign(s) if s.kind() == SignErrorKind::InsecureEndpoint => "InsecureEndpointError",
         Error::Network(_) => "NetworkError",
         Error::Decode(_) | Error::InvalidResponse(_) => "InvalidResponseError",
         _ => "ValidationError",

@@ -15,14 +15,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, Response};
 
+use crate::bedrock::clock::{corrected_offset, parse_http_date, usable_offset};
 use crate::bedrock::cognito::{self, CognitoConfig, TemporaryCredentials};
 use crate::bedrock::converse::ConverseResponse;
-use crate::bedrock::retry::{corrected_offset, parse_http_date, RetryPolicy};
+use crate::bedrock::retry::RetryPolicy;
 use crate::bedrock::{
     ConverseInput, Endpoint, Error, HttpRequest, InvokeModelInput, Operation,
     ResponseStreamDecoder, ServiceError, StreamEvent,
 };
-use crate::sign::{signing_time, Auth, Credentials};
+use crate::sign::{signing_time, Auth, Credentials, EndpointPolicy};
 
 #[wasm_bindgen]
 extern "C" {
@@ -34,7 +35,19 @@ extern "C" {
     fn set_timeout_with_arg(callback: &JsValue, ms: f64, arg: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
+    /// `AbortSignal.any` (Node ≥ 20.3, every current browser); undefined where missing.
+    #[wasm_bindgen(thread_local_v2, js_namespace = AbortSignal, js_name = any)]
+    static ABORT_SIGNAL_ANY: JsValue;
 }
+
+/// The largest error body read (1 MiB, far above any real Bedrock error); the rest is
+/// cancelled unread and the error says the body was cut.
+pub const MAX_ERROR_BODY_BYTES: usize = 1 << 20;
+
+/// The largest successful non-streaming body read (InvokeModel, Converse, Cognito): 64 MiB,
+/// room for several generated images in base64. A larger body fails with a clear error
+/// instead of exhausting memory.
+pub const MAX_RESPONSE_BODY_BYTES: usize = 64 << 20;
 
 /// What every response carries, in the AWS SDK's terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,8 +88,19 @@ pub struct ConverseOutput {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClientOptions {
     pub retry: RetryPolicy,
-    /// A stream that delivers nothing for this long is stopped; 0 disables the watchdog.
+    /// A stream that completes no event for this long is stopped; 0 disables the watchdog.
+    /// Bytes that do not complete an event do not count, so a trickle cannot keep a dead
+    /// stream alive.
     pub stream_idle_timeout_ms: u32,
+    /// The longest wait for the response headers of one attempt (the AWS SDK's
+    /// `requestHandler.requestTimeout`); 0 (the default) waits as long as the server takes,
+    /// since InvokeModel answers only when generation is done.
+    pub request_timeout_ms: u32,
+    /// Whether credentials may go over plain `http` to hosts that are not loopback.
+    pub endpoint_policy: EndpointPolicy,
+    /// Event-stream frame caps (default: the Smithy spec's, headers 128 KiB, payload 24 MiB,
+    /// 1,024 headers).
+    pub event_stream_limits: crate::eventstream::Limits,
 }
 
 impl Default for ClientOptions {
@@ -84,6 +108,9 @@ impl Default for ClientOptions {
         Self {
             retry: RetryPolicy::default(),
             stream_idle_timeout_ms: 60_000,
+            request_timeout_ms: 0,
+            endpoint_policy: EndpointPolicy::default(),
+            event_stream_limits: crate::eventstream::Limits::DEFAULT,
         }
     }
 }
@@ -129,8 +156,12 @@ impl Client {
         self.clock_offset_ms.get()
     }
 
-    pub fn set_clock_offset_ms(&self, offset: f64) {
+    /// Sets the offset (e.g. one kept from an earlier session with the same endpoint). An
+    /// offset that is not a finite number within ±24 h is refused.
+    pub fn set_clock_offset_ms(&self, offset: f64) -> Result<(), Error> {
+        let offset = crate::bedrock::clock::check_offset(offset).map_err(Error::InvalidInput)?;
         self.clock_offset_ms.set(offset);
+        Ok(())
     }
 
     /// InvokeModel: the whole answer at once.
@@ -141,7 +172,7 @@ impl Client {
     ) -> Result<InvokeModelOutput, Error> {
         let request = HttpRequest::invoke(&self.endpoint, Operation::InvokeModel, input)?;
         let sent = self.send(request, signal).await?;
-        let body = read_all(&sent.response, signal).await?;
+        let body = read_body(&sent.response, signal, MAX_RESPONSE_BODY_BYTES).await?;
         check_ok_body(&body, &sent.metadata)?;
         Ok(InvokeModelOutput {
             body,
@@ -176,7 +207,7 @@ impl Client {
     ) -> Result<ConverseOutput, Error> {
         let request = HttpRequest::converse(&self.endpoint, false, input)?;
         let sent = self.send(request, signal).await?;
-        let body = read_all(&sent.response, signal).await?;
+        let body = read_body(&sent.response, signal, MAX_RESPONSE_BODY_BYTES).await?;
         check_ok_body(&body, &sent.metadata)?;
         let response = serde_json::from_slice(&body)
             .map_err(|e| Error::InvalidResponse(format!("Converse response: {e}")))?;
@@ -205,7 +236,7 @@ impl Client {
         signal: Option<&AbortSignal>,
     ) -> Result<InvokeModelOutput, Error> {
         let sent = self.send(request, signal).await?;
-        let body = read_all(&sent.response, signal).await?;
+        let body = read_body(&sent.response, signal, MAX_RESPONSE_BODY_BYTES).await?;
         check_ok_body(&body, &sent.metadata)?;
         Ok(InvokeModelOutput {
             body,
@@ -239,7 +270,9 @@ impl Client {
         // error it is, not as a checksum mismatch.
         let content_type = header(&sent.response, "content-type").unwrap_or_default();
         if !content_type.starts_with("application/vnd.amazon.eventstream") {
-            let body = read_all(&sent.response, signal).await?;
+            let body = read_capped(&sent.response, MAX_ERROR_BODY_BYTES)
+                .await?
+                .bytes;
             check_ok_body(&body, &sent.metadata)?;
             return Err(Error::InvalidResponse(format!(
                 "expected an event stream, got Content-Type {content_type:?}"
@@ -252,10 +285,15 @@ impl Client {
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
         Ok(ResponseStream {
             reader: Some(reader),
-            decoder: ResponseStreamDecoder::new(),
+            decoder: ResponseStreamDecoder::with_frame_decoder(
+                crate::eventstream::Decoder::with_limits(self.options.event_stream_limits),
+            ),
             controller: sent.controller,
             signal: signal.cloned(),
             idle_timeout_ms: self.options.stream_idle_timeout_ms,
+            last_event_ms: js_sys::Date::now(),
+            event_since_read: false,
+            finished: false,
             model_content_type: header(&sent.response, "x-amzn-bedrock-content-type"),
             metadata: sent.metadata,
             scratch: Vec::new(),
@@ -284,9 +322,11 @@ impl Client {
             signed.authorize(
                 &self.auth,
                 self.endpoint.region(),
-                signing_time(sent_at, self.clock_offset_ms.get()),
+                signing_time(sent_at, self.clock_offset_ms.get())?,
+                self.options.endpoint_policy,
             )?;
-            let error = match fetch(&signed, signal, &controller).await {
+            let timeout = self.options.request_timeout_ms;
+            let error = match fetch(&signed, signal, &controller, timeout).await {
                 Ok(response) => {
                     self.learn_clock_from_date(&response, sent_at);
                     if response.status() < 300 {
@@ -302,26 +342,41 @@ impl Client {
                             metadata,
                         });
                     }
-                    let body = read_all(&response, signal).await?;
+                    let body = read_capped(&response, MAX_ERROR_BODY_BYTES).await?;
                     let mut e = ServiceError::from_response(
                         response.status(),
                         header(&response, "x-amzn-errortype").as_deref(),
                         header(&response, "x-amzn-requestid").as_deref(),
-                        &body,
+                        &body.bytes,
                     );
+                    if body.cut {
+                        e.message.push_str(&format!(
+                            " (the error body was cut after {MAX_ERROR_BODY_BYTES} bytes)"
+                        ));
+                    }
                     e.retry_after_secs =
                         header(&response, "retry-after").and_then(|v| v.trim().parse().ok());
                     e.attempts = attempt;
                     e.total_retry_delay_ms = total_delay as u64;
+                    // The server stamped its time on receipt, about half-way through the
+                    // round trip.
+                    let received_at = (sent_at + js_sys::Date::now()) / 2.0;
                     match e.server_time_ms() {
                         Some(server) if !skew_corrected => {
-                            // The server stamped its time on receipt, about half-way
-                            // through the round trip.
-                            let received_at = (sent_at + js_sys::Date::now()) / 2.0;
-                            self.clock_offset_ms.set(server - received_at);
-                            skew_corrected = true;
-                            attempt += 1;
-                            continue;
+                            match usable_offset(server, received_at) {
+                                Some(offset) => {
+                                    self.clock_offset_ms.set(offset);
+                                    skew_corrected = true;
+                                    attempt += 1;
+                                    continue;
+                                }
+                                None => {
+                                    e.message.push_str(
+                                        " (the server's time is more than 24 h from this computer's clock, so it was not adopted: one of the two clocks is unusable)",
+                                    );
+                                    e.into()
+                                }
+                            }
                         }
                         _ => e.into(),
                     }
@@ -392,8 +447,14 @@ async fn send_unsigned(
     signal: Option<&AbortSignal>,
 ) -> Result<(u16, Vec<u8>), Error> {
     let controller = AbortController::new().map_err(js_error)?;
-    let response = fetch(request, signal, &controller).await?;
-    let body = read_all(&response, signal).await?;
+    crate::sign::check_endpoint(&request.url, EndpointPolicy::SecureOrLoopback)?;
+    let response = fetch(request, signal, &controller, 0).await?;
+    let cap = if response.status() < 300 {
+        MAX_RESPONSE_BODY_BYTES
+    } else {
+        MAX_ERROR_BODY_BYTES
+    };
+    let body = read_capped(&response, cap).await?.bytes;
     Ok((response.status(), body))
 }
 
@@ -412,11 +473,18 @@ fn check_ok_body(body: &[u8], metadata: &ResponseMetadata) -> Result<(), Error> 
     }
 }
 
+/// Sends one request. A redirect is never followed (the signature is for this URL only, and
+/// following would send the body elsewhere): it is an [`Error::Redirect`]. With `timeout_ms`
+/// > 0, headers that take longer abort the request with [`Error::RequestTimeout`].
 async fn fetch(
     request: &HttpRequest,
     signal: Option<&AbortSignal>,
     controller: &AbortController,
+    timeout_ms: u32,
 ) -> Result<Response, Error> {
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(Error::Aborted);
+    }
     let headers = web_sys::Headers::new().map_err(js_error)?;
     for (name, value) in &request.headers {
         headers.set(name, value).map_err(js_error)?;
@@ -426,15 +494,65 @@ async fn fetch(
     init.set_headers(&headers);
     init.set_body(&Uint8Array::from(request.body.as_slice()));
     init.set_mode(web_sys::RequestMode::Cors);
-    // The caller's signal aborts the request; without one our own controller lets a dropped
-    // stream abort it.
-    init.set_signal(Some(signal.unwrap_or(&controller.signal())));
-    let response = JsFuture::from(global_fetch(&request.url, &init))
-        .await
-        .map_err(|e| fetch_error(e, signal))?;
-    response
-        .dyn_into::<Response>()
-        .map_err(|_| Error::InvalidResponse("fetch did not return a Response".into()))
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    // Our controller always aborts the request (a dropped stream, the request timeout); the
+    // caller's signal too, through `AbortSignal.any` where it exists.
+    let own = controller.signal();
+    let combined = signal.and_then(|s| any_signal(s, &own));
+    init.set_signal(Some(combined.as_ref().or(signal).unwrap_or(&own)));
+    let pending = global_fetch(&request.url, &init);
+    let (result, timed_out) = if timeout_ms == 0 {
+        (JsFuture::from(pending).await, false)
+    } else {
+        let (race, timer, marker) = race_timer(pending, timeout_ms as f64);
+        let result = JsFuture::from(race).await;
+        clear_timeout(&timer);
+        match result {
+            Ok(v) if js_sys::Object::is(&v, &marker) => (Ok(v), true),
+            other => (other, false),
+        }
+    };
+    if timed_out {
+        controller.abort();
+        return Err(Error::RequestTimeout { ms: timeout_ms });
+    }
+    let response: Response = result
+        .map_err(|e| fetch_error(e, signal))?
+        .dyn_into()
+        .map_err(|_| Error::InvalidResponse("fetch did not return a Response".into()))?;
+    // `manual`: browsers give an opaque redirect (status 0), Node the 3xx itself.
+    let status = response.status();
+    if response.type_() == web_sys::ResponseType::Opaqueredirect || (300..400).contains(&status) {
+        controller.abort();
+        return Err(Error::Redirect {
+            status,
+            location: header(&response, "location"),
+        });
+    }
+    Ok(response)
+}
+
+/// `AbortSignal.any([a, b])`, or `None` where the runtime lacks it.
+fn any_signal(a: &AbortSignal, b: &AbortSignal) -> Option<AbortSignal> {
+    let any = ABORT_SIGNAL_ANY.with(JsValue::clone);
+    let any: &js_sys::Function = any.dyn_ref()?;
+    let this: JsValue = Reflect::get(&js_sys::global(), &"AbortSignal".into()).ok()?;
+    any.call1(&this, &js_sys::Array::of2(a, b))
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// `promise` raced against a timer of `ms`: the race, the timer id and the unique marker
+/// the timer resolves with. No Rust closure is made, so a cleared timer leaks nothing.
+fn race_timer(promise: Promise, ms: f64) -> (Promise, JsValue, JsValue) {
+    let marker: JsValue = js_sys::Object::new().into();
+    let mut timer = JsValue::UNDEFINED;
+    let timeout = Promise::new(&mut |resolve, _| {
+        timer = set_timeout_with_arg(&resolve, ms.max(0.0), &marker);
+    });
+    let race = Promise::race(&js_sys::Array::of2(&promise, &timeout));
+    (race, timer, marker)
 }
 
 /// Waits `ms`, or fails with [`Error::Aborted`] as soon as `signal` fires.
@@ -463,6 +581,13 @@ pub struct ResponseStream {
     controller: AbortController,
     signal: Option<AbortSignal>,
     idle_timeout_ms: u32,
+    /// When the last event was completed (or the stream opened): the idle watchdog's start.
+    last_event_ms: f64,
+    /// An event was completed since the last read; the next read restarts the watchdog (one
+    /// clock reading per read, not per event).
+    event_since_read: bool,
+    /// The stream ended or failed; an error is reported once, then `next` gives `None`.
+    finished: bool,
     model_content_type: Option<String>,
     metadata: ResponseMetadata,
     /// Each read's bytes, copied out of JS memory (reused, so a read allocates nothing).
@@ -496,37 +621,34 @@ impl ResponseStream {
         self.decoder.recorded_frames()
     }
 
-    /// The next event; `None` once the stream has ended or failed. Each event is returned as
-    /// soon as its frame's last byte has been read.
+    /// The next event; `None` once the stream has ended or failed (an error is reported
+    /// once). Each event is returned as soon as its frame's last byte has been read.
     pub async fn next(&mut self) -> Option<Result<StreamEvent, Error>> {
         loop {
-            match self.decoder.next_event() {
-                Ok(Some(event)) => return Some(Ok(event)),
-                Ok(None) => {}
-                Err(e) => {
-                    self.cancel();
-                    return Some(Err(e));
-                }
+            if let Some(item) = self.next_ready() {
+                return Some(item);
             }
-            let reader = self.reader.as_ref()?;
-            let result = match self.read(reader.read()).await {
+            if self.finished {
+                return None;
+            }
+            let pending = self.reader.as_ref()?.read();
+            let result = match self.read(pending).await {
                 Ok(Some(r)) => r,
                 Ok(None) => {
-                    self.cancel();
-                    return Some(Err(Error::StreamIdleTimeout {
+                    return self.fail(Error::StreamIdleTimeout {
                         idle_ms: self.idle_timeout_ms,
-                    }));
+                    })
                 }
                 Err(e) => {
                     let err = fetch_error(e, self.signal.as_ref());
-                    self.cancel();
-                    return Some(Err(err));
+                    return self.fail(err);
                 }
             };
             // The typed getters: no property-name string is made per read.
             let result: web_sys::ReadableStreamReadResult = result.unchecked_into();
             if result.get_done() == Some(true) {
                 self.reader = None;
+                self.finished = true;
                 return self.decoder.finish().err().map(Err);
             }
             match result.get_value().dyn_into::<Uint8Array>() {
@@ -537,10 +659,9 @@ impl ResponseStream {
                     self.decoder.push(&self.scratch);
                 }
                 Err(_) => {
-                    self.cancel();
-                    return Some(Err(Error::InvalidResponse(
+                    return self.fail(Error::InvalidResponse(
                         "the body yielded a non-byte chunk".into(),
-                    )));
+                    ))
                 }
             }
         }
@@ -549,45 +670,51 @@ impl ResponseStream {
     /// An event already decoded from bytes in hand, without reading more: lets a caller
     /// take every event of one network read in one go.
     pub fn next_ready(&mut self) -> Option<Result<StreamEvent, Error>> {
-        self.reader.as_ref()?;
+        if self.finished {
+            return None;
+        }
         match self.decoder.next_event() {
-            Ok(Some(event)) => Some(Ok(event)),
-            Ok(None) => None,
-            Err(e) => {
-                self.cancel();
-                Some(Err(e))
+            Ok(Some(event)) => {
+                self.event_since_read = true;
+                Some(Ok(event))
             }
+            Ok(None) => None,
+            Err(e) => self.fail(e),
         }
     }
 
-    /// Awaits one read, racing it against the idle watchdog: `Ok(None)` when it fired.
-    async fn read(&self, read: Promise) -> Result<Option<JsValue>, JsValue> {
+    /// Ends the stream with `e`, reported once.
+    fn fail(&mut self, e: Error) -> Option<Result<StreamEvent, Error>> {
+        self.finished = true;
+        self.cancel();
+        Some(Err(e))
+    }
+
+    /// Awaits one read, racing it against the idle watchdog: `Ok(None)` when it fired. The
+    /// watchdog counts from the last completed event, not from the last byte.
+    async fn read(&mut self, read: Promise) -> Result<Option<JsValue>, JsValue> {
         if self.idle_timeout_ms == 0 {
             return JsFuture::from(read).await.map(Some);
         }
-        // A unique object marks the timer's win; a read result is never this object.
-        let idle = js_sys::Object::new();
-        let timer = Rc::new(Cell::new(JsValue::UNDEFINED));
-        let marker: JsValue = idle.clone().into();
-        // setTimeout passes the marker to `resolve` itself: no Rust closure is created, so
-        // nothing leaks when the timer is cleared (a `Closure::once` never called would).
-        let timeout = Promise::new(&mut |resolve, _| {
-            timer.set(set_timeout_with_arg(
-                &resolve,
-                self.idle_timeout_ms as f64,
-                &marker,
-            ));
-        });
-        let race = Promise::race(&js_sys::Array::of2(&read, &timeout));
+        let now = js_sys::Date::now();
+        if std::mem::take(&mut self.event_since_read) {
+            self.last_event_ms = now;
+        }
+        let left = self.last_event_ms + self.idle_timeout_ms as f64 - now;
+        if left <= 0.0 {
+            return Ok(None);
+        }
+        let (race, timer, marker) = race_timer(read, left);
         let result = JsFuture::from(race).await;
-        clear_timeout(&timer.take());
+        clear_timeout(&timer);
         let value = result?;
-        Ok((!js_sys::Object::is(&value, &idle)).then_some(value))
+        Ok((!js_sys::Object::is(&value, &marker)).then_some(value))
     }
 
     /// Stops the stream: cancels the body and aborts the request, which closes the
     /// connection so the model stops generating.
     pub fn cancel(&mut self) {
+        self.finished = true;
         if let Some(reader) = self.reader.take() {
             // Cancelling is fire-and-forget, but its promise rejects once the request is
             // aborted: await it so the rejection is handled, not reported as uncaught.
@@ -610,12 +737,75 @@ fn header(response: &Response, name: &str) -> Option<String> {
     response.headers().get(name).ok().flatten()
 }
 
-async fn read_all(response: &Response, signal: Option<&AbortSignal>) -> Result<Vec<u8>, Error> {
-    let promise = response.array_buffer().map_err(js_error)?;
-    let buffer = JsFuture::from(promise)
-        .await
-        .map_err(|e| fetch_error(e, signal))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+/// A body read up to a cap.
+struct Capped {
+    bytes: Vec<u8>,
+    /// The body was longer than the cap; the rest was cancelled unread.
+    cut: bool,
+}
+
+/// Reads `response`'s body chunk by chunk, at most `cap` bytes; the rest is cancelled, so a
+/// huge body never reaches memory.
+async fn read_capped(response: &Response, cap: usize) -> Result<Capped, Error> {
+    let mut out = Capped {
+        bytes: Vec::new(),
+        cut: false,
+    };
+    let Some(body) = response.body() else {
+        return Ok(out);
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    loop {
+        let result = match JsFuture::from(reader.read()).await {
+            Ok(r) => r,
+            Err(e) => return Err(fetch_error(e, None)),
+        };
+        let result: web_sys::ReadableStreamReadResult = result.unchecked_into();
+        if result.get_done() == Some(true) {
+            return Ok(out);
+        }
+        let Ok(chunk) = result.get_value().dyn_into::<Uint8Array>() else {
+            let _ = reader.cancel();
+            return Err(Error::InvalidResponse(
+                "the body yielded a non-byte chunk".into(),
+            ));
+        };
+        let room = cap - out.bytes.len();
+        let len = chunk.length() as usize;
+        let take = len.min(room);
+        let start = out.bytes.len();
+        out.bytes.resize(start + take, 0);
+        chunk
+            .subarray(0, take as u32)
+            .copy_to(&mut out.bytes[start..]);
+        if len > room {
+            out.cut = true;
+            let cancelled = JsFuture::from(reader.cancel());
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = cancelled.await;
+            });
+            return Ok(out);
+        }
+    }
+}
+
+/// A successful body, whole: longer than `cap` is an error.
+async fn read_body(
+    response: &Response,
+    signal: Option<&AbortSignal>,
+    cap: usize,
+) -> Result<Vec<u8>, Error> {
+    let body = read_capped(response, cap).await.map_err(|e| match e {
+        Error::Network(_) if signal.is_some_and(AbortSignal::aborted) => Error::Aborted,
+        e => e,
+    })?;
+    if body.cut {
+        return Err(Error::InvalidResponse(format!(
+            "the response body is larger than {} MiB and was not read",
+            cap >> 20
+        )));
+    }
+    Ok(body.bytes)
 }
 
 /// A rejected fetch or read: aborted if the signal fired (JS rejects with the signal's

@@ -121,7 +121,8 @@ impl Form {
             Auth::SigV4(credentials)
         };
         let client = Client::with_auth(endpoint, auth);
-        client.set_clock_offset_ms(clock_offset);
+        // The offset was learned by a client, which only adopts bounded ones.
+        client.set_clock_offset_ms(clock_offset)?;
         Ok(client)
     }
 

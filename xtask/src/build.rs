@@ -35,19 +35,138 @@ pub fn pkg() -> Result {
         "bedrock-wasm",
         "--lib",
     ])?;
-    let root = root();
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
-    pkg_from(&target.join("wasm32-unknown-unknown/pkg/bedrock_wasm.wasm"))
+    pkg_from(
+        &target_dir().join("wasm32-unknown-unknown/pkg/bedrock_wasm.wasm"),
+        &root().join("pkg"),
+    )
 }
 
-/// Writes `pkg/` from a built `bedrock_wasm.wasm`.
-pub fn pkg_from(wasm: &Path) -> Result {
+/// The package's test build, in `target/pkg-test/`: the same package plus an export that
+/// panics on purpose (`--features test-panic`), for the safety-net tests. Never published.
+pub fn pkg_test() -> Result {
+    cargo(&[
+        "build",
+        "--profile",
+        "pkg",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "bedrock-wasm",
+        "--lib",
+        "--features",
+        "test-panic",
+    ])?;
+    // Same output path as `pkg()`'s build: `pkg_from` reads it at once.
+    let out = pkg_test_dir();
+    pkg_from(
+        &target_dir().join("wasm32-unknown-unknown/pkg/bedrock_wasm.wasm"),
+        &out,
+    )?;
+    let index = out.join("index.js");
+    let mut text = std::fs::read_to_string(&index).map_err(|e| e.to_string())?;
+    text.push_str(
+        &std::fs::read_to_string(root().join("src/js/test-panic.js"))
+            .map_err(|e| format!("src/js/test-panic.js: {e}"))?,
+    );
+    std::fs::write(&index, text).map_err(|e| e.to_string())
+}
+
+pub fn pkg_test_dir() -> PathBuf {
+    target_dir().join("pkg-test")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"))
+}
+
+/// The closure wrapper of wasm-bindgen's glue, which every callback from JS into the core goes
+/// through (promise callbacks, the futures queue's microtask).
+const CLOSURE_WRAPPER: &str = r#"    const real = (...args) => {
+
+        if (state.instance !== __wbg_instance_id) {
+            throw new Error('Cannot invoke closure from previous WASM instance');
+        }
+
+        // First up with a closure we increment the internal reference
+        // count. This ensures that the Rust closure environment won't
+        // be deallocated while we're invoking it.
+        state.cnt++;
+        const a = state.a;
+        state.a = 0;
+        try {
+            return f(a, state.b, ...args);
+        } finally {
+            state.a = a;
+            real._wbg_cb_unref();
+        }
+    };
+    real._wbg_cb_unref = () => {
+        if (--state.cnt === 0) {
+            wasm.__wbindgen_destroy_closure(state.a, state.b);"#;
+
+/// The same wrapper, made panic-safe (issue 11): a panic (or any exception) inside a task the
+/// core polls from a microtask would otherwise escape as an uncaught exception, which kills
+/// Node. It is handed to index.js (`__panicSink`), which rejects every call in flight and
+/// restarts the module.
+/// Callbacks of a dead instance do nothing instead of throwing or running on the new one.
+const CLOSURE_WRAPPER_SAFE: &str = r#"    const real = (...args) => {
+        // bedrock-wasm: a callback of an instance that panicked has nothing left to resume
+        // (its calls were rejected); running it would touch the fresh instance.
+        if (state.instance !== __wbg_instance_id || __wbg_reinit_scheduled) return;
+        state.cnt++;
+        const a = state.a;
+        state.a = 0;
+        let panicked = false;
+        try {
+            return f(a, state.b, ...args);
+        } catch (e) {
+            // Anything that unwound through the core's frames (a panic, a trap, or a JS
+            // exception from a call it made) leaves its state unknown: restart it.
+            if (__panicSink.on) {
+                panicked = true;
+                __panicSink.on(e);
+                return;
+            }
+            throw e;
+        } finally {
+            if (!panicked) {
+                state.a = a;
+                real._wbg_cb_unref();
+            }
+        }
+    };
+    real._wbg_cb_unref = () => {
+        if (--state.cnt === 0) {
+            if (state.instance === __wbg_instance_id) wasm.__wbindgen_destroy_closure(state.a, state.b);"#;
+
+/// Applies [`CLOSURE_WRAPPER_SAFE`] and adds the `__panicSink` export. The glue is pinned to
+/// the wasm-bindgen version in Cargo.toml; if a new version changes the wrapper, this fails
+/// the build rather than ship a package without its safety net.
+fn patch_glue(glue: &str) -> Result<String> {
+    if glue.matches(CLOSURE_WRAPPER).count() != 1 || !glue.contains("__wbg_reset_state") {
+        return Err(
+            "wasm-bindgen's glue no longer has the closure wrapper or __wbg_reset_state that \
+             xtask/src/build.rs patches for the panic safety net: update CLOSURE_WRAPPER for \
+             this wasm-bindgen version"
+                .into(),
+        );
+    }
+    let mut out = glue.replace(CLOSURE_WRAPPER, CLOSURE_WRAPPER_SAFE);
+    out.push_str(
+        "\n/** bedrock-wasm: where the closure wrapper hands a panic (set by index.js). */\nexport const __panicSink = { on: undefined };\n",
+    );
+    Ok(out)
+}
+
+/// Writes the package into `out` from a built `bedrock_wasm.wasm`.
+pub fn pkg_from(wasm: &Path, out: &Path) -> Result {
     let root = root();
-    let out = root.join("pkg");
+    let out = out.to_path_buf();
     if out.exists() {
-        std::fs::remove_dir_all(&out).map_err(|e| format!("cannot clear pkg/: {e}"))?;
+        std::fs::remove_dir_all(&out)
+            .map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
     }
     run(
         "wasm-bindgen",
@@ -58,8 +177,13 @@ pub fn pkg_from(wasm: &Path) -> Result {
             "--target",
             "web",
             "--no-typescript",
+            // Exports `__wbg_reset_state`: index.js restarts the module at once after a panic.
+            "--experimental-reset-state-function",
         ],
     )?;
+    let glue = out.join("bedrock_wasm.js");
+    let text = std::fs::read_to_string(&glue).map_err(|e| e.to_string())?;
+    std::fs::write(&glue, patch_glue(&text)?).map_err(|e| e.to_string())?;
     let bg = out.join("bedrock_wasm_bg.wasm");
     run(
         "wasm-opt",

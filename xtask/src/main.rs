@@ -25,7 +25,7 @@ use bedrock_emulator::{Config, Credential, Emulator};
 type Result<T = ()> = std::result::Result<T, String>;
 
 const USAGE: &str =
-    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | test-wasm | test-e2e | fuzz [--seconds N] | bench>";
+    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | test-wasm | test-e2e | fuzz [--seconds N] [--target decoder|api|all] | bench>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -336,12 +336,12 @@ fn ensure_fuzz_tools() -> Result {
     Ok(())
 }
 
-/// `cargo xtask fuzz [--seconds N]`: runs the decoder target, echoing libFuzzer's output, and
-/// ends with its totals. New corpus entries stay in `fuzz/corpus/decoder/` (git-ignored),
-/// crashes go to `fuzz/artifacts/decoder/`.
+/// `cargo xtask fuzz [--seconds N]`: runs the decoder target on inputs up to 4 MiB, echoing
+/// libFuzzer's output, and ends with a summary (executions, exec/s, crashes found, corpus
+/// size). Large seed frames are written first (`gen-*`, next to the committed `seed-*`). New
+/// corpus entries stay in `fuzz/corpus/decoder/` (git-ignored), crashes go to
+/// `fuzz/artifacts/decoder/`.
 fn fuzz(args: &[String]) -> Result {
-    use std::io::BufRead;
-
     let seconds = match args.iter().position(|a| a == "--seconds") {
         None => FUZZ_SECONDS,
         Some(i) => args
@@ -350,7 +350,156 @@ fn fuzz(args: &[String]) -> Result {
             .filter(|&s: &u64| s > 0)
             .ok_or_else(|| format!("--seconds needs a positive number\n{USAGE}"))?,
     };
+    let target = match args.iter().position(|a| a == "--target") {
+        None => "all",
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some(t @ ("decoder" | "api" | "all")) => t,
+            _ => return Err(format!("--target is decoder, api or all\n{USAGE}")),
+        },
+    };
+    // The decoder first (libFuzzer), then the package's JS API (tests/js/fuzz-api.mjs).
+    if target != "api" {
+        fuzz_decoder(seconds)?;
+    }
+    if target != "decoder" {
+        fuzz_api(seconds)?;
+    }
+    Ok(())
+}
+
+/// `tests/js/fuzz-api.mjs` against the built package for `seconds`: random values for every
+/// option and argument of every export, a server that answers at random. Prints its
+/// executions and findings; any finding fails.
+fn fuzz_api(seconds: u64) -> Result {
+    tools::ensure_test_tools()?;
+    build::pkg()?;
+    let script = build::root().join("tests/js/fuzz-api.mjs");
+    let secs = seconds.to_string();
+    println!("\n$ node tests/js/fuzz-api.mjs --seconds {secs}");
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .args(["--seconds", &secs])
+        .current_dir(build::root().join("tests"))
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout.lines().last().unwrap_or("");
+    let json: serde_json::Value = serde_json::from_str(summary).unwrap_or_default();
+    println!("\nFuzzing summary (JS API, {seconds} s):");
+    println!("  total execs: {}", json["executions"]);
+    println!("  findings = {}", json["findings"]);
+    println!(
+        "  seed: {} (replay one finding with --runs 1 --seed <its seed>)",
+        json["seed"]
+    );
+    if let Some(examples) = json["examples"].as_array() {
+        for e in examples {
+            println!("    {e}");
+        }
+    }
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the API fuzzer found problems or crashed ({}):\n{stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// The event-stream decoder's libFuzzer target for `seconds`.
+fn fuzz_decoder(seconds: u64) -> Result {
+    use std::io::BufRead;
+
+    use std::path::Path;
+
+    use bedrock_wasm::eventstream::{HeaderValue, Message};
+
+    /// Frames the mutations alone would take very long to grow: they reach the header-count
+    /// and header-length limits and the large-payload path from the first run. Generated
+    /// here rather than committed, and rewritten only when their bytes change.
+    fn write_large_seeds(dir: &Path) -> Result {
+        let bedrock = |m: Message| {
+            m.with_str_header(":event-type", "chunk")
+                .with_str_header(":content-type", "application/json")
+                .with_str_header(":message-type", "event")
+        };
+        let ascii = || (0u8..128).map(char::from);
+        let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
+        // Exactly 128 KiB of headers (the default limit): 128 string headers of 1 KiB.
+        let mut m = Message::new(b"{}".to_vec());
+        for i in 0..128 {
+            m = m.with_str_header(format!("n{i:03}"), "v".repeat(1016));
+        }
+        seeds.push(("gen-headers-128k", m.encode()));
+        // 1,024 distinct headers (the default count limit), then 1,025.
+        for (name, n) in [("gen-headers-1024", 1024), ("gen-headers-1025", 1025)] {
+            let mut m = Message::new(b"p".to_vec());
+            for i in 0..n {
+                m = m.with_header(format!("h{i:x}"), HeaderValue::Bool(true));
+            }
+            seeds.push((name, m.encode()));
+        }
+        // The smallest distinct headers up to ~128 KiB: one- and two-byte names, then
+        // three-byte ones (~29,000 headers, the worst case for the duplicate check).
+        let mut m = Message::new(Vec::new());
+        let names = ascii()
+            .map(String::from)
+            .chain(ascii().flat_map(|a| ascii().map(move |b| format!("{a}{b}"))))
+            .chain(ascii().flat_map(|a| {
+                ascii().flat_map(move |b| ascii().map(move |c| format!("{a}{b}{c}")))
+            }));
+        let mut headers_len = 0;
+        for name in names {
+            headers_len += name.len() + 2;
+            if headers_len > 128 * 1024 {
+                break;
+            }
+            m = m.with_header(name, HeaderValue::Bool(true));
+        }
+        seeds.push(("gen-headers-tiny-128k", m.encode()));
+        // A 1 MiB payload, and a stream of 2,000 ordinary chunks.
+        let payload: Vec<u8> = (0..1 << 20).map(|i: u32| b'a' + (i % 26) as u8).collect();
+        seeds.push(("gen-payload-1m", bedrock(Message::new(payload)).encode()));
+        let stream: Vec<u8> = (0..2000)
+            .flat_map(|i| {
+                let text = format!(r#"{{"bytes":"{}","p":"abc"}}"#, "x".repeat(i % 300));
+                bedrock(Message::new(text)).encode()
+            })
+            .collect();
+        seeds.push(("gen-stream-2000", stream));
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for (name, bytes) in seeds {
+            let path = dir.join(name);
+            if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
+                std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The number after `key` in a libFuzzer line (`exec/s: 1234`, `#5678`).
+    fn number_after(line: &str, key: &str) -> Option<u64> {
+        let rest = &line[line.find(key)? + key.len()..];
+        let digits: String = rest
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    }
+
     ensure_fuzz_tools()?;
+    let corpus = build::root().join("fuzz/corpus").join(FUZZ_TARGET);
+    let artifacts = build::root().join("fuzz/artifacts").join(FUZZ_TARGET);
+    write_large_seeds(&corpus)?;
+    let artifact_files = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&artifacts)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default()
+    };
+    let artifacts_before = artifact_files();
     let max_time = format!("-max_total_time={seconds}");
     let fuzz_args = [
         "+nightly",
@@ -361,8 +510,10 @@ fn fuzz(args: &[String]) -> Result {
         FUZZ_TARGET,
         "--",
         &max_time,
-        // Long enough for the decoder's buffer compaction (after 4 KiB consumed) to run.
-        "-max_len=16384",
+        // Several MiB: room for 128 KiB header blocks, thousands of headers and large
+        // payloads, where the limits and the duplicate check live (libFuzzer still grows
+        // inputs gradually, so most are small and fast).
+        "-max_len=4194304",
         "-timeout=10",
         "-print_final_stats=1",
     ];
@@ -388,18 +539,44 @@ fn fuzz(args: &[String]) -> Result {
         }
     }
     let status = child.wait().map_err(|e| e.to_string())?;
-    let corpus = build::root().join("fuzz/corpus").join(FUZZ_TARGET);
-    let corpus_files = std::fs::read_dir(&corpus).map(|d| d.count()).unwrap_or(0);
-    println!("\nFuzzing summary ({FUZZ_TARGET}, {seconds} s):");
+    let stat = |key: &str| {
+        stats
+            .iter()
+            .find_map(|s| number_after(s, &format!("stat::{key}:")))
+    };
+    let status_number = |key: &str| status_line.as_deref().and_then(|l| number_after(l, key));
+    let execs = stat("number_of_executed_units").or_else(|| status_number("#"));
+    let exec_per_s = stat("average_exec_per_sec").or_else(|| status_number("exec/s:"));
+    let crashes: Vec<_> = artifact_files()
+        .into_iter()
+        .filter(|p| !artifacts_before.contains(p))
+        .collect();
+    let (corpus_files, corpus_bytes) = std::fs::read_dir(&corpus)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.metadata().ok())
+                .fold((0u64, 0u64), |(n, b), m| (n + 1, b + m.len()))
+        })
+        .unwrap_or((0, 0));
+    let show = |n: Option<u64>| n.map_or("?".to_owned(), |n| n.to_string());
+    println!("\nFuzzing summary ({FUZZ_TARGET}, {seconds} s, inputs up to 4 MiB):");
     println!(
         "  {}",
         status_line.as_deref().unwrap_or("no libFuzzer status line")
     );
-    for s in &stats {
-        println!("  {s}");
+    println!("  total execs: {}", show(execs));
+    println!("  exec/s: {}", show(exec_per_s));
+    println!("  new corpus units: {}", show(stat("new_units_added")));
+    println!("  peak RSS: {} MB", show(stat("peak_rss_mb")));
+    println!("  crashes found = {}", crashes.len());
+    for c in &crashes {
+        println!("    {}", c.display());
     }
-    println!("  corpus: {corpus_files} files in {}", corpus.display());
-    if status.success() {
+    println!(
+        "  corpus: {corpus_files} files, {:.1} MiB in {}",
+        corpus_bytes as f64 / (1024.0 * 1024.0),
+        corpus.display()
+    );
+    if status.success() && crashes.is_empty() {
         Ok(())
     } else {
         Err(format!(

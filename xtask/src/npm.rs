@@ -10,6 +10,9 @@ use crate::tools;
 use crate::Result;
 
 pub fn tests() -> Result {
+    // The safety-net tests need a build with a panicking export.
+    crate::build::pkg_test()?;
+    let pkg_test = crate::build::pkg_test_dir();
     let tests = root().join("tests");
     cmd::run_in(
         &tests,
@@ -35,6 +38,7 @@ pub fn tests() -> Result {
         ("SESSION_TOKEN", token.as_str()),
         ("API_KEY", bedrock_emulator::DEMO_API_KEY),
         ("CHROMIUM", tools::CHROMIUM),
+        ("PKG_TEST_DIR", pkg_test.to_str().unwrap_or_default()),
     ];
     let result = cmd::run_in(
         &tests,

@@ -1,0 +1,128 @@
+//! JSON from the network, read as leniently as the AWS SDK for JavaScript reads it
+//! (`TextDecoder` then `JSON.parse`): invalid UTF-8 becomes U+FFFD, and so does a lone UTF-16
+//! surrogate escape (`"\ud83d"`), which `JSON.parse` accepts and a Rust `String` cannot hold.
+//!
+//! The strict parse runs first; only a payload it refuses is repaired and parsed again, so
+//! well-formed streams pay nothing.
+
+use std::borrow::Cow;
+
+use serde::de::DeserializeOwned;
+
+/// Parses `bytes` as JSON; if that fails, once more after [`repair`].
+pub(crate) fn from_slice_lenient<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Ok(v),
+        Err(e) => match repair(bytes) {
+            Some(fixed) => serde_json::from_str(&fixed),
+            None => Err(e),
+        },
+    }
+}
+
+/// `bytes` with invalid UTF-8 and unpaired surrogate escapes replaced by U+FFFD (the escape as
+/// `\ufffd`), or `None` when there is nothing to repair.
+pub(crate) fn repair(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let lossy = matches!(text, Cow::Owned(_));
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(b.len());
+    let mut changed = lossy;
+    let mut last = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match surrogate_at(b, i + 1) {
+            Some(0xD800..=0xDBFF) => {
+                let paired = b.get(i + 6) == Some(&b'\\')
+                    && matches!(surrogate_at(b, i + 7), Some(0xDC00..=0xDFFF));
+                if paired {
+                    i += 12;
+                    continue;
+                }
+            }
+            Some(_) => {}
+            // Any other escape: skip it whole, so `\\ud83d` (an escaped backslash) is text.
+            None => {
+                i += 2;
+                continue;
+            }
+        }
+        out.push_str(&text[last..i]);
+        out.push_str("\\ufffd");
+        changed = true;
+        i += 6;
+        last = i;
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[last.min(text.len())..]);
+    Some(out)
+}
+
+/// The code unit of a `uXXXX` escape at `at` when it is a surrogate (D800–DFFF).
+fn surrogate_at(b: &[u8], at: usize) -> Option<u16> {
+    if b.get(at) != Some(&b'u') {
+        return None;
+    }
+    let hex = b.get(at + 1..at + 5)?;
+    let s = std::str::from_utf8(hex).ok()?;
+    let unit = u16::from_str_radix(s, 16).ok()?;
+    (0xD800..=0xDFFF).contains(&unit).then_some(unit)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn parse(s: &[u8]) -> Value {
+        from_slice_lenient(s).unwrap()
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        assert_eq!(parse(br#"{"t":"a\ud83db"}"#), json!({"t": "a\u{fffd}b"}));
+        assert_eq!(parse(br#"{"t":"\udc00"}"#), json!({"t": "\u{fffd}"}));
+        assert_eq!(
+            parse(br#"{"t":"\ud83d\ud83d"}"#),
+            json!({"t": "\u{fffd}\u{fffd}"})
+        );
+        assert_eq!(parse(br#"{"t":"x\ud83d"}"#), json!({"t": "x\u{fffd}"}));
+        // A proper pair and an escaped backslash are left alone.
+        assert_eq!(
+            parse(br#"{"t":"\ud83d\ude00\\ud83d","u":"\ud800"}"#),
+            json!({"t": "😀\\ud83d", "u": "\u{fffd}"})
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement_characters() {
+        assert_eq!(parse(b"{\"t\":\"a\xffb\"}"), json!({"t": "a\u{fffd}b"}));
+    }
+
+    #[test]
+    fn what_cannot_be_repaired_is_still_an_error() {
+        assert!(from_slice_lenient::<Value>(br#"{"t":"a"#).is_err());
+        assert!(from_slice_lenient::<Value>(br#"{"t":"\ud83d"#).is_err());
+        assert_eq!(repair(br#"{"t":"fine"}"#), None);
+        // A truncated escape at the very end never indexes past the input.
+        for cut in [
+            &br#""\"#[..],
+            br#""\u"#,
+            br#""\ud8"#,
+            br#""\ud83d\"#,
+            br#""\ud83d\ud"#,
+        ] {
+            assert!(from_slice_lenient::<Value>(cut).is_err());
+        }
+    }
+}

@@ -25,7 +25,8 @@ pub enum Error {
     Network(String),
     /// The caller aborted the request.
     Aborted,
-    /// A stream completed no event for this long and was stopped (the idle watchdog).
+    /// A stream completed no event (or a body sent no byte) for this long and was stopped
+    /// (the idle watchdog).
     StreamIdleTimeout { idle_ms: u32 },
     /// The response headers did not arrive within the request timeout.
     RequestTimeout { ms: u32 },
@@ -53,7 +54,7 @@ impl fmt::Display for Error {
             Error::Aborted => f.write_str("the request was aborted"),
             Error::StreamIdleTimeout { idle_ms } => write!(
                 f,
-                "the stream sent nothing usable (no complete event) for {idle_ms} ms and was stopped; the text so far is kept, retry to continue"
+                "the response sent nothing usable (no complete event or body byte) for {idle_ms} ms and was stopped; any text so far is kept, retry to continue"
             ),
             Error::RequestTimeout { ms } => write!(
                 f,

@@ -172,7 +172,13 @@ impl Client {
     ) -> Result<InvokeModelOutput, Error> {
         let request = HttpRequest::invoke(&self.endpoint, Operation::InvokeModel, input)?;
         let sent = self.send(request, signal).await?;
-        let body = read_body(&sent.response, signal, MAX_RESPONSE_BODY_BYTES).await?;
+        let body = read_body(
+            &sent.response,
+            signal,
+            MAX_RESPONSE_BODY_BYTES,
+            self.options.stream_idle_timeout_ms,
+        )
+        .await?;
         check_ok_body(&body, &sent.metadata)?;
         Ok(InvokeModelOutput {
             body,
@@ -207,7 +213,13 @@ impl Client {
     ) -> Result<ConverseOutput, Error> {
         let request = HttpRequest::converse(&self.endpoint, false, input)?;
         let sent = self.send(request, signal).await?;
-        let body = read_body(&sent.response, signal, MAX_RESPONSE_BODY_BYTES).await?;
+        let body = read_body(
+            &sent.response,
+            signal,
+            MAX_RESPONSE_BODY_BYTES,
+            self.options.stream_idle_timeout_ms,
+        )
+        .await?;
         check_ok_body(&body, &sent.metadata)?;
         let response = serde_json::from_slice(&body)
             .map_err(|e| Error::InvalidResponse(format!("Converse response: {e}")))?;
@@ -236,7 +248,13 @@ impl Client {
         signal: Option<&AbortSignal>,
     ) -> Result<InvokeModelOutput, Error> {
         let sent = self.send(request, signal).await?;
-        let body = read_body(&sent.response, signal, MAX_RESPONSE_BODY_BYTES).await?;
+        let body = read_body(
+            &sent.response,
+            signal,
+            MAX_RESPONSE_BODY_BYTES,
+            self.options.stream_idle_timeout_ms,
+        )
+        .await?;
         check_ok_body(&body, &sent.metadata)?;
         Ok(InvokeModelOutput {
             body,
@@ -270,7 +288,8 @@ impl Client {
         // error it is, not as a checksum mismatch.
         let content_type = header(&sent.response, "content-type").unwrap_or_default();
         if !content_type.starts_with("application/vnd.amazon.eventstream") {
-            let body = read_capped(&sent.response, MAX_ERROR_BODY_BYTES)
+            let idle = self.options.stream_idle_timeout_ms;
+            let body = read_capped(&sent.response, MAX_ERROR_BODY_BYTES, idle)
                 .await?
                 .bytes;
             check_ok_body(&body, &sent.metadata)?;
@@ -342,7 +361,8 @@ impl Client {
                             metadata,
                         });
                     }
-                    let body = read_capped(&response, MAX_ERROR_BODY_BYTES).await?;
+                    let idle = self.options.stream_idle_timeout_ms;
+                    let body = read_capped(&response, MAX_ERROR_BODY_BYTES, idle).await?;
                     let mut e = ServiceError::from_response(
                         response.status(),
                         header(&response, "x-amzn-errortype").as_deref(),
@@ -441,6 +461,10 @@ pub async fn cognito_credentials(
     }
 }
 
+/// Cognito and STS bodies that send nothing for this long fail (they answer in well under a
+/// second).
+const UNSIGNED_IDLE_MS: u32 = 60_000;
+
 /// One unsigned request: its status and whole body.
 async fn send_unsigned(
     request: &HttpRequest,
@@ -454,7 +478,7 @@ async fn send_unsigned(
     } else {
         MAX_ERROR_BODY_BYTES
     };
-    let body = read_capped(&response, cap).await?.bytes;
+    let body = read_capped(&response, cap, UNSIGNED_IDLE_MS).await?.bytes;
     Ok((response.status(), body))
 }
 
@@ -745,8 +769,9 @@ struct Capped {
 }
 
 /// Reads `response`'s body chunk by chunk, at most `cap` bytes; the rest is cancelled, so a
-/// huge body never reaches memory.
-async fn read_capped(response: &Response, cap: usize) -> Result<Capped, Error> {
+/// huge body never reaches memory. A body that sends nothing for `idle_ms` (0: no limit) is
+/// cancelled with [`Error::StreamIdleTimeout`], so a stalled body cannot hang the call.
+async fn read_capped(response: &Response, cap: usize, idle_ms: u32) -> Result<Capped, Error> {
     let mut out = Capped {
         bytes: Vec::new(),
         cut: false,
@@ -755,9 +780,27 @@ async fn read_capped(response: &Response, cap: usize) -> Result<Capped, Error> {
         return Ok(out);
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let cancel = |reader: &ReadableStreamDefaultReader| {
+        let cancelled = JsFuture::from(reader.cancel());
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = cancelled.await;
+        });
+    };
     loop {
-        let result = match JsFuture::from(reader.read()).await {
-            Ok(r) => r,
+        let read = if idle_ms == 0 {
+            JsFuture::from(reader.read()).await.map(Some)
+        } else {
+            let (race, timer, marker) = race_timer(reader.read(), idle_ms as f64);
+            let result = JsFuture::from(race).await;
+            clear_timeout(&timer);
+            result.map(|v| (!js_sys::Object::is(&v, &marker)).then_some(v))
+        };
+        let result = match read {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                cancel(&reader);
+                return Err(Error::StreamIdleTimeout { idle_ms });
+            }
             Err(e) => return Err(fetch_error(e, None)),
         };
         let result: web_sys::ReadableStreamReadResult = result.unchecked_into();
@@ -780,10 +823,7 @@ async fn read_capped(response: &Response, cap: usize) -> Result<Capped, Error> {
             .copy_to(&mut out.bytes[start..]);
         if len > room {
             out.cut = true;
-            let cancelled = JsFuture::from(reader.cancel());
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = cancelled.await;
-            });
+            cancel(&reader);
             return Ok(out);
         }
     }
@@ -794,11 +834,14 @@ async fn read_body(
     response: &Response,
     signal: Option<&AbortSignal>,
     cap: usize,
+    idle_ms: u32,
 ) -> Result<Vec<u8>, Error> {
-    let body = read_capped(response, cap).await.map_err(|e| match e {
-        Error::Network(_) if signal.is_some_and(AbortSignal::aborted) => Error::Aborted,
-        e => e,
-    })?;
+    let body = read_capped(response, cap, idle_ms)
+        .await
+        .map_err(|e| match e {
+            Error::Network(_) if signal.is_some_and(AbortSignal::aborted) => Error::Aborted,
+            e => e,
+        })?;
     if body.cut {
         return Err(Error::InvalidResponse(format!(
             "the response body is larger than {} MiB and was not read",

@@ -353,6 +353,18 @@ const cases = {
     assert.ok(Date.now() - started < 5000, 'the trickle kept the stream alive');
   },
 
+  async 'a body that stalls after its headers fails after streamIdleTimeout, success or error'() {
+    for (const status of [200, 500]) {
+      const url = await serve((req, res) => {
+        res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerException' });
+        res.write('{"completion":');
+      });
+      const started = Date.now();
+      await rejectsWith(client(url, { streamIdleTimeout: 300 }).invokeModel(invoke), 'StreamIdleTimeoutError');
+      assert.ok(Date.now() - started < 5000, `status ${status}: the stalled body hung the call`);
+    }
+  },
+
   async 'options are validated with TypeErrors'() {
     const base = { region: 'us-east-1', credentials };
     for (const bad of [

@@ -2,8 +2,44 @@
 // Emulator faults are selected with the `emulator-fault:<spec>:<model>` model-id prefix; each
 // counted fault gets its own `key=` so reruns against the same emulator start fresh.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `ok` (in Node) until it holds, for up to 10 s. */
+async function until(ok, what) {
+  for (let i = 0; i < 100; i++) {
+    if (await ok()) return;
+    await sleep(100);
+  }
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+/**
+ * A Markdown answer's DOM as a plain tree: elements (tag, class, attributes, children) and
+ * text, adjacent text merged and the settled-block wrappers (`span.blk`) unwrapped, so the
+ * streamed answer and the same answer rendered at once can be compared.
+ */
+function markdownTree(root) {
+  const walk = (node, out) => {
+    for (const c of node.childNodes) {
+      if (c.nodeType === Node.TEXT_NODE) {
+        if (c.data === '') continue;
+        if (typeof out.at(-1) === 'string') out[out.length - 1] += c.data;
+        else out.push(c.data);
+      } else if (c.nodeType === Node.ELEMENT_NODE) {
+        if (c.tagName === 'SPAN' && c.className === 'blk') {
+          walk(c, out);
+          continue;
+        }
+        const attrs = [...c.attributes].map((a) => `${a.name}=${a.value}`).sort();
+        out.push({ tag: c.tagName, attrs, children: walk(c, []) });
+      }
+    }
+    return out;
+  };
+  return walk(root, []);
+}
 
 export function featureTests({ env, expected, emulatorLog, Playground }) {
   const unique = () => `k${Date.now()}${Math.floor(Math.random() * 1e6)}`;
@@ -429,6 +465,142 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
         ['code', 1, 'CODE', 'unterminated **bold and `code <style>body{display:none}</style>'],
       ], 'fenced code is <pre><code> text; the fence\'s info string adds nothing; an open fence is a block so far');
       await p.screenshot('11-hostile-markdown');
+    },
+
+    async 'streamed Markdown ends as the same DOM as the answer rendered at once'(p) {
+      // 3-character tokens cut every marker: `co|de`, [li|nk](ht|tps…), "##|# T", "  `|``".
+      const doc = [
+        '### Title with `code`',
+        '',
+        'Some **bold**, *em*, `inline code`, a [link](https://example.com/a_b) and [not](javascript:x).',
+        'Late closers: `a long code span that closes late` and **bold that closes late**.',
+        '> a quote with [a link](http://example.org/q)',
+        '',
+        '  ```js',
+        'let x = [1, 2, 3]; // **not bold** [not](https://a)',
+        '',
+        '  ```',
+        'unclosed `tick and **stars and [bracket](https://x and * lone',
+        '',
+        '#nospace ####### seven é ü ☕',
+        '```',
+        'an unclosed fence',
+      ].join('\n');
+      await p.fillValid({ prompt: `emulator-echo:${doc}`, 'max-tokens': 2000 });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const text = await p.text('output');
+      for (const literal of ['[not](javascript:x)', 'unclosed `tick and **stars and [bracket](https://x and * lone', '#nospace ####### seven é ü ☕', 'an unclosed fence']) {
+        assert.ok(text.includes(literal), `shown as text: ${literal}`);
+      }
+      const streamed = await p.page.evaluate(`(${markdownTree})(document.querySelector('[data-testid="output"]'))`);
+      // The next Send moves this answer into the history, where it renders in one go.
+      await p.fill({ prompt: 'What is your name?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const finished = await p.page.evaluate(`(${markdownTree})(document.querySelector('[data-testid="turn"] .md.answer'))`);
+      assert.deepEqual(streamed, finished);
+      const tags = JSON.stringify(finished).match(/"tag":"\w+"/g).sort();
+      assert.deepEqual([...new Set(tags)], ['"tag":"A"', '"tag":"CODE"', '"tag":"EM"', '"tag":"PRE"', '"tag":"SPAN"', '"tag":"STRONG"']);
+      const links = await p.page.$$eval('[data-testid="turn"] a', (a) => a.map((x) => x.getAttribute('href')));
+      assert.deepEqual(links, ['https://example.com/a_b', 'http://example.org/q']);
+    },
+
+    async 'a clock offset learned from one endpoint is not applied to another'(p) {
+      // This model id makes the emulator's clock 600 s behind for every request.
+      const skewed = faulty('clock-skew=-600');
+      const streams = async (from) => (await emulatorLog()).slice(from).filter((r) => r.operation === 'InvokeModelWithResponseStream');
+      await p.fillValid({ 'model-id': skewed, prompt: 'What is your name?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.match(await p.text('metrics'), /clock skew corrected: signing -60\d s off/);
+      // The same emulator under another name is another endpoint: it gets no offset (signed
+      // 600 s in the past, the request would be refused as expired and corrected back).
+      const other = env.EMULATOR_URL.replace('127.0.0.1', 'localhost');
+      assert.notEqual(other, env.EMULATOR_URL);
+      let from = (await emulatorLog()).length;
+      await p.byId('clear').click();
+      await p.fill({ endpoint: other, 'model-id': 'anthropic.claude-v2' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), ' My name is Claude.');
+      assert.doesNotMatch(await p.text('metrics'), /clock skew/);
+      assert.deepEqual((await streams(from)).map((r) => r.signature), ['valid'], 'signed with this computer\'s clock, first time');
+      // Back on the first endpoint, its own offset is still known: right the first time.
+      from = (await emulatorLog()).length;
+      await p.byId('clear').click();
+      await p.fill({ endpoint: env.EMULATOR_URL, 'model-id': skewed });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), ' My name is Claude.');
+      assert.doesNotMatch(await p.text('metrics'), /clock skew/);
+      assert.deepEqual((await streams(from)).map((r) => r.signature), ['valid'], 'signed with the endpoint\'s offset');
+    },
+
+    async 'Cognito sign-in can be cancelled: its requests are aborted and the form stays usable'(p) {
+      // An identity-pool endpoint that never answers (after allowing the CORS preflight).
+      const held = [];
+      let aborted = 0;
+      const server = createServer((req, res) => {
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204, {
+            'access-control-allow-origin': '*',
+            'access-control-allow-methods': 'POST',
+            'access-control-allow-headers': '*',
+          });
+          res.end();
+          return;
+        }
+        held.push(req.headers['x-amz-target']);
+        res.on('close', () => { if (!res.writableFinished) aborted++; });
+      });
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      const hanging = `http://127.0.0.1:${server.address().port}`;
+      const status = () => p.text('cognito-status');
+      try {
+        await p.fillValid({ 'access-key-id': '', 'secret-access-key': '', 'session-token': '', endpoint: hanging, prompt: 'What is your name?' });
+        await p.byId('auth-mode').selectOption('cognito');
+        await p.fill({ 'cognito-pool-id': env.IDENTITY_POOL_ID });
+        assert.equal(await p.byId('cognito-cancel').isVisible(), false, 'nothing to cancel yet');
+        await p.byId('cognito-get').click();
+        await until(() => held.length === 1, 'GetId is under way');
+        assert.deepEqual(held, ['AWSCognitoIdentityService.GetId']);
+        assert.equal(await p.byId('cognito-get').isDisabled(), true);
+        await p.screenshot('12-cognito-signing-in');
+        await p.byId('cognito-cancel').click();
+        await p.page.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid="cognito-status"]').textContent));
+        assert.match(await status(), /^Sign-in cancelled: no credentials were fetched\. Press Get credentials \(or Send\) to try again\.$/);
+        assert.equal(await p.byId('cognito-cancel').isVisible(), false);
+        assert.equal(await p.byId('cognito-get').isEnabled(), true);
+        await until(() => aborted === 1, 'the request\'s connection is closed');
+        assert.equal(await p.text('credentials-expiry'), '');
+        // A Send that signs in first: cancelling the sign-in stops it.
+        await p.byId('send').click();
+        await until(() => held.length === 2, 'the Send signs in');
+        await p.byId('cognito-cancel').click();
+        await p.waitForMetrics();
+        assert.equal(await p.text('metrics'), 'Stopped.');
+        assert.equal(await p.text('error'), '');
+        assert.match(await status(), /^Sign-in cancelled/);
+        // So does Stop.
+        await p.byId('send').click();
+        await until(() => held.length === 3, 'the Send signs in again');
+        await p.byId('stop').click();
+        await p.waitForMetrics();
+        assert.equal(await p.text('metrics'), 'Stopped.');
+        await until(() => aborted === 3, 'every sign-in request was aborted');
+        // The form still works: the emulator's pool signs in and the answer streams.
+        await p.fill({ endpoint: env.EMULATOR_URL });
+        await p.byId('cognito-get').click();
+        await p.page.waitForFunction(() => /^Signed in/.test(document.querySelector('[data-testid="cognito-status"]').textContent));
+        await p.byId('send').click();
+        await p.waitForMetrics();
+        assert.equal(await p.text('output'), ' My name is Claude.');
+        assert.equal(held.length, 3);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
     },
 
     async 'auto-scroll follows a streaming answer, stops when the user scrolls up, resumes at the bottom'(p) {

@@ -9,6 +9,7 @@ use bedrock_wasm::bedrock::Error;
 use bedrock_wasm::sign::Credentials;
 use leptos::prelude::*;
 use serde_json::{json, Value};
+use web_sys::AbortController;
 
 /// Cognito credentials are renewed when fewer than this many ms remain, so a request never
 /// starts with credentials about to expire.
@@ -41,6 +42,10 @@ pub struct Creds {
     /// The signed-in identity, or why signing in failed.
     pub cognito_status: RwSignal<String>,
     pub cognito_busy: RwSignal<bool>,
+    /// Aborts the sign-in under way (every concurrent one: Get credentials and a Send's
+    /// renewal share it), and how many are under way.
+    cognito_abort: StoredValue<Option<AbortController>, LocalStorage>,
+    cognito_running: StoredValue<u32>,
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -65,6 +70,8 @@ impl Creds {
             cognito_expiration: RwSignal::new(None),
             cognito_status: RwSignal::new(String::new()),
             cognito_busy: RwSignal::new(false),
+            cognito_abort: StoredValue::new_local(None),
+            cognito_running: StoredValue::new(0),
         };
         if let Some(saved) = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()) {
             if let Ok(v) = serde_json::from_str::<Value>(&saved) {
@@ -232,6 +239,15 @@ impl Creds {
         self.sign_in(endpoint).await
     }
 
+    /// Cancels the sign-in under way, if any: its requests are aborted (the connections
+    /// close) and it ends with a "cancelled" status, leaving the form as it was.
+    pub fn cancel_sign_in(&self) {
+        // Taken, so a sign-in started from now on gets a fresh controller.
+        if let Some(c) = self.cognito_abort.try_update_value(Option::take).flatten() {
+            c.abort();
+        }
+    }
+
     /// Gets credentials from the identity pool with the library's provider: the Cognito (and
     /// STS) endpoint is the custom endpoint when one is set (the emulator answers both),
     /// otherwise AWS's `cognito-identity.<pool region>.amazonaws.com` / `sts.<…>`.
@@ -261,10 +277,32 @@ impl Creds {
             sts_endpoint: custom,
             ..Default::default()
         };
+        let controller = self
+            .cognito_abort
+            .with_value(Clone::clone)
+            .unwrap_or_else(|| {
+                let c = AbortController::new().expect("AbortController is available");
+                self.cognito_abort.set_value(Some(c.clone()));
+                c
+            });
+        self.cognito_running.update_value(|n| *n += 1);
         self.cognito_busy.set(true);
-        let result = bedrock_wasm::transport::cognito_credentials(&config, None).await;
-        self.cognito_busy.set(false);
+        let signal = controller.signal();
+        let result = bedrock_wasm::transport::cognito_credentials(&config, Some(&signal)).await;
+        self.cognito_running.update_value(|n| *n -= 1);
+        if self.cognito_running.get_value() == 0 {
+            self.cognito_busy.set(false);
+            self.cognito_abort.set_value(None);
+        }
         match result {
+            Err(Error::Aborted) => {
+                // Whatever was signed in before stays (it is still checked for expiry).
+                self.cognito_status.set(
+                    "Sign-in cancelled: no credentials were fetched. Press Get credentials (or Send) to try again."
+                        .into(),
+                );
+                Err(Error::Aborted)
+            }
             Ok(t) => {
                 self.cognito_expiration.set(t.expiration_ms);
                 self.cognito_status

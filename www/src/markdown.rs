@@ -1,201 +1,329 @@
-//! A small, safe Markdown subset rendered to Leptos views: every character of the answer ends
-//! up in a DOM text node (never parsed as HTML), so a model cannot inject markup.
+//! A small, safe Markdown subset rendered into the DOM: every character of the answer ends up
+//! in a DOM text node (never parsed as HTML), so a model cannot inject markup.
 //!
 //! Supported: fenced code blocks, `# headings`, `> quotes`, `inline code`, **bold**, *italic*
 //! and [links](https://…) (http/https only). Everything else stays literal, whitespace
 //! included (shown with `white-space: pre-wrap`), so plain prose renders to exactly its source
 //! text. Partial Markdown while streaming is fine: an unclosed fence is a code block so far,
 //! an unclosed `**` or `` ` `` stays literal until its closing marker arrives.
+//!
+//! The parsing is [`parse`] (pure, tested natively); this module is its DOM side.
 
-use std::sync::Arc;
+pub mod parse;
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CharacterData, Document, Element, Node};
 
-/// A streaming answer: settled blocks (complete paragraphs outside code fences) are rendered
-/// once each, in their own block box; only the open last block re-renders per token. So a
-/// token costs the same at token 20,000 as at token 10 — script and layout both (measured by
-/// `cargo xtask bench`; rendering the whole text per token grew with the answer). Rendering
-/// is per line with state only inside fences, so the blocks render exactly as the whole text.
-pub fn streaming(text: RwSignal<String>) -> impl IntoView {
-    let blocks = RwSignal::new(Vec::<(u64, Arc<str>)>::new());
-    let tail = RwSignal::new(String::new());
-    // The settled prefix of `text` (what `blocks` hold) and the next block's key. Keys never
-    // repeat, so a replaced answer gets fresh DOM rather than a stale block with the same key.
-    let settled = StoredValue::new(String::new());
-    let next_key = StoredValue::new(0u64);
+use parse::{Inline, Parser, Sink, Wrap};
+
+/// A streaming answer. Each token costs work in proportion to its own length, whatever came
+/// before it (an answer of 20,000 tokens, a 300 KB code block, a line of 60,000 `[`): the
+/// parser only looks at what arrived, and the DOM is only appended to (a line is cut back
+/// only when a closing marker turns literal text into an element). Settled blocks (through a
+/// blank line outside a code fence, or through a line end once the open block is long) are
+/// moved into a shared wrapper, so a token's relayout visits the wrapper (clean, cached) and
+/// the open block, not one box per paragraph.
+///
+/// `generation` changes whenever `text` is replaced rather than appended to (cleared, retried).
+pub fn streaming(text: RwSignal<String>, generation: RwSignal<u64>) -> impl IntoView {
+    let settled = NodeRef::<leptos::html::Span>::new();
+    let open = NodeRef::<leptos::html::Span>::new();
+    let live = StoredValue::new_local(None::<(Seen, Parser, Dom)>);
     Effect::new(move || {
+        let generation = generation.get();
+        let (Some(settled), Some(open)) = (settled.get(), open.get()) else {
+            return;
+        };
         text.with(|t| {
-            settled.update_value(|done| {
-                // Not a continuation (cleared, retried, replaced): start over. The prefix
-                // compare is a memcmp, microseconds even for long answers.
-                if !t.starts_with(done.as_str()) {
-                    done.clear();
-                    blocks.set(Vec::new());
+            live.update_value(|live| {
+                if !live
+                    .as_ref()
+                    .is_some_and(|(s, ..)| s.continues(generation, t))
+                {
+                    let dom = Dom::new(Some(settled.unchecked_into()), open.unchecked_into());
+                    *live = Some((Seen::new(generation), Parser::new(true), dom));
                 }
-                let open = &t[done.len()..];
-                let cut = settle_point(open);
-                if cut > 0 {
-                    let key = next_key.get_value();
-                    next_key.set_value(key + 1);
-                    blocks.update(|b| b.push((key, Arc::from(&open[..cut]))));
-                    done.push_str(&open[..cut]);
+                if let Some((seen, parser, dom)) = live {
+                    parser.push(t, dom);
+                    seen.update(t);
                 }
-                tail.set(t[done.len()..].to_owned());
-            });
+            })
         })
     });
-    // The settled blocks share one wrapper, so a token's relayout of the answer visits two
-    // boxes (the wrapper, clean and cached, and the open block), not one per paragraph.
     view! {
-        <span class="blk">
-            <For
-                each=move || blocks.get()
-                key=|(key, _)| *key
-                children=|(_, src)| view! { <span class="blk">{render(&src)}</span> }
-            />
-        </span>
-        <span class="blk">{move || tail.with(|t| render(t))}</span>
+        <span class="blk" node_ref=settled></span>
+        <span class="blk" node_ref=open></span>
     }
 }
 
-/// Bytes of `open` (text after a settled block, so outside any code fence) that can be
-/// settled: through the last blank line outside a fence, or through the last line end
-/// outside a fence once the open part is long (a long list without blank lines).
-fn settle_point(open: &str) -> usize {
-    const LONG: usize = 2048;
-    let (mut in_code, mut at, mut paragraph, mut line) = (false, 0, 0, 0);
-    for l in open.split_inclusive('\n') {
-        at += l.len();
-        if !l.ends_with('\n') {
-            break;
+/// A finished answer, rendered once (linear in its length).
+pub fn finished(text: String) -> impl IntoView {
+    let div = NodeRef::<leptos::html::Div>::new();
+    div.on_load(move |div| {
+        Parser::new(false).push(&text, &mut Dom::new(None, div.unchecked_into()));
+    });
+    view! { <div class="md answer" node_ref=div></div> }
+}
+
+/// Streaming plain text (the reasoning): appended to text nodes of about
+/// [`CHUNK`](parse::CHUNK) bytes, never replaced.
+pub fn streaming_text(text: RwSignal<String>, generation: RwSignal<u64>) -> impl IntoView {
+    let div = NodeRef::<leptos::html::Div>::new();
+    // What was seen, the last text node and how many bytes it holds.
+    let live = StoredValue::new_local(None::<(Seen, Option<CharacterData>, usize)>);
+    Effect::new(move || {
+        let generation = generation.get();
+        let Some(div) = div.get() else { return };
+        text.with(|t| {
+            live.update_value(|live| {
+                if !live
+                    .as_ref()
+                    .is_some_and(|(s, ..)| s.continues(generation, t))
+                {
+                    div.set_text_content(None);
+                    *live = Some((Seen::new(generation), None, 0));
+                }
+                let Some((seen, node, len)) = live else {
+                    return;
+                };
+                let delta = &t[seen.len..];
+                match node {
+                    Some(n) if *len < parse::CHUNK => {
+                        let _ = n.append_data(delta);
+                        *len += delta.len();
+                    }
+                    _ if !delta.is_empty() => {
+                        let n = document().create_text_node(delta);
+                        let _ = div.append_child(&n);
+                        *node = Some(n.unchecked_into());
+                        *len = delta.len();
+                    }
+                    _ => {}
+                }
+                seen.update(t);
+            })
+        })
+    });
+    view! { <div class="md" node_ref=div></div> }
+}
+
+/// What a streaming view has consumed: it continues only while the text grows by appending
+/// (checked in constant time: same generation, and the same last bytes where it stopped).
+struct Seen {
+    generation: u64,
+    len: usize,
+    tail: Vec<u8>,
+}
+
+impl Seen {
+    const TAIL: usize = 32;
+
+    fn new(generation: u64) -> Self {
+        Self {
+            generation,
+            len: 0,
+            tail: Vec::new(),
         }
-        if l.trim_start().starts_with("```") {
-            in_code = !in_code;
+    }
+
+    fn continues(&self, generation: u64, t: &str) -> bool {
+        generation == self.generation
+            && t.len() >= self.len
+            && t.as_bytes()[self.len - self.tail.len()..self.len] == self.tail[..]
+    }
+
+    fn update(&mut self, t: &str) {
+        self.len = t.len();
+        self.tail.clear();
+        self.tail
+            .extend_from_slice(&t.as_bytes()[t.len().saturating_sub(Self::TAIL)..]);
+    }
+}
+
+fn document() -> Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document")
+}
+
+/// The parser's output in the DOM: elements with fixed tags and classes, and text nodes.
+struct Dom {
+    doc: Document,
+    /// Where settled blocks go (`None`: no blocks, everything in `open`).
+    settled: Option<Element>,
+    open: Element,
+    /// The open code block's `<code>`, and the current line's wrapper.
+    code: Option<Element>,
+    wrap: Option<Element>,
+    /// Pieces of the current line (the last children of its container).
+    pieces: usize,
+    /// Children of `open` (this is their only writer), and the counts at each mark.
+    children: usize,
+    marks: Vec<usize>,
+}
+
+impl Dom {
+    fn new(settled: Option<Element>, open: Element) -> Self {
+        if let Some(s) = &settled {
+            s.set_text_content(None);
         }
-        if !in_code {
-            line = at;
-            if l == "\n" {
-                paragraph = at;
+        open.set_text_content(None);
+        Self {
+            doc: document(),
+            settled,
+            open,
+            code: None,
+            wrap: None,
+            pieces: 0,
+            children: 0,
+            marks: Vec::new(),
+        }
+    }
+
+    fn element(&self, tag: &str, class: &str) -> Element {
+        let el = self.doc.create_element(tag).expect("createElement");
+        if !class.is_empty() {
+            let _ = el.set_attribute("class", class);
+        }
+        el
+    }
+
+    /// The current line's container.
+    fn container(&self) -> &Element {
+        self.wrap
+            .as_ref()
+            .or(self.code.as_ref())
+            .unwrap_or(&self.open)
+    }
+
+    fn append(&mut self, node: &Node) {
+        let _ = self.container().append_child(node);
+        if self.wrap.is_none() && self.code.is_none() {
+            self.children += 1;
+        }
+    }
+
+    fn append_piece(&mut self, node: &Node) {
+        self.append(node);
+        self.pieces += 1;
+    }
+
+    /// Removes the current line's last `n` pieces.
+    fn pop(&mut self, n: usize) {
+        let direct = self.wrap.is_none() && self.code.is_none();
+        let container = self.container().clone();
+        for _ in 0..n {
+            if let Some(last) = container.last_child() {
+                let _ = container.remove_child(&last);
+                if direct {
+                    self.children -= 1;
+                }
             }
         }
-    }
-    if paragraph == 0 && open.len() >= LONG {
-        line
-    } else {
-        paragraph
+        self.pieces -= n;
     }
 }
 
-/// Renders `src`; cost is linear in `src` (one message, never the whole transcript).
-pub fn render(src: &str) -> Vec<AnyView> {
-    let mut out = Vec::new();
-    let mut code: Option<String> = None;
-    for line in src.split_inclusive('\n') {
-        let fence = line.trim_start().starts_with("```");
-        match (&mut code, fence) {
-            (None, true) => code = Some(String::new()),
-            (Some(buf), true) => {
-                out.push(code_block(std::mem::take(buf)));
-                code = None;
-            }
-            (Some(buf), false) => buf.push_str(line),
-            (None, false) => line_view(line, &mut out),
+impl Sink for Dom {
+    fn line_start(&mut self, wrap: Option<Wrap>) {
+        self.pieces = 0;
+        if let Some(w) = wrap {
+            let el = match w {
+                Wrap::Heading => self.element("strong", "h"),
+                Wrap::Quote => self.element("span", "quote"),
+            };
+            self.append(&el);
+            self.wrap = Some(el);
         }
     }
-    if let Some(buf) = code {
-        out.push(code_block(buf));
-    }
-    out
-}
 
-fn code_block(text: String) -> AnyView {
-    let text = text.strip_suffix('\n').map(str::to_owned).unwrap_or(text);
-    view! { <pre class="code"><code>{text}</code></pre> }.into_any()
-}
-
-fn line_view(line: &str, out: &mut Vec<AnyView>) {
-    let body = line.trim_end_matches('\n');
-    let newline = &line[body.len()..];
-    let hashes = body.bytes().take_while(|&b| b == b'#').count();
-    if (1..=6).contains(&hashes) && body[hashes..].starts_with(' ') {
-        let inner = inline(&body[hashes + 1..]);
-        out.push(view! { <strong class="h">{inner}</strong> }.into_any());
-    } else if let Some(rest) = body.strip_prefix("> ") {
-        let inner = inline(rest);
-        out.push(view! { <span class="quote">{inner}</span> }.into_any());
-    } else {
-        out.extend(inline(body));
-    }
-    if !newline.is_empty() {
-        out.push(newline.to_owned().into_any());
-    }
-}
-
-/// Inline spans of one line.
-fn inline(s: &str) -> Vec<AnyView> {
-    let mut out: Vec<AnyView> = Vec::new();
-    let mut text = String::new();
-    let mut rest = s;
-    let flush = |text: &mut String, out: &mut Vec<AnyView>| {
-        if !text.is_empty() {
-            out.push(std::mem::take(text).into_any());
-        }
-    };
-    while let Some(c) = rest.chars().next() {
-        let span = match c {
-            '`' => closed(rest, "`")
-                .map(|(inner, len)| (view! { <code>{inner.to_owned()}</code> }.into_any(), len)),
-            '*' if rest.starts_with("**") => closed(rest, "**").map(|(inner, len)| {
-                (
-                    view! { <strong>{inner.to_owned()}</strong> }.into_any(),
-                    len,
-                )
-            }),
-            '*' => closed(rest, "*")
-                .map(|(inner, len)| (view! { <em>{inner.to_owned()}</em> }.into_any(), len)),
-            '[' => link(rest),
-            _ => None,
-        };
-        match span {
-            Some((view, len)) => {
-                flush(&mut text, &mut out);
-                out.push(view);
-                rest = &rest[len..];
+    fn text(&mut self, s: &str, new_piece: bool) {
+        // The parser extends only a text piece.
+        let last = self.container().last_child().filter(|_| !new_piece);
+        match last.map(JsCast::unchecked_into::<CharacterData>) {
+            Some(text) => {
+                let _ = text.append_data(s);
             }
             None => {
-                text.push(c);
-                rest = &rest[c.len_utf8()..];
+                let node = self.doc.create_text_node(s);
+                self.append_piece(&node);
             }
         }
     }
-    flush(&mut text, &mut out);
-    out
-}
 
-/// `marker inner marker` at the start of `s`: the inner text and the whole length. The inner
-/// text must be non-empty and not start or end with a space.
-fn closed<'a>(s: &'a str, marker: &str) -> Option<(&'a str, usize)> {
-    let after = &s[marker.len()..];
-    let end = after.find(marker)?;
-    let inner = &after[..end];
-    let ok = !inner.is_empty() && !inner.starts_with(' ') && !inner.ends_with(' ');
-    ok.then_some((inner, marker.len() * 2 + end))
-}
-
-/// `[text](http…)`: a link that opens in a new tab, without referrer.
-fn link(s: &str) -> Option<(AnyView, usize)> {
-    let close = s.find("](")?;
-    let text = &s[1..close];
-    let url_start = close + 2;
-    let url_len = s[url_start..].find(')')?;
-    let url = &s[url_start..url_start + url_len];
-    let safe = (url.starts_with("https://") || url.starts_with("http://"))
-        && !url.contains(char::is_whitespace);
-    if !safe || text.is_empty() || text.contains('[') {
-        return None;
+    fn inline(&mut self, kind: Inline, s: &str, href: &str) {
+        let el = match kind {
+            Inline::Code => self.element("code", ""),
+            Inline::Strong => self.element("strong", ""),
+            Inline::Em => self.element("em", ""),
+            Inline::Link => {
+                // The parser only makes links of http(s) URLs.
+                let a = self.element("a", "");
+                let _ = a.set_attribute("href", href);
+                let _ = a.set_attribute("rel", "noopener noreferrer nofollow");
+                let _ = a.set_attribute("target", "_blank");
+                a
+            }
+        };
+        el.set_text_content(Some(s));
+        self.append_piece(&el);
     }
-    let view = view! {
-        <a href=url.to_owned() rel="noopener noreferrer nofollow" target="_blank">{text.to_owned()}</a>
-    };
-    Some((view.into_any(), url_start + url_len + 1))
+
+    fn truncate(&mut self, keep: usize) {
+        self.pop(self.pieces - keep);
+    }
+
+    fn discard(&mut self) {
+        match self.wrap.take() {
+            Some(w) => {
+                let _ = self.open.remove_child(&w);
+                self.children -= 1;
+                self.pieces = 0;
+            }
+            None => self.pop(self.pieces),
+        }
+    }
+
+    fn line_end(&mut self, newline: bool) {
+        self.wrap = None;
+        self.pieces = 0;
+        if newline {
+            let node = self.doc.create_text_node("\n");
+            self.append(&node);
+        }
+    }
+
+    fn code_open(&mut self) {
+        let pre = self.element("pre", "code");
+        let code = self.element("code", "");
+        let _ = pre.append_child(&code);
+        self.append(&pre);
+        self.code = Some(code);
+    }
+
+    fn code_close(&mut self) {
+        self.code = None;
+    }
+
+    fn mark(&mut self) {
+        self.marks.push(self.children);
+    }
+
+    fn settle(&mut self, n: usize) {
+        let Some(settled) = &self.settled else { return };
+        let k = self.marks[n - 1];
+        let block = self.element("span", "blk");
+        for _ in 0..k {
+            if let Some(first) = self.open.first_child() {
+                let _ = block.append_child(&first);
+            }
+        }
+        let _ = settled.append_child(&block);
+        self.children -= k;
+        self.marks.drain(..n);
+        for m in &mut self.marks {
+            *m -= k;
+        }
+    }
 }

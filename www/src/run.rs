@@ -20,6 +20,9 @@ pub struct Reply {
     pub figures: RwSignal<String>,
     pub error: RwSignal<String>,
     pub busy: RwSignal<bool>,
+    /// Changes whenever `text` and `reasoning` start over (rather than grow), so the views
+    /// that only append know to start over too.
+    pub generation: RwSignal<u64>,
 }
 
 impl Reply {
@@ -30,10 +33,12 @@ impl Reply {
             figures: RwSignal::new(String::new()),
             error: RwSignal::new(String::new()),
             busy: RwSignal::new(false),
+            generation: RwSignal::new(0),
         }
     }
 
     pub fn clear(&self) {
+        self.generation.update(|g| *g += 1);
         self.text.set(String::new());
         self.reasoning.set(String::new());
         self.figures.set(String::new());

@@ -19,6 +19,8 @@ mod clock;
 mod codegen;
 #[cfg(target_arch = "wasm32")]
 mod creds;
+#[cfg(target_arch = "wasm32")]
+pub mod fatal;
 mod markdown;
 #[cfg(target_arch = "wasm32")]
 mod run;

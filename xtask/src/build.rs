@@ -22,6 +22,28 @@ pub fn dist() -> Result {
     run("trunk", &["build", "--release", "--offline"])
 }
 
+/// The playground's test build, in `target/dist-test/`: dist/ plus an export that panics on
+/// purpose (`--features test-panic`), for the spec of its panic banner. Never served to users.
+pub fn dist_test() -> Result {
+    let out = dist_test_dir();
+    run(
+        "trunk",
+        &[
+            "build",
+            "--release",
+            "--offline",
+            "--features",
+            "test-panic",
+            "--dist",
+            out.to_str().unwrap(),
+        ],
+    )
+}
+
+pub fn dist_test_dir() -> PathBuf {
+    target_dir().join("dist-test")
+}
+
 /// The npm package: the hand-written ES module entries and types from `src/js/` over
 /// wasm-bindgen's output (the core), built with the `pkg` profile (Cargo.toml says why).
 pub fn pkg() -> Result {

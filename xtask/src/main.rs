@@ -240,16 +240,22 @@ fn wasm_tests() -> Result {
 }
 
 fn e2e() -> Result {
+    // The panic banner's spec needs a build that can panic on purpose.
+    build::dist_test()?;
     let rt = runtime();
-    let (emulator, site) = rt.block_on(async {
+    let (emulator, site, test_site) = rt.block_on(async {
         let emulator = Emulator::start(test_emulator_config(), loopback(0))
             .await
             .map_err(|e| format!("cannot start the emulator: {e}"))?;
         let site = serve::start(build::root().join("dist"), None, loopback(0))
             .await
             .map_err(|e| format!("cannot serve dist/: {e}"))?;
-        Ok::<_, String>((emulator, site))
+        let test_site = serve::start(build::dist_test_dir(), None, loopback(0))
+            .await
+            .map_err(|e| format!("cannot serve target/dist-test/: {e}"))?;
+        Ok::<_, String>((emulator, site, test_site))
     })?;
+    let test_site_url = format!("{}/", test_site.url());
     let demo = Credential::demo();
     let prompt = "Write me a 100 word essay about snickers candy bars";
     let max_tokens = 200;
@@ -282,13 +288,17 @@ fn e2e() -> Result {
         ("IDENTITY_POOL_ID", bedrock_emulator::DEMO_IDENTITY_POOL_ID),
         ("EXPECTED", expected_json.as_str()),
         ("CHROMIUM", tools::CHROMIUM),
+        ("PLAYGROUND_TEST_BUILD_URL", test_site_url.as_str()),
     ];
-    let result = ["tests/e2e/playground.mjs"].iter().try_for_each(|script| {
-        let path = build::root().join(script);
-        cmd::run_env("node", &[path.to_str().unwrap()], &env)
-    });
+    let result = ["tests/e2e/playground.mjs", "tests/e2e/fatal.mjs"]
+        .iter()
+        .try_for_each(|script| {
+            let path = build::root().join(script);
+            cmd::run_env("node", &[path.to_str().unwrap()], &env)
+        });
     rt.block_on(async {
         site.shutdown().await;
+        test_site.shutdown().await;
         emulator.shutdown().await;
     });
     result

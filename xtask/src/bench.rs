@@ -339,10 +339,11 @@ fn browser_goals(r: &serde_json::Value) -> String {
   on this shared 2-core machine), one token per read; our script alone {script:.2}×, style + \
   layout {layout:.2}×, the rest {other:.2}×. Before this run's playground it was not flat: the \
   answer's whole Markdown was rebuilt per token, ~2.2 s → ~5.9 s per 1,000 tokens over the \
-  answer (Markdown and a full relayout growing with it; measured once). Settled \
-  paragraphs are now rendered once, each in its own block box inside one shared wrapper, and \
-  only the open paragraph re-renders (`www/src/markdown.rs`); the wrapper keeps a token's \
-  relayout to two boxes (style + layout growth 1.85× → ~1.2×). What remains per token \
+  answer (Markdown and a full relayout growing with it; measured once). The answer is now \
+  parsed incrementally and its DOM only appended to (`www/src/markdown/parse.rs`: a token's \
+  script work is in proportion to the token, hostile Markdown included, counted in its \
+  tests); completed paragraphs move into one shared wrapper, which keeps a token's relayout \
+  to two boxes (style + layout growth 1.85× → ~1.1×). What remains per token \
   (~{per:.1} ms) is mostly outside our script: the \"other\" column (paint, compositing, \
   garbage collection of the replaced DOM, in software rendering without a GPU) is the largest \
   part and what still grows most over a page 20× longer; `content-visibility` on the \

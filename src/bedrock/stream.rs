@@ -320,6 +320,33 @@ mod tests {
     }
 
     #[test]
+    fn an_error_is_reported_once_then_the_stream_is_over() {
+        let good = event_frame("chunk", r#"{"bytes":"eyJhIjoxfQ=="}"#);
+        let mut bad = good.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        let mut d = ResponseStreamDecoder::new();
+        d.push(&[good.clone(), bad, good].concat());
+        assert!(matches!(d.next_event(), Ok(Some(StreamEvent::Chunk(_)))));
+        assert!(matches!(d.next_event(), Err(Error::Decode(_))));
+        // Not again, and not as a truncated stream at the end either.
+        assert_eq!(d.next_event(), Ok(None));
+        d.push(b"more bytes after the failure");
+        assert_eq!(d.next_event(), Ok(None));
+        assert_eq!(d.finish(), Ok(()));
+        // An exception frame is an error too: reported once.
+        let mut d = ResponseStreamDecoder::new();
+        d.push(
+            &Message::new(br#"{"message":"m"}"#.to_vec())
+                .with_str_header(":message-type", "exception")
+                .with_str_header(":exception-type", "throttlingException")
+                .encode(),
+        );
+        assert!(matches!(d.next_event(), Err(Error::StreamException(_))));
+        assert_eq!(d.next_event(), Ok(None));
+    }
+
+    #[test]
     fn a_malformed_converse_event_is_an_error() {
         let events = decode(&event_frame("messageStop", "{}"));
         assert!(matches!(events[0], Err(Error::InvalidResponse(_))));

@@ -50,14 +50,6 @@ fn block(names: impl IntoIterator<Item = String>) -> Vec<u8> {
     names.into_iter().flat_map(|n| bool_header(&n)).collect()
 }
 
-fn unlimited() -> Limits {
-    Limits::default()
-        .with_max_message_len(u32::MAX)
-        .with_max_headers_len(u32::MAX)
-        .with_max_payload_len(u32::MAX)
-        .with_max_header_count(u32::MAX)
-}
-
 /// Everything decoded from `bytes` in one push, and how the stream ended.
 fn decode(decoder: Decoder, bytes: &[u8]) -> (Vec<Message>, Result<(), DecodeError>) {
     let mut d = decoder;
@@ -264,7 +256,7 @@ fn lengths_near_u32_max_are_judged_without_overflow() {
         (16, max),
         (17, 2),
     ] {
-        for limits in [Limits::default(), unlimited()] {
+        for limits in [Limits::default(), Limits::UNLIMITED] {
             let verdict = judge_prelude(Decoder::with_limits(limits), total, headers);
             let fits = headers != 1 && headers as u64 + 16 <= total as u64;
             let within = total <= limits.max_message_len
@@ -284,7 +276,7 @@ fn lengths_near_u32_max_are_judged_without_overflow() {
     }
     // A frame declared at 4 GiB - 1 with no limits waits for its body and, cut short, is a
     // truncated stream.
-    let mut d = Decoder::with_limits(unlimited());
+    let mut d = Decoder::with_limits(Limits::UNLIMITED);
     d.push(&prelude(max, 0));
     d.push(&[0; 100]);
     assert_eq!(d.next_message(), Ok(None));
@@ -313,7 +305,7 @@ fn a_128_kib_block_of_tiny_headers_is_stopped_by_the_count_limit_before_the_rest
     );
     // Without the count limit the same block fails where the parser meets the bad header.
     assert_eq!(
-        error_kind(Decoder::with_limits(unlimited()), &wire),
+        error_kind(Decoder::with_limits(Limits::UNLIMITED), &wire),
         DecodeErrorKind::InvalidHeaderNameLength
     );
 }

@@ -156,15 +156,6 @@ fn decode_oracle(bytes: &[u8], cuts: &[usize]) -> (Vec<aws::Message>, OracleEnd)
     (out, end)
 }
 
-/// No bound at all, like the oracle.
-fn unlimited() -> Limits {
-    Limits::default()
-        .with_max_message_len(u32::MAX)
-        .with_max_headers_len(u32::MAX)
-        .with_max_payload_len(u32::MAX)
-        .with_max_header_count(u32::MAX)
-}
-
 /// Whether a message fits the default [`Limits`].
 fn within_default_limits(m: &Message) -> bool {
     let limits = Limits::default();
@@ -589,7 +580,7 @@ proptest! {
             prop_assert!(ours == theirs, "encodings differ for {:?}", m.headers);
         }
         let (wire, _) = encode_all(&messages);
-        let ours = decode_ours(Decoder::with_limits(unlimited()), &wire, &cuts);
+        let ours = decode_ours(Decoder::with_limits(Limits::UNLIMITED), &wire, &cuts);
         prop_assert_eq!(&ours.1, &Ok(()));
         prop_assert!(ours.0 == messages, "decoded messages differ from the generated ones");
         let theirs = decode_oracle(&wire, &cuts);
@@ -753,7 +744,7 @@ fn limits_only_we_enforce() {
         assert!(breaks_stricter_rule(&messages[0]));
         let (_, ours) = decode_ours(Decoder::new(), &wire, &[]);
         assert_eq!(ours.unwrap_err().kind(), &kind);
-        let (ours, end) = decode_ours(Decoder::with_limits(unlimited()), &wire, &[]);
+        let (ours, end) = decode_ours(Decoder::with_limits(Limits::UNLIMITED), &wire, &[]);
         assert_eq!(end, Ok(()));
         assert_eq!(to_oracle(&ours[0]), messages[0]);
     }

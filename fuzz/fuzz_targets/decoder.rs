@@ -111,14 +111,6 @@ fn reseal(data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn unlimited() -> Limits {
-    Limits::default()
-        .with_max_message_len(u32::MAX)
-        .with_max_headers_len(u32::MAX)
-        .with_max_payload_len(u32::MAX)
-        .with_max_header_count(u32::MAX)
-}
-
 /// Limits from the input's first bytes: on, or one below, the first frame's declared total,
 /// headers and payload lengths, and a header count of 0..=15; each one applied or not. Which,
 /// and on or below, follows bits of the input length, which mutations change all the time.
@@ -244,7 +236,7 @@ fn check_limited(limited: &Outcome, free: &Outcome, limits: &Limits) {
 fn check(data: &[u8]) {
     let len = data.len();
     let free = decode(
-        Decoder::with_limits(unlimited()),
+        Decoder::with_limits(Limits::UNLIMITED),
         std::iter::once(data),
         len,
     );
@@ -264,7 +256,7 @@ fn check(data: &[u8]) {
         );
         assert_eq!(&data[at..at + wire.len()], &wire[..], "re-encoding differs");
         at += wire.len();
-        let mut d = Decoder::with_limits(unlimited());
+        let mut d = Decoder::with_limits(Limits::UNLIMITED);
         d.push(&wire);
         assert_eq!(d.next_message(), Ok(Some(m.clone())));
         assert_eq!(d.next_message(), Ok(None));

@@ -74,6 +74,15 @@ impl Limits {
         max_header_count: DEFAULT_MAX_HEADER_COUNT,
     };
 
+    /// No bound at all (as the AWS SDK's own decoder): for tests and oracles, never for a
+    /// stream from the network.
+    pub const UNLIMITED: Limits = Limits {
+        max_message_len: u32::MAX,
+        max_headers_len: u32::MAX,
+        max_payload_len: u32::MAX,
+        max_header_count: u32::MAX,
+    };
+
     pub const fn with_max_message_len(mut self, max: u32) -> Self {
         self.max_message_len = max;
         self

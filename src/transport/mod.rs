@@ -171,21 +171,7 @@ impl Client {
         signal: Option<&AbortSignal>,
     ) -> Result<InvokeModelOutput, Error> {
         let request = HttpRequest::invoke(&self.endpoint, Operation::InvokeModel, input)?;
-        let sent = self.send(request, signal).await?;
-        let body = read_body(
-            &sent.response,
-            signal,
-            MAX_RESPONSE_BODY_BYTES,
-            self.options.stream_idle_timeout_ms,
-        )
-        .await?;
-        check_ok_body(&body, &sent.metadata)?;
-        Ok(InvokeModelOutput {
-            body,
-            content_type: header(&sent.response, "content-type"),
-            metadata: sent.metadata,
-            response: sent.response,
-        })
+        self.call(request, signal).await
     }
 
     /// InvokeModelWithResponseStream: events as their last byte arrives.
@@ -212,20 +198,12 @@ impl Client {
         signal: Option<&AbortSignal>,
     ) -> Result<ConverseOutput, Error> {
         let request = HttpRequest::converse(&self.endpoint, false, input)?;
-        let sent = self.send(request, signal).await?;
-        let body = read_body(
-            &sent.response,
-            signal,
-            MAX_RESPONSE_BODY_BYTES,
-            self.options.stream_idle_timeout_ms,
-        )
-        .await?;
-        check_ok_body(&body, &sent.metadata)?;
-        let response = serde_json::from_slice(&body)
+        let out = self.call(request, signal).await?;
+        let response = serde_json::from_slice(&out.body)
             .map_err(|e| Error::InvalidResponse(format!("Converse response: {e}")))?;
         Ok(ConverseOutput {
             response,
-            metadata: sent.metadata,
+            metadata: out.metadata,
         })
     }
 

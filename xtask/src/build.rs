@@ -47,16 +47,7 @@ pub fn dist_test_dir() -> PathBuf {
 /// The npm package: the hand-written ES module entries and types from `src/js/` over
 /// wasm-bindgen's output (the core), built with the `pkg` profile (Cargo.toml says why).
 pub fn pkg() -> Result {
-    cargo(&[
-        "build",
-        "--profile",
-        "pkg",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "bedrock-wasm",
-        "--lib",
-    ])?;
+    build_pkg_wasm(&[])?;
     pkg_from(
         &target_dir().join("wasm32-unknown-unknown/pkg/bedrock_wasm.wasm"),
         &root().join("pkg"),
@@ -66,18 +57,7 @@ pub fn pkg() -> Result {
 /// The package's test build, in `target/pkg-test/`: the same package plus an export that
 /// panics on purpose (`--features test-panic`), for the safety-net tests. Never published.
 pub fn pkg_test() -> Result {
-    cargo(&[
-        "build",
-        "--profile",
-        "pkg",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "bedrock-wasm",
-        "--lib",
-        "--features",
-        "test-panic",
-    ])?;
+    build_pkg_wasm(&["--features", "test-panic"])?;
     // Same output path as `pkg()`'s build: `pkg_from` reads it at once.
     let out = pkg_test_dir();
     pkg_from(
@@ -91,6 +71,22 @@ pub fn pkg_test() -> Result {
             .map_err(|e| format!("src/js/test-panic.js: {e}"))?,
     );
     std::fs::write(&index, text).map_err(|e| e.to_string())
+}
+
+/// The package's wasm with the `pkg` profile (plus `extra` cargo arguments), at
+/// `target/wasm32-unknown-unknown/pkg/bedrock_wasm.wasm`.
+fn build_pkg_wasm(extra: &[&str]) -> Result {
+    let args = [
+        "build",
+        "--profile",
+        "pkg",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "bedrock-wasm",
+        "--lib",
+    ];
+    cargo(&[&args[..], extra].concat())
 }
 
 pub fn pkg_test_dir() -> PathBuf {

@@ -8,6 +8,7 @@
 pub mod bedrock;
 pub mod eventstream;
 pub mod sign;
+pub mod time;
 
 #[cfg(target_arch = "wasm32")]
 pub mod transport;

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sigv4::http_request::{
     sign, PayloadChecksumKind, SessionTokenMode, SignableBody, SignableRequest, SigningSettings,
@@ -133,22 +133,19 @@ impl fmt::Display for SignError {
 
 impl std::error::Error for SignError {}
 
-/// 9999-12-31T23:59:59Z: the last instant a SigV4 date (`YYYYMMDD'T'HHMMSS'Z'`) can name, and
-/// so the last one `aws-sigv4` can format without overflowing.
-pub const MAX_SIGNING_EPOCH_MS: f64 = 253_402_300_799_000.0;
+pub use crate::time::MAX_SIGNING_EPOCH_MS;
 
 /// Converts milliseconds since the Unix epoch (what `Date.now()` returns) to a `SystemTime`,
 /// refusing what SigV4 cannot carry: not a finite number, before 1970 or after the year 9999.
 pub fn time_from_epoch_millis(ms: f64) -> Result<SystemTime, SignError> {
-    if !(0.0..=MAX_SIGNING_EPOCH_MS).contains(&ms) {
-        return Err(SignError::new(
+    crate::time::system_time(ms).ok_or_else(|| {
+        SignError::new(
             SignErrorKind::InvalidTime,
             format!(
                 "the signing time ({ms} ms since 1970) is not a date between 1970 and 9999; check the clock and any clockOffset"
             ),
-        ));
-    }
-    Ok(UNIX_EPOCH + Duration::from_millis(ms as u64))
+        )
+    })
 }
 
 /// The time to sign with: the local clock corrected by the offset learned from the service

@@ -5,8 +5,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use bedrock_wasm::bedrock::retry::{corrected_offset, parse_http_date, RetryPolicy};
+use bedrock_wasm::bedrock::retry::{Attempts, Next, RetryPolicy};
 use bedrock_wasm::bedrock::{Error, ServiceError};
+use bedrock_wasm::time::{corrected_offset, parse_http_date};
 
 fn service(status: u16, code: &str, message: &str) -> Error {
     let body = serde_json::json!({ "message": message }).to_string();
@@ -113,4 +114,77 @@ fn http_dates_parse_and_skew_is_adopted_only_past_five_minutes() {
         corrected_offset(server, server - 600_000.0, 600_000.0),
         None
     );
+}
+
+fn service_error(status: u16, code: &str, message: &str) -> ServiceError {
+    let body = serde_json::json!({ "message": message }).to_string();
+    ServiceError::from_response(status, Some(code), None, body.as_bytes())
+}
+
+const SKEWED: &str = "Signature expired: 20150411T064107Z is now earlier than 20150411T064135Z (20150411T064635Z - 5 min.)";
+
+#[test]
+fn the_send_loop_backs_off_then_gives_up_with_the_counts_on_the_error() {
+    let mut attempts = Attempts::new(RetryPolicy::new(3));
+    let throttled = || service_error(429, "ThrottlingException", "slow down");
+    assert_eq!(
+        attempts.after_service_error(throttled(), 0.0, 1.0),
+        Next::Retry { delay_ms: 500.0 }
+    );
+    assert_eq!(
+        attempts.after_error(Error::Network("reset".into()), 1.0),
+        Next::Retry { delay_ms: 200.0 }
+    );
+    assert_eq!(attempts.attempt(), 3);
+    match attempts.after_service_error(throttled(), 0.0, 1.0) {
+        Next::Fail(Error::Service(e)) => {
+            assert_eq!((e.attempts, e.total_retry_delay_ms), (3, 700));
+        }
+        other => panic!("expected the throttling error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_send_loop_resigns_once_with_the_servers_time_then_backs_off_as_usual() {
+    let mut attempts = Attempts::new(RetryPolicy::new(3));
+    let server = bedrock_wasm::time::parse_amz_date("20150411T064635Z").unwrap();
+    let local = server - 3_600_000.0;
+    assert_eq!(
+        attempts.after_service_error(
+            service_error(403, "InvalidSignatureException", SKEWED),
+            local,
+            0.5
+        ),
+        Next::Resign {
+            clock_offset_ms: 3_600_000.0
+        }
+    );
+    assert_eq!(attempts.attempt(), 2);
+    // A second skew rejection in the same call is final: re-signing again would loop.
+    match attempts.after_service_error(
+        service_error(403, "InvalidSignatureException", SKEWED),
+        local,
+        0.5,
+    ) {
+        Next::Fail(Error::Service(e)) => assert_eq!(e.attempts, 2),
+        other => panic!("expected the skew error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_server_time_beyond_a_day_is_not_adopted_and_the_error_says_so() {
+    let mut attempts = Attempts::new(RetryPolicy::default());
+    let server = bedrock_wasm::time::parse_amz_date("20150411T064635Z").unwrap();
+    let far = server - 2.0 * 86_400_000.0;
+    match attempts.after_service_error(
+        service_error(403, "InvalidSignatureException", SKEWED),
+        far,
+        0.5,
+    ) {
+        Next::Fail(Error::Service(e)) => {
+            assert!(e.is_clock_skew());
+            assert!(e.message.contains("not adopted"), "{}", e.message);
+        }
+        other => panic!("expected the skew error, got {other:?}"),
+    }
 }

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::clock::parse_iso8601;
 use super::{Error, HttpRequest, ServiceError};
 use crate::sign::Credentials;
+use crate::time::parse_iso8601;
 
 /// Which identity pool, and how to get credentials from it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

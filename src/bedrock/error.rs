@@ -288,7 +288,7 @@ impl ServiceError {
         }
         let open = self.message.rfind('(')?;
         let stamp = self.message.get(open + 1..)?.split_whitespace().next()?;
-        super::clock::parse_amz_date(stamp)
+        crate::time::parse_amz_date(stamp)
     }
 
     /// What the user should do about this error, in plain words.

@@ -3,7 +3,6 @@
 //! Everything here is pure: it builds requests as data and interprets bytes, so it runs and is
 //! tested natively. `transport` sends what this module builds.
 
-pub mod clock;
 pub mod cognito;
 pub mod converse;
 mod converse_stream;

@@ -72,4 +72,83 @@ fn is_retryable_service_error(e: &ServiceError) -> bool {
     e.is_retryable() && !e.is_clock_skew()
 }
 
-pub use super::clock::{corrected_offset, parse_http_date};
+/// What the send loop does after a failed attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// The service rejected the signature's time and told us its own: adopt this clock
+    /// offset, re-sign and send again at once (once per call).
+    Resign { clock_offset_ms: f64 },
+    /// Wait this long (abortably), then send again.
+    Retry { delay_ms: f64 },
+    /// Give up with this error.
+    Fail(Error),
+}
+
+/// One call's attempts: the whole retry decision (backoff, clock-skew re-signing, attempt and
+/// delay bookkeeping), pure so it is tested natively. The transport only sends, sleeps and
+/// asks what to do next.
+#[derive(Debug, Clone)]
+pub struct Attempts {
+    policy: RetryPolicy,
+    attempt: u32,
+    total_delay_ms: f64,
+    skew_corrected: bool,
+}
+
+impl Attempts {
+    pub fn new(policy: RetryPolicy) -> Self {
+        Self {
+            policy,
+            attempt: 1,
+            total_delay_ms: 0.0,
+            skew_corrected: false,
+        }
+    }
+
+    /// The attempt under way, counting from 1.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Milliseconds waited between attempts so far.
+    pub fn total_delay_ms(&self) -> f64 {
+        self.total_delay_ms
+    }
+
+    /// An error response. `received_at_ms` is when the server stamped its time (about
+    /// half-way through the round trip, by the local clock); `random` is uniform in `[0, 1)`.
+    pub fn after_service_error(
+        &mut self,
+        mut e: ServiceError,
+        received_at_ms: f64,
+        random: f64,
+    ) -> Next {
+        e.attempts = self.attempt;
+        e.total_retry_delay_ms = self.total_delay_ms as u64;
+        if let (Some(server), false) = (e.server_time_ms(), self.skew_corrected) {
+            match crate::time::usable_offset(server, received_at_ms) {
+                Some(clock_offset_ms) => {
+                    self.skew_corrected = true;
+                    self.attempt += 1;
+                    return Next::Resign { clock_offset_ms };
+                }
+                None => e.message.push_str(
+                    " (the server's time is more than 24 h from this computer's clock, so it was not adopted: one of the two clocks is unusable)",
+                ),
+            }
+        }
+        self.after_error(e.into(), random)
+    }
+
+    /// Any other failure before the first body byte (network, timeout, abort, …).
+    pub fn after_error(&mut self, error: Error, random: f64) -> Next {
+        match self.policy.delay_ms(self.attempt, &error, random) {
+            Some(delay_ms) => {
+                self.total_delay_ms += delay_ms;
+                self.attempt += 1;
+                Next::Retry { delay_ms }
+            }
+            None => Next::Fail(error),
+        }
+    }
+}

@@ -420,8 +420,7 @@ pub fn authorize_request(
             pairs.push((entry.get(0).as_string().unwrap_or_default(), value));
         }
     }
-    let offset =
-        crate::bedrock::clock::check_offset(clock_offset_ms).map_err(|m| type_error(&m))?;
+    let offset = crate::time::check_offset(clock_offset_ms).map_err(|m| type_error(&m))?;
     let policy = if allow_insecure {
         EndpointPolicy::AllowInsecure
     } else {

@@ -1,5 +1,8 @@
-//! Dates and the clock offset: reading the service's time (`Date` headers, clock-skew messages,
-//! credential expirations) and deciding whether to adopt it.
+//! Time, in one place: dates a server sends (`Date` headers, clock-skew messages, credential
+//! expirations), the clock offset and whether to adopt it, and epoch milliseconds → `SystemTime`.
+//!
+//! The clock itself is never read here (`SystemTime::now` panics on wasm32): every "now" is an
+//! argument, given by the caller (`Date.now()` in the browser).
 //!
 //! Every date a server sends is untrusted: it is parsed with bounded fields, so no arithmetic
 //! can overflow, and it is adopted only within [`MAX_CLOCK_OFFSET_MS`] of the local clock, so a
@@ -143,6 +146,18 @@ pub fn check_offset(offset_ms: f64) -> Result<f64, String> {
             "clockOffset must be a number of milliseconds within ±24 h (86400000), got {offset_ms}"
         ))
     }
+}
+
+/// 9999-12-31T23:59:59Z: the last instant a SigV4 date (`YYYYMMDD'T'HHMMSS'Z'`) can name, and
+/// so the last one `aws-sigv4` can format without overflowing.
+pub const MAX_SIGNING_EPOCH_MS: f64 = 253_402_300_799_000.0;
+
+/// Milliseconds since the Unix epoch (what `Date.now()` returns) → `SystemTime`, or `None` for
+/// what SigV4 cannot carry: not a finite number, before 1970 or after the year 9999.
+pub fn system_time(epoch_ms: f64) -> Option<std::time::SystemTime> {
+    (0.0..=MAX_SIGNING_EPOCH_MS)
+        .contains(&epoch_ms)
+        .then(|| std::time::UNIX_EPOCH + std::time::Duration::from_millis(epoch_ms as u64))
 }
 
 #[cfg(test)]

@@ -21,6 +21,17 @@ use aws_smithy_runtime_api::client::identity::Identity;
 /// The SigV4 signing name of Bedrock Runtime (its endpoint prefix is `bedrock-runtime`).
 pub const SIGNING_NAME: &str = "bedrock";
 
+/// Temporary credentials are renewed this long before they expire (5 minutes, as the AWS
+/// SDKs do), so that a request signed with them cannot arrive after they lapsed.
+pub const REFRESH_BEFORE_EXPIRY_MS: f64 = 5.0 * 60.0 * 1000.0;
+
+/// Whether credentials that expire at `expiration_ms` (ms since the epoch) should be renewed
+/// now. An expiration that is not a number counts as expired.
+pub fn credentials_expiring(expiration_ms: f64, now_ms: f64) -> bool {
+    let left = expiration_ms - now_ms;
+    left.is_nan() || left <= REFRESH_BEFORE_EXPIRY_MS
+}
+
 /// AWS credentials, held in memory only. `Debug` never prints the secret or the token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {

@@ -341,3 +341,19 @@ fn debug_output_redacts_secrets() {
         "{shown}"
     );
 }
+
+#[test]
+fn temporary_credentials_are_renewed_five_minutes_before_they_expire() {
+    use bedrock_wasm::sign::{credentials_expiring, REFRESH_BEFORE_EXPIRY_MS};
+    let now = 1_736_942_400_000.0;
+    assert!(!credentials_expiring(
+        now + REFRESH_BEFORE_EXPIRY_MS + 1.0,
+        now
+    ));
+    assert!(credentials_expiring(now + REFRESH_BEFORE_EXPIRY_MS, now));
+    assert!(credentials_expiring(now - 1.0, now));
+    assert!(
+        credentials_expiring(f64::NAN, now),
+        "an unreadable expiration counts as expired"
+    );
+}

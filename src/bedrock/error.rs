@@ -121,6 +121,18 @@ pub enum ServiceErrorKind {
 }
 
 impl ServiceErrorKind {
+    /// The fault the service model gives this error (`server` for internal and unavailable,
+    /// `client` for the other modeled ones); `None` for codes it does not model, whose fault
+    /// the HTTP status decides.
+    pub fn fault(self) -> Option<&'static str> {
+        use ServiceErrorKind::*;
+        match self {
+            InternalServerException | ServiceUnavailableException => Some("server"),
+            Other | UnknownOperationException => None,
+            _ => Some("client"),
+        }
+    }
+
     pub fn from_code(code: &str) -> Self {
         use ServiceErrorKind::*;
         match code {
@@ -242,11 +254,11 @@ impl ServiceError {
 
     /// `client` or `server`, as the AWS SDKs' `$fault`.
     pub fn fault(&self) -> &'static str {
-        if self.status >= 500 {
+        self.kind().fault().unwrap_or(if self.status >= 500 {
             "server"
         } else {
             "client"
-        }
+        })
     }
 
     /// Whether retrying the same request may succeed: throttling, a model that is starting,

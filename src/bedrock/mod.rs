@@ -8,6 +8,7 @@ pub mod converse;
 mod converse_stream;
 mod error;
 mod family;
+mod invoke_headers;
 mod json;
 mod output;
 mod request;
@@ -20,6 +21,7 @@ pub use converse_stream::{
 pub use error::{Error, ServiceError, ServiceErrorKind, StreamException};
 pub use family::{invoke_body, ModelFamily, TextExtractor};
 pub use family::{InvocationMetrics, TextChunk};
+pub use invoke_headers::InvokeHeaders;
 pub use output::{Output, TextDelta, ToolUse, Usage};
 pub use request::{
     encode_model_id, ConverseInput, Endpoint, HttpRequest, InvokeModelInput, Operation,

@@ -105,6 +105,18 @@ pub enum Operation {
 }
 
 impl Operation {
+    pub const ALL: [Operation; 4] = [
+        Operation::InvokeModel,
+        Operation::InvokeModelWithResponseStream,
+        Operation::Converse,
+        Operation::ConverseStream,
+    ];
+
+    /// The operation with this API name (`"InvokeModel"`, …).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Operation::InvokeModel => "InvokeModel",

@@ -5,6 +5,7 @@ import initWasm, {
   Core,
   Extractor,
   authorizeRequest,
+  credentialsExpiring,
   cognitoCredentials,
   __panicSink,
   __wbg_reset_state as restartCore,
@@ -150,28 +151,29 @@ export class BedrockRuntimeServiceException extends Error {
   }
 }
 
-const SERVER_FAULTS = ['InternalServerException', 'ServiceUnavailableException'];
 // No prototype: a service may name its error `constructor`, `__proto__` or `toString`.
 const modeled = Object.create(null);
-const exception = (name) =>
+// `fault` is the class's `$fault` in the service model, the default for errors you construct
+// yourself; errors from the service carry the `$fault` Rust decided.
+const exception = (name, fault = 'client') =>
   (modeled[name] = {
     [name]: class extends BedrockRuntimeServiceException {
       constructor(options) {
-        super({ ...options, name, $fault: options?.$fault ?? (SERVER_FAULTS.includes(name) ? 'server' : 'client') });
+        super({ ...options, name, $fault: options?.$fault ?? fault });
       }
     },
   }[name]);
 
 export const AccessDeniedException = exception('AccessDeniedException');
 export const ConflictException = exception('ConflictException');
-export const InternalServerException = exception('InternalServerException');
+export const InternalServerException = exception('InternalServerException', 'server');
 export const ModelErrorException = exception('ModelErrorException');
 export const ModelNotReadyException = exception('ModelNotReadyException');
 export const ModelStreamErrorException = exception('ModelStreamErrorException');
 export const ModelTimeoutException = exception('ModelTimeoutException');
 export const ResourceNotFoundException = exception('ResourceNotFoundException');
 export const ServiceQuotaExceededException = exception('ServiceQuotaExceededException');
-export const ServiceUnavailableException = exception('ServiceUnavailableException');
+export const ServiceUnavailableException = exception('ServiceUnavailableException', 'server');
 export const ThrottlingException = exception('ThrottlingException');
 export const ValidationException = exception('ValidationException');
 
@@ -200,8 +202,6 @@ function convert(e) {
 // ---------------------------------------------------------------------------------------------
 // Credentials and tokens.
 
-const REFRESH_BEFORE_MS = 5 * 60 * 1000;
-
 /** Static credentials, or a provider called per request and cached until near `expiration`. */
 function memoize(source) {
   if (typeof source !== 'function') return async () => source;
@@ -209,7 +209,8 @@ function memoize(source) {
   let pending;
   return async () => {
     const exp = cached?.expiration;
-    if (exp && new Date(exp).getTime() - Date.now() > REFRESH_BEFORE_MS) return cached;
+    // A provider's first call awaits `init()`, so the core is there once something is cached.
+    if (exp && !credentialsExpiring(new Date(exp).getTime(), Date.now())) return cached;
     pending ??= Promise.resolve()
       .then(source)
       .then(
@@ -428,31 +429,20 @@ export class BedrockRuntime {
 
   /** InvokeModel: the model-native answer at once. */
   async invokeModel(input, options) {
-    const r = await withSignal(options, (signal) => this.#send(0, input, bodyBytes(input?.body), signal));
-    const h = r.headers;
+    const r = await withSignal(options, (signal) => this.#send('InvokeModel', input, bodyBytes(input?.body), signal));
     const out = {
       $metadata: r.$metadata,
       body: new BlobAdapter(r.body.buffer, r.body.byteOffset, r.body.length),
       contentType: r.contentType,
     };
-    if (h['x-amzn-bedrock-performanceconfig-latency']) {
-      out.performanceConfigLatency = h['x-amzn-bedrock-performanceconfig-latency'];
-    }
-    if (h['x-amzn-bedrock-service-tier']) out.serviceTier = h['x-amzn-bedrock-service-tier'];
-    const n = (k) => (h[k] === undefined ? undefined : Number(h[k]));
-    if (h['x-amzn-bedrock-input-token-count'] !== undefined) {
-      out.usage = {
-        inputTokens: n('x-amzn-bedrock-input-token-count'),
-        outputTokens: n('x-amzn-bedrock-output-token-count'),
-        invocationLatency: n('x-amzn-bedrock-invocation-latency'),
-      };
-    }
+    // Read from the response headers in Rust; present only when the service sent them.
+    for (const k of ['performanceConfigLatency', 'serviceTier', 'usage']) if (r[k] !== undefined) out[k] = r[k];
     return out;
   }
 
   /** InvokeModelWithResponseStream: `body` yields `{ chunk: { bytes } }` as each arrives. */
   async invokeModelWithResponseStream(input, options) {
-    const source = await this.#stream(1, input, bodyBytes(input?.body), options);
+    const source = await this.#stream('InvokeModelWithResponseStream', input, bodyBytes(input?.body), options);
     return {
       $metadata: source.raw.metadata,
       body: events(source, (bytes) => ({ chunk: { bytes } })),
@@ -463,14 +453,14 @@ export class BedrockRuntime {
 
   /** Converse: one answer in the unified message format. */
   async converse(input, options) {
-    const r = await withSignal(options, (signal) => this.#send(2, input, converseBody(input), signal));
+    const r = await withSignal(options, (signal) => this.#send('Converse', input, converseBody(input), signal));
     const out = reviveBlobs(JSON.parse(new TextDecoder().decode(r.body)));
     return { $metadata: r.$metadata, ...out };
   }
 
   /** ConverseStream: `stream` yields `{ messageStart } | { contentBlockDelta } | …`. */
   async converseStream(input, options) {
-    const source = await this.#stream(3, input, converseBody(input), options);
+    const source = await this.#stream('ConverseStream', input, converseBody(input), options);
     return {
       $metadata: source.raw.metadata,
       stream: events(source, parseEvent),
@@ -656,23 +646,21 @@ async function* invokeText(r, modelId = r[RAW]?.modelId ?? '') {
   }
 }
 
+/** A ConverseStream iterator already started: each event goes back to Rust, which owns the
+ * text extraction in every path. */
 async function* converseText(stream) {
-  const out = { text: '', reasoning: undefined, stopReason: undefined, usage: undefined, metrics: undefined };
-  for await (const e of stream) {
-    const d = e.contentBlockDelta?.delta;
-    if (typeof d?.text === 'string' && d.text) {
-      out.text += d.text;
-      yield d.text;
-    } else if (d?.reasoningContent?.text) {
-      out.reasoning = (out.reasoning ?? '') + d.reasoningContent.text;
+  const x = sync(() => new Extractor(''));
+  try {
+    for await (const e of stream) {
+      const type = e && typeof e === 'object' ? Object.keys(e)[0] : undefined;
+      if (type === undefined) continue;
+      const text = sync(() => x.converseEvent(type, utf8.encode(JSON.stringify(e[type], blobReplacer))));
+      if (text) yield text;
     }
-    if (e.messageStop) out.stopReason = e.messageStop.stopReason;
-    if (e.metadata) {
-      out.usage = e.metadata.usage;
-      out.metrics = e.metadata.metrics;
-    }
+    return summarize(JSON.parse(sync(() => x.output())));
+  } finally {
+    quietly(() => x.free());
   }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

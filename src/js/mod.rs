@@ -1,10 +1,12 @@
 //! Every `#[wasm_bindgen]` export: the small core under the npm package.
 //!
 //! The AWS-SDK-shaped surface (`BedrockRuntime`, error classes, credential providers,
-//! automatic initialisation, `textStream`) is the hand-written ES module `src/js/api.js`, which
-//! drives this core. The split keeps JSON in JavaScript, where `JSON.parse` is free, and keeps
-//! in Rust what must be right: signing, retries, clock skew, event-stream decoding, the idle
-//! watchdog, cancellation, per-family text and Cognito.
+//! automatic initialisation, `textStream`) is the hand-written ES module `src/js/index.js`,
+//! which drives this core. Rust owns meaning, JS owns shapes: Rust decides everything that
+//! must be right (signing, retries, clock skew, event-stream decoding, the idle watchdog,
+//! cancellation, per-family text, usage, error names and faults, credential freshness,
+//! Cognito); JavaScript only validates options, parses JSON (where `JSON.parse` is free) and
+//! builds the AWS SDK's object shapes.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -17,8 +19,8 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::bedrock::cognito::CognitoConfig;
 use crate::bedrock::retry::RetryPolicy;
 use crate::bedrock::{
-    BlockDelta, ConverseEvent, Endpoint, Error, HttpRequest, InvokeModelInput, ModelFamily,
-    StreamEvent, TextExtractor,
+    BlockDelta, ConverseEvent, ConverseStreamEvent, Endpoint, Error, HttpRequest, InvokeHeaders,
+    InvokeModelInput, ModelFamily, Operation, StreamEvent, TextExtractor,
 };
 use crate::sign::{ApiKey, Auth, Credentials, EndpointPolicy, SignErrorKind};
 use crate::transport::{
@@ -100,42 +102,45 @@ impl Core {
         })
     }
 
-    /// `operation`: 0 InvokeModel, 1 InvokeModelWithResponseStream, 2 Converse, 3
-    /// ConverseStream. `input` carries the SDK's header fields (`contentType`, `accept`, …);
-    /// `body` is the bytes to send (Converse: the JSON already encoded). `auth` is
-    /// `{ accessKeyId, secretAccessKey, sessionToken? }` or `{ token }`.
+    /// `operation` is the API name (`"InvokeModel"`, `"InvokeModelWithResponseStream"`,
+    /// `"Converse"`, `"ConverseStream"`). `input` carries the SDK's header fields
+    /// (`contentType`, `accept`, …); `body` is the bytes to send (Converse: the JSON already
+    /// encoded). `auth` is `{ accessKeyId, secretAccessKey, sessionToken? }` or `{ token }`.
     ///
-    /// Resolves `{ body, contentType, $metadata, headers }` for 0 and 2, a [`RawStream`] for 1
-    /// and 3; rejects with an `Error` whose `name` is the AWS exception name.
+    /// Resolves `{ body, contentType, $metadata, usage?, performanceConfigLatency?,
+    /// serviceTier? }` for the whole-answer operations, a [`RawStream`] for the streaming ones;
+    /// rejects with an `Error` whose `name` is the AWS exception name.
     pub fn send(
         &self,
-        operation: u8,
+        operation: &str,
         input: JsValue,
         body: Vec<u8>,
         auth: JsValue,
         signal: Option<web_sys::AbortSignal>,
     ) -> js_sys::Promise {
         let mut client = self.client.clone();
+        let operation = Operation::from_name(operation);
         future_to_promise(async move {
+            let operation = operation.ok_or_else(|| type_error("unknown operation"))?;
             client.set_auth(auth_from(&auth)?);
             let model_id = string_field(&input, "modelId")?.ok_or_else(|| {
                 type_error("input.modelId is required, e.g. \"anthropic.claude-v2\"")
             })?;
             let request = match operation {
-                0 | 1 => {
+                Operation::InvokeModel | Operation::InvokeModelWithResponseStream => {
                     let input = invoke_input(&input, model_id, body)?;
-                    let op = if operation == 0 {
-                        crate::bedrock::Operation::InvokeModel
-                    } else {
-                        crate::bedrock::Operation::InvokeModelWithResponseStream
-                    };
-                    HttpRequest::invoke(client.endpoint(), op, &input)
+                    HttpRequest::invoke(client.endpoint(), operation, &input)
                 }
-                _ => HttpRequest::converse_json(client.endpoint(), operation == 3, &model_id, body),
+                Operation::Converse | Operation::ConverseStream => HttpRequest::converse_json(
+                    client.endpoint(),
+                    operation.is_streaming(),
+                    &model_id,
+                    body,
+                ),
             }
             .map_err(to_js_error)?;
             let signal = signal.as_ref();
-            if operation == 1 || operation == 3 {
+            if operation.is_streaming() {
                 let mut stream = client
                     .call_stream(request, signal)
                     .await
@@ -154,17 +159,25 @@ impl Core {
             set(&result, "body", &Uint8Array::from(out.body.as_slice()));
             set_opt(&result, "contentType", out.content_type.clone());
             set(&result, "$metadata", &metadata(&out.metadata));
-            let headers = Object::new();
-            for name in [
-                "x-amzn-bedrock-input-token-count",
-                "x-amzn-bedrock-output-token-count",
-                "x-amzn-bedrock-invocation-latency",
-                "x-amzn-bedrock-performanceconfig-latency",
-                "x-amzn-bedrock-service-tier",
-            ] {
-                set_opt(&headers, name, out.header(name));
+            let headers = InvokeHeaders::read(|name| out.header(name));
+            if let Some(input) = headers.input_tokens {
+                let usage = Object::new();
+                set(&usage, "inputTokens", &(input as f64).into());
+                let number = |n: Option<u64>| n.map_or(JsValue::UNDEFINED, |n| (n as f64).into());
+                set(&usage, "outputTokens", &number(headers.output_tokens));
+                set(
+                    &usage,
+                    "invocationLatency",
+                    &number(headers.invocation_latency_ms),
+                );
+                set(&result, "usage", &usage);
             }
-            set(&result, "headers", &headers);
+            set_opt(
+                &result,
+                "performanceConfigLatency",
+                headers.performance_config_latency,
+            );
+            set_opt(&result, "serviceTier", headers.service_tier);
             Ok(result.into())
         })
     }
@@ -248,28 +261,8 @@ impl RawStream {
         }
     }
 
-    /// Resolves a chunk's bytes (`Uint8Array`), a ConverseStream event as the SDK's JSON text
-    /// (`{"contentBlockDelta":{…}}`), or `undefined` at the end; rejects with the stream's error.
-    pub fn next(&self) -> js_sys::Promise {
-        let cell = self.stream.clone();
-        future_to_promise(async move {
-            // Taken out for the await so that no RefCell borrow is held across it.
-            let Some(mut stream) = cell.borrow_mut().take() else {
-                return Ok(JsValue::UNDEFINED);
-            };
-            match stream.next().await {
-                Some(Ok(event)) => {
-                    *cell.borrow_mut() = Some(stream);
-                    Ok(event_to_js(event))
-                }
-                Some(Err(e)) => Err(to_js_error(e)),
-                None => Ok(JsValue::UNDEFINED),
-            }
-        })
-    }
-
-    /// Resolves an array of every event available after at most one network read (each as
-    /// `next()` would give it); an empty array at the end. One wasm/JS crossing per read
+    /// Resolves an array of every event available after at most one network read (a chunk's bytes as a `Uint8Array`, a
+    /// ConverseStream event as the SDK's JSON text); an empty array at the end. One wasm/JS crossing per read
     /// instead of per frame is what makes the JS iterator fast.
     #[wasm_bindgen(js_name = nextBatch)]
     pub fn next_batch(&self) -> js_sys::Promise {
@@ -382,10 +375,31 @@ impl Extractor {
         self.inner.chunk(bytes).map(|d| d.text).map_err(to_js_error)
     }
 
+    /// One ConverseStream event (its type and payload JSON) → the text it added.
+    #[wasm_bindgen(js_name = converseEvent)]
+    pub fn converse_event(&mut self, event_type: &str, payload: &[u8]) -> Result<String, JsValue> {
+        let event = match ConverseStreamEvent::from_payload(event_type, payload) {
+            Ok(Some(e)) => StreamEvent::Converse(e),
+            Ok(None) => return Ok(String::new()),
+            Err(e) => return Err(to_js_error(e)),
+        };
+        self.inner
+            .event(&event)
+            .map(|d| d.text)
+            .map_err(to_js_error)
+    }
+
     /// Everything so far, as JSON: `{ text, reasoning, stop_reason, usage, metrics, … }`.
     pub fn output(&self) -> String {
         serde_json::to_string(self.inner.output()).unwrap_or_default()
     }
+}
+
+/// Whether credentials expiring at `expirationMs` must be renewed at `nowMs` (the one margin,
+/// for every provider).
+#[wasm_bindgen(js_name = credentialsExpiring)]
+pub fn credentials_expiring(expiration_ms: f64, now_ms: f64) -> bool {
+    crate::sign::credentials_expiring(expiration_ms, now_ms)
 }
 
 /// `signRequest`'s work: the headers that authorize one Bedrock Runtime request (SigV4, or
@@ -578,7 +592,7 @@ fn type_error(message: &str) -> JsValue {
 }
 
 /// A real `Error` whose `name` is the AWS exception name, with `$fault`, `$metadata` and, when
-/// there is something to do about it, `advice`. `api.js` turns it into the matching class.
+/// there is something to do about it, `advice`. `index.js` turns it into the matching class.
 fn to_js_error(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     let name = match &e {

@@ -9,7 +9,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use bedrock_wasm::bedrock::{
-    ConverseEvent, Error, ModelFamily, Output, ResponseStreamDecoder, StreamEvent, StreamException,
+    ConverseEvent, ModelFamily, Output, ResponseStreamDecoder, StreamEvent, StreamException,
     TextExtractor, ToolUse,
 };
 use bedrock_wasm::eventstream::Message;
@@ -180,9 +180,9 @@ fn run(name: &str, bytes: &[u8], piece: usize, family: ModelFamily) -> Run {
                     r.events.push(event);
                 }
                 Ok(None) => break,
-                Err(Error::StreamException(e)) => {
+                Err(e) if e.stream_exception().is_some() => {
                     assert_eq!(i, pieces.len() - 1, "{name}: exception before the end");
-                    r.error = Some(e);
+                    r.error = e.stream_exception().cloned();
                     break 'feed;
                 }
                 Err(e) => panic!("{name} in {piece}-byte pieces: {e}"),

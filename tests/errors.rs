@@ -166,3 +166,69 @@ fn a_pre_stream_error_from_a_real_recording_parses() {
     assert_eq!(e.kind(), ServiceErrorKind::ValidationException);
     assert!(e.to_string().contains("Check the model id"), "{e}");
 }
+
+#[test]
+fn every_error_has_a_kind_a_stable_name_and_its_typed_cause() {
+    use bedrock_wasm::bedrock::{Error, ErrorKind, StreamException};
+    use std::error::Error as _;
+    let throttled = Error::from(parse(429, Some("ThrottlingException"), "{}"));
+    assert!(throttled.is_throttling() && throttled.is_retryable());
+    assert_eq!(throttled.name(), "ThrottlingException");
+    assert!(
+        throttled.source().is_some(),
+        "the ServiceError is the source"
+    );
+    let unnamed = Error::from(parse(502, None, ""));
+    assert_eq!(unnamed.name(), "BedrockRuntimeServiceException");
+    assert_eq!(unnamed.service().unwrap().fault(), "server");
+    let skew = Error::from(parse(
+        403,
+        Some("InvalidSignatureException"),
+        r#"{"message":"Signature expired: 20150411T064107Z is now earlier than 20150411T064135Z (20150411T064635Z - 5 min.)"}"#,
+    ));
+    assert!(skew.is_clock_skew());
+    let exception = Error::from(StreamException {
+        name: "ModelStreamErrorException".into(),
+        message: "boom".into(),
+        original_status_code: Some(500),
+        original_message: None,
+    });
+    assert_eq!(exception.name(), "ModelStreamErrorException");
+    assert!(exception.stream_exception().is_some() && exception.source().is_some());
+    for (e, name) in [
+        (Error::aborted(), "AbortError"),
+        (Error::idle_timeout(5), "StreamIdleTimeoutError"),
+        (Error::request_timeout(5), "TimeoutError"),
+        (Error::redirect(302, None), "RedirectError"),
+        (Error::network("reset"), "NetworkError"),
+        (Error::response_shape("no body"), "InvalidResponseError"),
+        (Error::input("no model id"), "ValidationError"),
+    ] {
+        assert_eq!(e.name(), name, "{e:?}");
+        assert!(e.source().is_none(), "{e:?}");
+    }
+    assert!(Error::aborted().is_aborted());
+    assert!(Error::idle_timeout(5).is_timeout() && Error::request_timeout(5).is_timeout());
+    assert!(Error::network("reset").is_retryable());
+    assert!(!Error::input("x").is_retryable());
+    assert!(matches!(Error::input("x").kind(), ErrorKind::Input(_)));
+}
+
+#[test]
+fn modeled_errors_take_their_fault_from_the_service_model_others_from_the_status() {
+    assert_eq!(
+        parse(500, Some("InternalServerException"), "{}").fault(),
+        "server"
+    );
+    assert_eq!(
+        parse(503, Some("ServiceUnavailableException"), "{}").fault(),
+        "server"
+    );
+    // The model says ThrottlingException is the client's, whatever the status.
+    assert_eq!(
+        parse(500, Some("ThrottlingException"), "{}").fault(),
+        "client"
+    );
+    assert_eq!(parse(504, Some("GatewayTimeout"), "{}").fault(), "server");
+    assert_eq!(parse(418, Some("Teapot"), "{}").fault(), "client");
+}

@@ -15,7 +15,7 @@ use bedrock_wasm::bedrock::converse::{
     ToolUseBlock,
 };
 use bedrock_wasm::bedrock::{
-    ConverseInput, Endpoint, Error, HttpRequest, InvokeModelInput, Operation,
+    ConverseInput, Endpoint, Error, ErrorKind, HttpRequest, InvokeModelInput, Operation,
 };
 use bedrock_wasm::sign::{signing_time, ApiKey, Auth, Credentials, EndpointPolicy};
 
@@ -305,8 +305,8 @@ fn a_bedrock_api_key_is_a_bearer_token_without_sigv4() {
 
 #[test]
 fn bad_input_is_a_typed_error_that_says_what_to_do() {
-    let e = |r: Result<HttpRequest, Error>| match r.unwrap_err() {
-        Error::InvalidInput(m) => m,
+    let e = |r: Result<HttpRequest, Error>| match r.unwrap_err().kind() {
+        ErrorKind::Input(m) => m.clone(),
         other => panic!("{other:?}"),
     };
     let mut input = InvokeModelInput::new("", "{}");
@@ -336,12 +336,12 @@ fn bad_input_is_a_typed_error_that_says_what_to_do() {
     ))
     .contains("Converse body"));
     assert!(matches!(
-        Endpoint::aws("US East"),
-        Err(Error::InvalidInput(_))
+        Endpoint::aws("US East").map_err(|e| e.kind().clone()),
+        Err(ErrorKind::Input(_))
     ));
     assert!(matches!(
-        Endpoint::custom("ftp://x", "us-east-1"),
-        Err(Error::InvalidInput(_))
+        Endpoint::custom("ftp://x", "us-east-1").map_err(|e| e.kind().clone()),
+        Err(ErrorKind::Input(_))
     ));
     assert_eq!(
         Endpoint::from_parts(Some("  "), "eu-west-3")

@@ -51,7 +51,7 @@ fn only_transient_failures_are_retried() {
         service(429, "ModelNotReadyException", "x"),
         service(503, "ServiceUnavailableException", "x"),
         service(502, "", "bad gateway"),
-        Error::Network("Failed to fetch".into()),
+        Error::network("Failed to fetch"),
     ] {
         assert!(policy.delay_ms(1, &retryable, 0.3).is_some(), "{retryable}");
     }
@@ -61,8 +61,8 @@ fn only_transient_failures_are_retried() {
         service(403, "InvalidSignatureException", "The request signature we calculated does not match"),
         // Clock skew has its own re-signed retry, not backoff.
         service(403, "InvalidSignatureException", "Signature expired: 20150411T064107Z is now earlier than 20150411T064135Z (20150411T064635Z - 5 min.)"),
-        Error::Aborted,
-        Error::InvalidInput("x".into()),
+        Error::aborted(),
+        Error::input("x"),
     ] {
         assert_eq!(policy.delay_ms(1, &fatal, 0.3), None, "{fatal}");
     }
@@ -132,12 +132,14 @@ fn the_send_loop_backs_off_then_gives_up_with_the_counts_on_the_error() {
         Next::Retry { delay_ms: 500.0 }
     );
     assert_eq!(
-        attempts.after_error(Error::Network("reset".into()), 1.0),
+        attempts.after_error(Error::network("reset"), 1.0),
         Next::Retry { delay_ms: 200.0 }
     );
     assert_eq!(attempts.attempt(), 3);
     match attempts.after_service_error(throttled(), 0.0, 1.0) {
-        Next::Fail(Error::Service(e)) => {
+        Next::Fail(e) if e.service().is_some() => {
+            assert!(e.is_throttling());
+            let e = e.service().unwrap();
             assert_eq!((e.attempts, e.total_retry_delay_ms), (3, 700));
         }
         other => panic!("expected the throttling error, got {other:?}"),
@@ -166,7 +168,7 @@ fn the_send_loop_resigns_once_with_the_servers_time_then_backs_off_as_usual() {
         local,
         0.5,
     ) {
-        Next::Fail(Error::Service(e)) => assert_eq!(e.attempts, 2),
+        Next::Fail(e) if e.is_clock_skew() => assert_eq!(e.service().unwrap().attempts, 2),
         other => panic!("expected the skew error, got {other:?}"),
     }
 }
@@ -181,8 +183,8 @@ fn a_server_time_beyond_a_day_is_not_adopted_and_the_error_says_so() {
         far,
         0.5,
     ) {
-        Next::Fail(Error::Service(e)) => {
-            assert!(e.is_clock_skew());
+        Next::Fail(e) if e.is_clock_skew() => {
+            let e = e.service().unwrap();
             assert!(e.message.contains("not adopted"), "{}", e.message);
         }
         other => panic!("expected the skew error, got {other:?}"),

@@ -66,8 +66,8 @@ impl CognitoConfig {
         if valid {
             Ok(region)
         } else {
-            Err(Error::InvalidInput(
-                "the identity pool's region is missing or invalid: pass identityPoolId as \"us-east-1:xxxxxxxx-…\" or set region".into(),
+            Err(Error::input(
+                "the identity pool's region is missing or invalid: pass identityPoolId as \"us-east-1:xxxxxxxx-…\" or set region",
             ))
         }
     }
@@ -111,8 +111,8 @@ impl CognitoConfig {
     /// `GetId`.
     pub fn get_id(&self) -> Result<HttpRequest, Error> {
         if self.identity_pool_id.trim().is_empty() {
-            return Err(Error::InvalidInput(
-                "identityPoolId is required, e.g. \"us-east-1:00000000-0000-0000-0000-000000000000\"".into(),
+            return Err(Error::input(
+                "identityPoolId is required, e.g. \"us-east-1:00000000-0000-0000-0000-000000000000\"",
             ));
         }
         let mut body = json!({ "IdentityPoolId": self.identity_pool_id.trim() });
@@ -142,9 +142,8 @@ impl CognitoConfig {
     /// STS `AssumeRoleWithWebIdentity` (classic flow), Query protocol.
     pub fn assume_role_with_web_identity(&self, token: &str) -> Result<HttpRequest, Error> {
         let role = self.role_arn.as_deref().ok_or_else(|| {
-            Error::InvalidInput(
-                "the classic flow needs roleArn: the IAM role the identity pool's users assume"
-                    .into(),
+            Error::input(
+                "the classic flow needs roleArn: the IAM role the identity pool's users assume",
             )
         })?;
         let enc = |s: &str| {
@@ -182,13 +181,13 @@ fn cognito_json(status: u16, body: &[u8]) -> Result<Value, Error> {
         return Err(e.into());
     }
     serde_json::from_slice(body)
-        .map_err(|e| Error::InvalidResponse(format!("Cognito answered with invalid JSON: {e}")))
+        .map_err(|e| Error::response_shape(format!("Cognito answered with invalid JSON: {e}")))
 }
 
 fn required<'a>(v: &'a Value, key: &str, what: &str) -> Result<&'a str, Error> {
     v.get(key)
         .and_then(Value::as_str)
-        .ok_or_else(|| Error::InvalidResponse(format!("{what} answer without {key}")))
+        .ok_or_else(|| Error::response_shape(format!("{what} answer without {key}")))
 }
 
 /// `GetId` → the identity id.
@@ -211,7 +210,7 @@ pub fn parse_credentials_for_identity(
 ) -> Result<TemporaryCredentials, Error> {
     let v = cognito_json(status, body)?;
     let c = v.get("Credentials").ok_or_else(|| {
-        Error::InvalidResponse("GetCredentialsForIdentity answer without Credentials".into())
+        Error::response_shape("GetCredentialsForIdentity answer without Credentials")
     })?;
     let what = "GetCredentialsForIdentity";
     Ok(TemporaryCredentials {
@@ -266,7 +265,7 @@ pub fn parse_assume_role_with_web_identity(
         return Err(e.into());
     }
     let missing =
-        |k: &str| Error::InvalidResponse(format!("AssumeRoleWithWebIdentity answer without {k}"));
+        |k: &str| Error::response_shape(format!("AssumeRoleWithWebIdentity answer without {k}"));
     Ok(TemporaryCredentials {
         credentials: Credentials::new(
             xml_text(&xml, "AccessKeyId").ok_or_else(|| missing("AccessKeyId"))?,
@@ -336,7 +335,7 @@ mod tests {
             br#"{"__type":"NotAuthorizedException","message":"Unauthenticated access is not supported for this identity pool."}"#,
         )
         .unwrap_err();
-        let Error::Service(e) = e else { panic!() };
+        let Some(e) = (e).service() else { panic!() };
         assert_eq!(e.code, "NotAuthorizedException");
         assert!(e.message.contains("Unauthenticated access"));
     }
@@ -361,10 +360,8 @@ mod tests {
         assert_eq!(c.credentials.secret_access_key, "se&cret");
         assert_eq!(c.expiration_ms, Some(1_736_946_000_500.0));
         let err = br#"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>bad token</Message></Error><RequestId>r1</RequestId></ErrorResponse>"#;
-        let Error::Service(e) = parse_assume_role_with_web_identity(400, err, "id").unwrap_err()
-        else {
-            panic!()
-        };
+        let e = parse_assume_role_with_web_identity(400, err, "id").unwrap_err();
+        let Some(e) = e.service() else { panic!() };
         assert_eq!(
             (e.code.as_str(), e.message.as_str()),
             ("InvalidIdentityToken", "bad token")

@@ -33,7 +33,7 @@ impl ConverseStreamEvent {
             return Ok(None);
         }
         let mut payload: Value = super::json::from_slice_lenient(payload).map_err(|e| {
-            Error::InvalidResponse(format!("{event_type} event payload is not JSON: {e}"))
+            Error::response_shape(format!("{event_type} event payload is not JSON: {e}"))
         })?;
         if let Some(obj) = payload.as_object_mut() {
             obj.remove("p");
@@ -160,13 +160,13 @@ impl ConverseEvent {
     /// The typed view of an event's payload; `Ok(None)` for an unknown event type.
     pub fn from_json(event_type: &str, p: &Value) -> Result<Option<Self>, Error> {
         if !p.is_object() {
-            return Err(Error::InvalidResponse(format!(
+            return Err(Error::response_shape(format!(
                 "{event_type} event payload is not a JSON object"
             )));
         }
         let index = || {
             u64_at(p, "contentBlockIndex").ok_or_else(|| {
-                Error::InvalidResponse(format!("{event_type} event without contentBlockIndex"))
+                Error::response_shape(format!("{event_type} event without contentBlockIndex"))
             })
         };
         Ok(Some(match event_type {
@@ -184,9 +184,7 @@ impl ConverseEvent {
             "contentBlockStop" => ConverseEvent::ContentBlockStop { index: index()? },
             "messageStop" => ConverseEvent::MessageStop {
                 stop_reason: str_at(p, "stopReason")
-                    .ok_or_else(|| {
-                        Error::InvalidResponse("messageStop event without stopReason".into())
-                    })?
+                    .ok_or_else(|| Error::response_shape("messageStop event without stopReason"))?
                     .to_owned(),
                 additional_model_response_fields: p
                     .get("additionalModelResponseFields")
@@ -508,7 +506,13 @@ mod tests {
             ("metadata", b"{"),
         ] {
             let r = ConverseStreamEvent::from_payload(kind, payload);
-            assert!(matches!(r, Err(Error::InvalidResponse(_))), "{kind}: {r:?}");
+            assert!(
+                matches!(
+                    r.as_ref().map_err(Error::kind),
+                    Err(crate::bedrock::ErrorKind::ResponseShape(_))
+                ),
+                "{kind}: {r:?}"
+            );
         }
     }
 

@@ -1,33 +1,45 @@
 use std::fmt;
 
 use crate::eventstream::DecodeError;
-use crate::sign::SignError;
+use crate::sign::{SignError, SignErrorKind};
 
 /// Everything that can go wrong in a Bedrock call.
+///
+/// Shaped like [`DecodeError`]: an opaque struct whose [`kind`](Self::kind) is a
+/// non-exhaustive enum (so kinds can be added without breaking callers), predicates for the
+/// questions callers ask (`is_retryable`, `is_throttling`, `is_clock_skew`, `is_aborted`),
+/// [`source`](std::error::Error::source) chaining to the typed cause, a stable
+/// [`name`](Self::name) for JavaScript, and `Display` text that says what to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    kind: ErrorKind,
+}
+
+/// What kind of failure an [`Error`] is.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// The caller's input cannot form a request (bad region, empty model id, missing keys).
-    InvalidInput(String),
+    Input(String),
     /// The request could not be signed: a URL or time SigV4 cannot carry, missing
     /// credentials, or credentials that would cross the network in clear.
     Sign(SignError),
     /// Bedrock answered with an error (HTTP status ≥ 300, or a 200 that is an error).
-    /// Boxed: it is the largest variant, and `Result<_, Error>` is on every path.
+    /// Boxed: it is the largest kind, and `Result<_, Error>` is on every path.
     Service(Box<ServiceError>),
     /// Bedrock sent an exception frame in the middle of a stream.
     StreamException(StreamException),
     /// The response bytes are not a valid event stream (corrupt or truncated).
     Decode(DecodeError),
     /// The response is well framed but its content is not what the operation returns.
-    InvalidResponse(String),
+    ResponseShape(String),
     /// The request never got an answer (offline, DNS, CORS refused, connection reset).
     Network(String),
     /// The caller aborted the request.
     Aborted,
     /// A stream completed no event (or a body sent no byte) for this long and was stopped
     /// (the idle watchdog).
-    StreamIdleTimeout { idle_ms: u32 },
+    IdleTimeout { idle_ms: u32 },
     /// The response headers did not arrive within the request timeout.
     RequestTimeout { ms: u32 },
     /// The endpoint answered with a redirect, which a signed request never follows.
@@ -38,29 +50,141 @@ pub enum Error {
     },
 }
 
+impl Error {
+    pub fn new(kind: ErrorKind) -> Self {
+        Self { kind }
+    }
+
+    /// [`ErrorKind::Input`]: say what was wrong and what to pass instead.
+    pub fn input(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Input(message.into()))
+    }
+
+    /// [`ErrorKind::ResponseShape`].
+    pub fn response_shape(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ResponseShape(message.into()))
+    }
+
+    /// [`ErrorKind::Network`].
+    pub fn network(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Network(message.into()))
+    }
+
+    pub fn aborted() -> Self {
+        Self::new(ErrorKind::Aborted)
+    }
+
+    pub fn idle_timeout(idle_ms: u32) -> Self {
+        Self::new(ErrorKind::IdleTimeout { idle_ms })
+    }
+
+    pub fn request_timeout(ms: u32) -> Self {
+        Self::new(ErrorKind::RequestTimeout { ms })
+    }
+
+    pub fn redirect(status: u16, location: Option<String>) -> Self {
+        Self::new(ErrorKind::Redirect { status, location })
+    }
+
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The service's error response, when that is what this is.
+    pub fn service(&self) -> Option<&ServiceError> {
+        match &self.kind {
+            ErrorKind::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The exception frame that ended a stream, when that is what this is.
+    pub fn stream_exception(&self) -> Option<&StreamException> {
+        match &self.kind {
+            ErrorKind::StreamException(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether sending the same request again may succeed: a retryable service error
+    /// (throttling, a model starting, transient 5xx) or a network failure. A clock-skew
+    /// rejection is retryable too, once the clock is corrected.
+    pub fn is_retryable(&self) -> bool {
+        match &self.kind {
+            ErrorKind::Service(e) => e.is_retryable(),
+            ErrorKind::Network(_) => true,
+            _ => false,
+        }
+    }
+
+    pub fn is_throttling(&self) -> bool {
+        self.service().is_some_and(ServiceError::is_throttling)
+    }
+
+    /// The service rejected the signature's time (the local clock is off).
+    pub fn is_clock_skew(&self) -> bool {
+        self.service().is_some_and(ServiceError::is_clock_skew)
+    }
+
+    /// The caller aborted.
+    pub fn is_aborted(&self) -> bool {
+        matches!(self.kind, ErrorKind::Aborted)
+    }
+
+    /// The idle watchdog or the request timeout stopped the call.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::IdleTimeout { .. } | ErrorKind::RequestTimeout { .. }
+        )
+    }
+
+    /// The stable name JavaScript sees (`error.name`), decided here once: the AWS exception
+    /// name for service errors and stream exceptions, otherwise one of `AbortError`,
+    /// `StreamIdleTimeoutError`, `TimeoutError`, `RedirectError`, `InsecureEndpointError`,
+    /// `NetworkError`, `InvalidResponseError` or `ValidationError`.
+    pub fn name(&self) -> &str {
+        match &self.kind {
+            ErrorKind::Service(s) if s.code.is_empty() => "BedrockRuntimeServiceException",
+            ErrorKind::Service(s) => &s.code,
+            ErrorKind::StreamException(x) => &x.name,
+            ErrorKind::Aborted => "AbortError",
+            ErrorKind::IdleTimeout { .. } => "StreamIdleTimeoutError",
+            ErrorKind::RequestTimeout { .. } => "TimeoutError",
+            ErrorKind::Redirect { .. } => "RedirectError",
+            ErrorKind::Sign(s) if s.kind() == SignErrorKind::InsecureEndpoint => {
+                "InsecureEndpointError"
+            }
+            ErrorKind::Network(_) => "NetworkError",
+            ErrorKind::Decode(_) | ErrorKind::ResponseShape(_) => "InvalidResponseError",
+            ErrorKind::Input(_) | ErrorKind::Sign(_) => "ValidationError",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
-            Error::Sign(e) => e.fmt(f),
-            Error::Service(e) => e.fmt(f),
-            Error::StreamException(e) => e.fmt(f),
-            Error::Decode(e) => e.fmt(f),
-            Error::InvalidResponse(m) => write!(f, "unexpected response from Bedrock: {m}"),
-            Error::Network(m) => write!(
+        match &self.kind {
+            ErrorKind::Input(m) => write!(f, "invalid input: {m}"),
+            ErrorKind::Sign(e) => e.fmt(f),
+            ErrorKind::Service(e) => e.fmt(f),
+            ErrorKind::StreamException(e) => e.fmt(f),
+            ErrorKind::Decode(e) => e.fmt(f),
+            ErrorKind::ResponseShape(m) => write!(f, "unexpected response from Bedrock: {m}"),
+            ErrorKind::Network(m) => write!(
                 f,
                 "network error: {m}. Check the endpoint URL, your connection, and that the endpoint allows this page's origin (CORS)"
             ),
-            Error::Aborted => f.write_str("the request was aborted"),
-            Error::StreamIdleTimeout { idle_ms } => write!(
+            ErrorKind::Aborted => f.write_str("the request was aborted"),
+            ErrorKind::IdleTimeout { idle_ms } => write!(
                 f,
                 "the response sent nothing usable (no complete event or body byte) for {idle_ms} ms and was stopped; any text so far is kept, retry to continue"
             ),
-            Error::RequestTimeout { ms } => write!(
+            ErrorKind::RequestTimeout { ms } => write!(
                 f,
                 "no response within {ms} ms (requestTimeout); the request was aborted — raise requestTimeout for long answers"
             ),
-            Error::Redirect { status, location } => {
+            ErrorKind::Redirect { status, location } => {
                 f.write_str("the endpoint answered with a redirect")?;
                 if *status != 0 {
                     write!(f, " (HTTP {status})")?;
@@ -74,23 +198,45 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Sign(e) => Some(e),
+            ErrorKind::Service(e) => Some(e.as_ref()),
+            ErrorKind::StreamException(e) => Some(e),
+            ErrorKind::Decode(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Self::new(kind)
+    }
+}
 
 impl From<ServiceError> for Error {
     fn from(e: ServiceError) -> Self {
-        Error::Service(Box::new(e))
+        Self::new(ErrorKind::Service(Box::new(e)))
     }
 }
 
 impl From<SignError> for Error {
     fn from(e: SignError) -> Self {
-        Error::Sign(e)
+        Self::new(ErrorKind::Sign(e))
     }
 }
 
 impl From<DecodeError> for Error {
     fn from(e: DecodeError) -> Self {
-        Error::Decode(e)
+        Self::new(ErrorKind::Decode(e))
+    }
+}
+
+impl From<StreamException> for Error {
+    fn from(e: StreamException) -> Self {
+        Self::new(ErrorKind::StreamException(e))
     }
 }
 
@@ -381,3 +527,7 @@ impl fmt::Display for StreamException {
         Ok(())
     }
 }
+
+impl std::error::Error for ServiceError {}
+
+impl std::error::Error for StreamException {}

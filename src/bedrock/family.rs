@@ -262,11 +262,9 @@ impl TextExtractor {
             }
         }
         let v: Value = super::json::from_slice_lenient(model_json)
-            .map_err(|e| Error::InvalidResponse(format!("model output is not JSON: {e}")))?;
+            .map_err(|e| Error::response_shape(format!("model output is not JSON: {e}")))?;
         if !v.is_object() {
-            return Err(Error::InvalidResponse(
-                "model output is not a JSON object".into(),
-            ));
+            return Err(Error::response_shape("model output is not a JSON object"));
         }
         let mut d = TextDelta::default();
         let shape = self
@@ -1433,7 +1431,10 @@ mod tests {
     fn not_json_or_not_an_object_is_an_error() {
         let mut x = TextExtractor::new(ClaudeMessages);
         for bad in [&b"not json"[..], b"[1,2]", b"\"text\"", b""] {
-            assert!(matches!(x.chunk(bad), Err(Error::InvalidResponse(_))));
+            assert!(matches!(
+                x.chunk(bad).as_ref().map_err(Error::kind),
+                Err(crate::bedrock::ErrorKind::ResponseShape(_))
+            ));
         }
         assert!(invoke_body(Unknown, b"{").is_err());
     }

@@ -18,7 +18,7 @@ mod stream;
 pub use converse_stream::{
     BlockDelta, BlockStart, ConverseEvent, ConverseStreamEvent, CONVERSE_EVENT_TYPES,
 };
-pub use error::{Error, ServiceError, ServiceErrorKind, StreamException};
+pub use error::{Error, ErrorKind, ServiceError, ServiceErrorKind, StreamException};
 pub use family::{invoke_body, ModelFamily, TextExtractor};
 pub use family::{InvocationMetrics, TextChunk};
 pub use invoke_headers::InvokeHeaders;

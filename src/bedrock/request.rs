@@ -47,12 +47,12 @@ impl Endpoint {
             .strip_prefix("https://")
             .or_else(|| base.strip_prefix("http://"))
             .ok_or_else(|| {
-                Error::InvalidInput(format!(
+                Error::input(format!(
                     "endpoint {base:?} must start with https:// (or http:// for a local emulator)"
                 ))
             })?;
         if rest.is_empty() || rest.contains(['?', '#', ' ']) {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::input(format!(
                 "endpoint {base:?} must be a base URL such as https://bedrock-runtime.us-east-1.amazonaws.com"
             )));
         }
@@ -89,7 +89,7 @@ fn check_region(region: &str) -> Result<String, Error> {
     if ok {
         Ok(region.to_owned())
     } else {
-        Err(Error::InvalidInput(format!(
+        Err(Error::input(format!(
             "region {region:?} is not a valid AWS region name such as us-east-1"
         )))
     }
@@ -210,8 +210,8 @@ impl std::fmt::Debug for HttpRequest {
 fn model_path(endpoint: &Endpoint, model_id: &str, operation: Operation) -> Result<String, Error> {
     let model_id = model_id.trim();
     if model_id.is_empty() || model_id.len() > 2048 {
-        return Err(Error::InvalidInput(
-            "model id must be 1 to 2048 characters, e.g. anthropic.claude-v2".into(),
+        return Err(Error::input(
+            "model id must be 1 to 2048 characters, e.g. anthropic.claude-v2",
         ));
     }
     Ok(format!(
@@ -235,7 +235,7 @@ impl HttpRequest {
             // `Accept` would be the event-stream type.
             Operation::InvokeModelWithResponseStream => "x-amzn-bedrock-accept",
             other => {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::input(format!(
                     "{} takes a Converse body; use HttpRequest::converse",
                     other.name()
                 )))
@@ -243,8 +243,8 @@ impl HttpRequest {
         };
         let url = model_path(endpoint, &input.model_id, operation)?;
         if input.guardrail_identifier.is_some() != input.guardrail_version.is_some() {
-            return Err(Error::InvalidInput(
-                "a guardrail needs both guardrailIdentifier and guardrailVersion".into(),
+            return Err(Error::input(
+                "a guardrail needs both guardrailIdentifier and guardrailVersion",
             ));
         }
         if input
@@ -252,8 +252,8 @@ impl HttpRequest {
             .as_ref()
             .is_some_and(|m| m.chars().count() > 8500)
         {
-            return Err(Error::InvalidInput(
-                "requestMetadata must be at most 8,500 characters".into(),
+            return Err(Error::input(
+                "requestMetadata must be at most 8,500 characters",
             ));
         }
         let mut headers = vec![
@@ -306,12 +306,12 @@ impl HttpRequest {
         };
         let url = model_path(endpoint, &input.model_id, operation)?;
         if input.request.messages.is_empty() && input.request.prompt_variables.is_none() {
-            return Err(Error::InvalidInput(
-                "a Converse request needs at least one message".into(),
+            return Err(Error::input(
+                "a Converse request needs at least one message",
             ));
         }
         let body = serde_json::to_vec(&input.request)
-            .map_err(|e| Error::InvalidInput(format!("cannot encode the Converse body: {e}")))?;
+            .map_err(|e| Error::input(format!("cannot encode the Converse body: {e}")))?;
         Ok(Self {
             method: "POST",
             url,

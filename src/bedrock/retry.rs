@@ -2,7 +2,7 @@
 //!
 //! Pure: randomness and the clock are arguments, so the schedule is tested natively.
 
-use super::{Error, ServiceError};
+use super::{Error, ErrorKind, ServiceError};
 
 /// Attempts including the first, as the AWS SDKs' `maxAttempts` (default 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,14 +40,14 @@ impl RetryPolicy {
         if attempt >= self.max_attempts {
             return None;
         }
-        let (retryable, throttling, retry_after) = match error {
-            Error::Service(e) => (
+        let (retryable, throttling, retry_after) = match error.kind() {
+            ErrorKind::Service(e) => (
                 is_retryable_service_error(e),
                 e.is_throttling(),
                 e.retry_after_secs,
             ),
             // "Failed to fetch" and friends: the request may never have left.
-            Error::Network(_) => (true, false, None),
+            ErrorKind::Network(_) => (true, false, None),
             _ => (false, false, None),
         };
         if !retryable {

@@ -133,9 +133,9 @@ fn interpret(message: &Message, meaning_only: bool) -> Result<Option<StreamEvent
             let kind = message
                 .str_header(":exception-type")
                 .unwrap_or("unknownException");
-            Err(Error::StreamException(exception(kind, &message.payload)))
+            Err(Error::from(exception(kind, &message.payload)))
         }
-        Some("error") => Err(Error::StreamException(StreamException {
+        Some("error") => Err(Error::from(StreamException {
             name: message
                 .str_header(":error-code")
                 .unwrap_or("UnknownError")
@@ -147,7 +147,7 @@ fn interpret(message: &Message, meaning_only: bool) -> Result<Option<StreamEvent
             original_status_code: None,
             original_message: None,
         })),
-        other => Err(Error::InvalidResponse(format!(
+        other => Err(Error::response_shape(format!(
             "event-stream message with :message-type {other:?}"
         ))),
     }
@@ -162,13 +162,13 @@ fn chunk_bytes(payload: &[u8]) -> Result<Vec<u8>, Error> {
         bytes: Option<std::borrow::Cow<'a, str>>,
     }
     let part: Part = serde_json::from_slice(payload)
-        .map_err(|e| Error::InvalidResponse(format!("chunk payload is not JSON: {e}")))?;
+        .map_err(|e| Error::response_shape(format!("chunk payload is not JSON: {e}")))?;
     let b64 = part
         .bytes
-        .ok_or_else(|| Error::InvalidResponse("chunk payload has no \"bytes\" field".into()))?;
+        .ok_or_else(|| Error::response_shape("chunk payload has no \"bytes\" field"))?;
     base64::engine::general_purpose::STANDARD
         .decode(b64.as_bytes())
-        .map_err(|e| Error::InvalidResponse(format!("chunk \"bytes\" is not base64: {e}")))
+        .map_err(|e| Error::response_shape(format!("chunk \"bytes\" is not base64: {e}")))
 }
 
 fn exception(kind: &str, payload: &[u8]) -> StreamException {
@@ -271,7 +271,7 @@ mod tests {
                 .with_str_header(":exception-type", kind)
                 .encode();
             let events = decode(&frame);
-            let Err(Error::StreamException(e)) = &events[0] else {
+            let Some(e) = &events[0].as_ref().err().and_then(Error::stream_exception) else {
                 panic!("{events:?}");
             };
             assert_eq!(e.name[1..], kind[1..]);
@@ -289,7 +289,7 @@ mod tests {
             .with_str_header(":error-message", "try again")
             .encode();
         let events = decode(&frame);
-        let Err(Error::StreamException(e)) = &events[0] else {
+        let Some(e) = &events[0].as_ref().err().and_then(Error::stream_exception) else {
             panic!("{events:?}");
         };
         assert_eq!(
@@ -328,7 +328,10 @@ mod tests {
         let mut d = ResponseStreamDecoder::new();
         d.push(&[good.clone(), bad, good].concat());
         assert!(matches!(d.next_event(), Ok(Some(StreamEvent::Chunk(_)))));
-        assert!(matches!(d.next_event(), Err(Error::Decode(_))));
+        assert!(matches!(
+            d.next_event().as_ref().map_err(Error::kind),
+            Err(crate::bedrock::ErrorKind::Decode(_))
+        ));
         // Not again, and not as a truncated stream at the end either.
         assert_eq!(d.next_event(), Ok(None));
         d.push(b"more bytes after the failure");
@@ -342,13 +345,19 @@ mod tests {
                 .with_str_header(":exception-type", "throttlingException")
                 .encode(),
         );
-        assert!(matches!(d.next_event(), Err(Error::StreamException(_))));
+        assert!(matches!(
+            d.next_event().as_ref().map_err(Error::kind),
+            Err(crate::bedrock::ErrorKind::StreamException(_))
+        ));
         assert_eq!(d.next_event(), Ok(None));
     }
 
     #[test]
     fn a_malformed_converse_event_is_an_error() {
         let events = decode(&event_frame("messageStop", "{}"));
-        assert!(matches!(events[0], Err(Error::InvalidResponse(_))));
+        assert!(matches!(
+            events[0].as_ref().map_err(Error::kind),
+            Err(crate::bedrock::ErrorKind::ResponseShape(_))
+        ));
     }
 }

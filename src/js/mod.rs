@@ -595,45 +595,30 @@ fn type_error(message: &str) -> JsValue {
 /// there is something to do about it, `advice`. `index.js` turns it into the matching class.
 fn to_js_error(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
-    let name = match &e {
-        Error::Service(s) => {
-            set(&err, "$fault", &s.fault().into());
-            let meta = ResponseMetadata {
-                http_status_code: s.status,
-                request_id: s.request_id.clone(),
-                attempts: s.attempts,
-                total_retry_delay_ms: s.total_retry_delay_ms as f64,
-            };
-            set(&err, "$metadata", &metadata(&meta));
-            set(&err, "message", &s.message.clone().into());
-            set_opt(&err, "advice", s.advice().map(str::to_owned));
-            if let Some(code) = s.original_status_code {
-                set(&err, "originalStatusCode", &code.into());
-            }
-            set_opt(&err, "resourceName", s.resource_name.clone());
-            if s.code.is_empty() {
-                "BedrockRuntimeServiceException"
-            } else {
-                &s.code
-            }
+    if let Some(s) = e.service() {
+        set(&err, "$fault", &s.fault().into());
+        let meta = ResponseMetadata {
+            http_status_code: s.status,
+            request_id: s.request_id.clone(),
+            attempts: s.attempts,
+            total_retry_delay_ms: s.total_retry_delay_ms as f64,
+        };
+        set(&err, "$metadata", &metadata(&meta));
+        set(&err, "message", &s.message.clone().into());
+        set_opt(&err, "advice", s.advice().map(str::to_owned));
+        if let Some(code) = s.original_status_code {
+            set(&err, "originalStatusCode", &code.into());
         }
-        Error::StreamException(x) => {
-            set(&err, "message", &x.message.clone().into());
-            if let Some(code) = x.original_status_code {
-                set(&err, "originalStatusCode", &code.into());
-            }
-            set_opt(&err, "originalMessage", x.original_message.clone());
-            &x.name
+        set_opt(&err, "resourceName", s.resource_name.clone());
+    }
+    if let Some(x) = e.stream_exception() {
+        set(&err, "message", &x.message.clone().into());
+        if let Some(code) = x.original_status_code {
+            set(&err, "originalStatusCode", &code.into());
         }
-        Error::Aborted => "AbortError",
-        Error::StreamIdleTimeout { .. } => "StreamIdleTimeoutError",
-        Error::RequestTimeout { .. } => "TimeoutError",
-        Error::Redirect { .. } => "RedirectError",
-        Error::Sign(s) if s.kind() == SignErrorKind::InsecureEndpoint => "InsecureEndpointError",
-        Error::Network(_) => "NetworkError",
-        Error::Decode(_) | Error::InvalidResponse(_) => "InvalidResponseError",
-        _ => "ValidationError",
-    };
+        set_opt(&err, "originalMessage", x.original_message.clone());
+    }
+    let name = e.name();
     err.set_name(name);
     err.into()
 }

@@ -7,7 +7,7 @@ use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
 
 use super::fetch::{cancel_reader, fetch_error};
 use super::{watchdog, ResponseMetadata};
-use crate::bedrock::{Error, ServiceError};
+use crate::bedrock::{Error, ErrorKind, ServiceError};
 
 /// The largest error body read (1 MiB, far above any real Bedrock error); the rest is
 /// cancelled unread and the error says the body was cut.
@@ -55,7 +55,7 @@ pub(super) async fn read_capped(
             Ok(Some(r)) => r,
             Ok(None) => {
                 cancel_reader(&reader);
-                return Err(Error::StreamIdleTimeout { idle_ms });
+                return Err(Error::idle_timeout(idle_ms));
             }
             Err(e) => return Err(fetch_error(e, None)),
         };
@@ -65,9 +65,7 @@ pub(super) async fn read_capped(
         }
         let Ok(chunk) = result.get_value().dyn_into::<Uint8Array>() else {
             cancel_reader(&reader);
-            return Err(Error::InvalidResponse(
-                "the body yielded a non-byte chunk".into(),
-            ));
+            return Err(Error::response_shape("the body yielded a non-byte chunk"));
         };
         let room = cap - out.bytes.len();
         let len = chunk.length() as usize;
@@ -95,11 +93,15 @@ pub(super) async fn read_body(
     let body = read_capped(response, cap, idle_ms)
         .await
         .map_err(|e| match e {
-            Error::Network(_) if signal.is_some_and(AbortSignal::aborted) => Error::Aborted,
+            e if matches!(e.kind(), ErrorKind::Network(_))
+                && signal.is_some_and(AbortSignal::aborted) =>
+            {
+                Error::aborted()
+            }
             e => e,
         })?;
     if body.cut {
-        return Err(Error::InvalidResponse(format!(
+        return Err(Error::response_shape(format!(
             "the response body is larger than {} MiB and was not read",
             cap >> 20
         )));

@@ -37,7 +37,7 @@ pub(super) async fn fetch(
     timeout_ms: u32,
 ) -> Result<Response, Error> {
     if signal.is_some_and(AbortSignal::aborted) {
-        return Err(Error::Aborted);
+        return Err(Error::aborted());
     }
     let headers = web_sys::Headers::new().map_err(js_error)?;
     for (name, value) in &request.headers {
@@ -68,20 +68,17 @@ pub(super) async fn fetch(
     };
     if timed_out {
         controller.abort();
-        return Err(Error::RequestTimeout { ms: timeout_ms });
+        return Err(Error::request_timeout(timeout_ms));
     }
     let response: Response = result
         .map_err(|e| fetch_error(e, signal))?
         .dyn_into()
-        .map_err(|_| Error::InvalidResponse("fetch did not return a Response".into()))?;
+        .map_err(|_| Error::response_shape("fetch did not return a Response"))?;
     // `manual`: browsers give an opaque redirect (status 0), Node the 3xx itself.
     let status = response.status();
     if response.type_() == web_sys::ResponseType::Opaqueredirect || (300..400).contains(&status) {
         controller.abort();
-        return Err(Error::Redirect {
-            status,
-            location: header(&response, "location"),
-        });
+        return Err(Error::redirect(status, header(&response, "location")));
     }
     Ok(response)
 }
@@ -109,10 +106,10 @@ pub(super) fn race_timer(promise: Promise, ms: f64) -> (Promise, JsValue, JsValu
     (race, timer, marker)
 }
 
-/// Waits `ms`, or fails with [`Error::Aborted`] as soon as `signal` fires.
+/// Waits `ms`, or fails with [`Error::aborted()`] as soon as `signal` fires.
 pub(super) async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<(), Error> {
     if signal.is_some_and(AbortSignal::aborted) {
-        return Err(Error::Aborted);
+        return Err(Error::aborted());
     }
     let timer = Rc::new(Cell::new(JsValue::UNDEFINED));
     let promise = Promise::new(&mut |resolve, reject| {
@@ -125,7 +122,7 @@ pub(super) async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<(), E
     });
     let result = JsFuture::from(promise).await;
     clear_timeout(&timer.take());
-    result.map(|_| ()).map_err(|_| Error::Aborted)
+    result.map(|_| ()).map_err(|_| Error::aborted())
 }
 
 /// Cancels a body reader, fire-and-forget. Its promise rejects once the request is aborted:
@@ -149,13 +146,13 @@ pub(super) fn fetch_error(e: JsValue, signal: Option<&AbortSignal>) -> Error {
         .ok()
         .and_then(|n| n.as_string());
     if signal.is_some_and(AbortSignal::aborted) || name.as_deref() == Some("AbortError") {
-        return Error::Aborted;
+        return Error::aborted();
     }
-    Error::Network(js_message(&e))
+    Error::network(js_message(&e))
 }
 
 pub(super) fn js_error(e: JsValue) -> Error {
-    Error::InvalidInput(js_message(&e))
+    Error::input(js_message(&e))
 }
 
 fn js_message(e: &JsValue) -> String {

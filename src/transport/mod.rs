@@ -145,7 +145,7 @@ impl Client {
     /// Sets the offset (e.g. one kept from an earlier session with the same endpoint). An
     /// offset that is not a finite number within ±24 h is refused.
     pub fn set_clock_offset_ms(&self, offset: f64) -> Result<(), Error> {
-        let offset = crate::time::check_offset(offset).map_err(Error::InvalidInput)?;
+        let offset = crate::time::check_offset(offset).map_err(Error::input)?;
         self.clock_offset_ms.set(offset);
         Ok(())
     }
@@ -186,7 +186,7 @@ impl Client {
         let request = HttpRequest::converse(&self.endpoint, false, input)?;
         let out = self.call(request, signal).await?;
         let response = serde_json::from_slice(&out.body)
-            .map_err(|e| Error::InvalidResponse(format!("Converse response: {e}")))?;
+            .map_err(|e| Error::response_shape(format!("Converse response: {e}")))?;
         Ok(ConverseOutput {
             response,
             metadata: out.metadata,

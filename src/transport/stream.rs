@@ -44,14 +44,14 @@ impl ResponseStream {
                 .await?
                 .bytes;
             check_ok_body(&body, &sent.metadata)?;
-            return Err(Error::InvalidResponse(format!(
+            return Err(Error::response_shape(format!(
                 "expected an event stream, got Content-Type {content_type:?}"
             )));
         }
         let body = sent
             .response
             .body()
-            .ok_or_else(|| Error::InvalidResponse("the streaming response has no body".into()))?;
+            .ok_or_else(|| Error::response_shape("the streaming response has no body"))?;
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
         Ok(ResponseStream {
             reader: Some(reader),
@@ -107,11 +107,7 @@ impl ResponseStream {
             let pending = self.reader.as_ref()?.read();
             let result = match self.watchdog.read(pending).await {
                 Ok(Some(r)) => r,
-                Ok(None) => {
-                    return self.fail(Error::StreamIdleTimeout {
-                        idle_ms: self.watchdog.idle_ms(),
-                    })
-                }
+                Ok(None) => return self.fail(Error::idle_timeout(self.watchdog.idle_ms())),
                 Err(e) => {
                     let err = fetch_error(e, self.signal.as_ref());
                     return self.fail(err);
@@ -132,9 +128,7 @@ impl ResponseStream {
                     self.decoder.push(&self.scratch);
                 }
                 Err(_) => {
-                    return self.fail(Error::InvalidResponse(
-                        "the body yielded a non-byte chunk".into(),
-                    ))
+                    return self.fail(Error::response_shape("the body yielded a non-byte chunk"))
                 }
             }
         }

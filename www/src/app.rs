@@ -43,7 +43,7 @@ fn sig(s: &str) -> RwSignal<String> {
 }
 
 fn invalid(m: &str) -> Error {
-    Error::InvalidInput(m.into())
+    Error::input(m)
 }
 
 fn opt_num<T: std::str::FromStr>(s: RwSignal<String>, what: &str) -> Result<Option<T>, Error> {
@@ -355,7 +355,7 @@ impl Chat {
 fn finish(reply: Reply, result: Result<String, Error>) {
     match result {
         Ok(figures) => reply.figures.set(figures),
-        Err(Error::Aborted) => reply.figures.set("Stopped.".into()),
+        Err(e) if e.is_aborted() => reply.figures.set("Stopped.".into()),
         Err(e) => reply.error.set(run::explain(&e)),
     }
     reply.busy.set(false);

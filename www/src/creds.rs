@@ -295,13 +295,13 @@ impl Creds {
             self.cognito_abort.set_value(None);
         }
         match result {
-            Err(Error::Aborted) => {
+            Err(e) if e.is_aborted() => {
                 // Whatever was signed in before stays (it is still checked for expiry).
                 self.cognito_status.set(
                     "Sign-in cancelled: no credentials were fetched. Press Get credentials (or Send) to try again."
                         .into(),
                 );
-                Err(Error::Aborted)
+                Err(Error::aborted())
             }
             Ok(t) => {
                 self.cognito_expiration.set(t.expiration_ms);

@@ -3,7 +3,8 @@
 
 use bedrock_wasm::bedrock::converse::ConverseRequest;
 use bedrock_wasm::bedrock::{
-    invoke_body, ConverseInput, Error, InvokeModelInput, ModelFamily, Output, TextExtractor,
+    invoke_body, ConverseInput, Error, ErrorKind, InvokeModelInput, ModelFamily, Output,
+    TextExtractor,
 };
 use bedrock_wasm::eventstream::{HeaderValue, Message};
 use bedrock_wasm::transport::{Client, ResponseMetadata, ResponseStream};
@@ -293,8 +294,8 @@ fn figures(
 /// An error in plain words, with the fix and what was already tried.
 pub fn explain(e: &Error) -> String {
     let mut s = e.to_string();
-    match e {
-        Error::Service(se) => {
+    match e.kind() {
+        ErrorKind::Service(se) => {
             if se.attempts > 1 {
                 s += &format!(
                     "\nTried {} times ({:.1} s of backoff) before giving up.",
@@ -309,7 +310,7 @@ pub fn explain(e: &Error) -> String {
                 s += &format!("\nRequest id: {id}");
             }
         }
-        Error::StreamException(_) | Error::Decode(_) => {
+        ErrorKind::StreamException(_) | ErrorKind::Decode(_) => {
             s += "\nThe text received so far is kept; press Retry to ask again.";
         }
         _ => {}

@@ -28,6 +28,7 @@ mod cognito;
 mod converse;
 mod families;
 mod fault;
+mod frame;
 mod json;
 mod log;
 mod server;

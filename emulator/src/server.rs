@@ -20,7 +20,6 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
 use base64::Engine as _;
-use bedrock_wasm::eventstream::Message;
 use tokio::sync::{mpsc, watch};
 
 use crate::answer::{fnv1a, Answer, Rng, ECHO_MARKER, MAX_ECHO_BYTES};
@@ -28,6 +27,7 @@ use crate::clock::{self, http_date, unix_millis, unix_secs, MAX_CLOCK_SKEW_SECS}
 use crate::converse::{converse_body, converse_events, parse_converse};
 use crate::families::{invoke_body, parse_request, stream_chunks, Family, Frame, Metrics, Planned};
 use crate::fault::{self, exception_payload, Faults, HttpFault, StreamFault, StreamFaultKind};
+use crate::frame::{self, FrameError};
 use crate::json::J;
 use crate::log::{RequestLog, RequestRecord};
 use crate::sigv4::{self, percent_decode, IncomingRequest};
@@ -983,13 +983,16 @@ fn metrics_json(m: &Metrics, t: &Timing) -> J {
 
 /// Encodes a planned frame at send time, with Bedrock's all-string headers in the captured
 /// order `:event-type`, `:content-type`, `:message-type`.
-fn encode(frame: &Frame, rng: &mut Rng, t: &Timing) -> Vec<u8> {
+fn encode(frame: &Frame, rng: &mut Rng, t: &Timing) -> Result<Vec<u8>, FrameError> {
     let event = |event_type: &str, payload: Vec<u8>| {
-        Message::new(payload)
-            .with_str_header(":event-type", event_type)
-            .with_str_header(":content-type", "application/json")
-            .with_str_header(":message-type", "event")
-            .encode()
+        frame::encode(
+            &[
+                (":event-type", event_type),
+                (":content-type", "application/json"),
+                (":message-type", "event"),
+            ],
+            &payload,
+        )
     };
     match frame {
         Frame::Chunk { json, metrics } => {
@@ -1016,34 +1019,35 @@ fn encode(frame: &Frame, rng: &mut Rng, t: &Timing) -> Vec<u8> {
             json.push("p", padding(rng));
             event(event_type, json.sorted().bytes())
         }
-        Frame::Raw(bytes) => bytes.clone(),
+        Frame::Raw(bytes) => Ok(bytes.clone()),
     }
 }
 
 /// A `:message-type: exception` frame (headers in the same order as events).
-fn exception_frame(exception_type: &str) -> Vec<u8> {
-    // `fault::parse` bounds the type; cut anyway so the encoder (which panics on a header
-    // value over 65535 bytes) can never be reached with a longer one. It is ASCII.
-    let exception_type = exception_type
-        .get(..fault::MAX_EXCEPTION_TYPE_LEN)
-        .unwrap_or(exception_type);
-    Message::new(exception_payload(exception_type).to_string())
-        .with_str_header(":exception-type", exception_type)
-        .with_str_header(":content-type", "application/json")
-        .with_str_header(":message-type", "exception")
-        .encode()
+fn exception_frame(exception_type: &str) -> Result<Vec<u8>, FrameError> {
+    frame::encode(
+        &[
+            (":exception-type", exception_type),
+            (":content-type", "application/json"),
+            (":message-type", "exception"),
+        ],
+        exception_payload(exception_type).to_string().as_bytes(),
+    )
 }
 
 /// An unmodeled `:message-type: error` frame: code and message in headers, empty payload.
-fn error_frame() -> Vec<u8> {
-    Message::new(Vec::new())
-        .with_str_header(":error-code", "InternalFailure")
-        .with_str_header(
-            ":error-message",
-            "The request processing has failed because of an unknown error.",
-        )
-        .with_str_header(":message-type", "error")
-        .encode()
+fn error_frame() -> Result<Vec<u8>, FrameError> {
+    frame::encode(
+        &[
+            (":error-code", "InternalFailure"),
+            (
+                ":error-message",
+                "The request processing has failed because of an unknown error.",
+            ),
+            (":message-type", "error"),
+        ],
+        b"",
+    )
 }
 
 /// Where a stream fault strikes in a plan of `n` frames: before frame `at` (`at == n`: after
@@ -1104,14 +1108,14 @@ fn stream(
                         StreamFaultKind::Pace(d) => pace = *d,
                         StreamFaultKind::Exception(t) => {
                             note(format!("{t} after {i} frames"));
-                            send_frame(&mut producer, &exception_frame(t), &mut rng, token_delay)
-                                .await?;
+                            let frame = exception_frame(t).map_err(Stop::Unencodable)?;
+                            send_frame(&mut producer, &frame, &mut rng, token_delay).await?;
                             return Ok(());
                         }
                         StreamFaultKind::Error => {
                             note(format!("error frame after {i} frames"));
-                            send_frame(&mut producer, &error_frame(), &mut rng, token_delay)
-                                .await?;
+                            let frame = error_frame().map_err(Stop::Unencodable)?;
+                            send_frame(&mut producer, &frame, &mut rng, token_delay).await?;
                             return Ok(());
                         }
                         StreamFaultKind::Truncate | StreamFaultKind::CorruptCrc => {}
@@ -1132,7 +1136,8 @@ fn stream(
                     latency_ms: elapsed_ms(started),
                     first_byte_ms: first,
                 };
-                let mut frame = encode(&next.frame, &mut rng, &timing);
+                let mut frame =
+                    encode(&next.frame, &mut rng, &timing).map_err(Stop::Unencodable)?;
                 let damage = faults.iter().find(|f| {
                     fault_position(f, n) == i
                         && matches!(
@@ -1255,6 +1260,8 @@ async fn wait_for_shutdown(rx: &mut watch::Receiver<bool>) {
 enum Stop {
     ClientGone,
     Shutdown,
+    /// A planned frame does not fit the wire format (an emulator bug: plans are bounded).
+    Unencodable(FrameError),
 }
 
 /// The writing side of a response body: a capacity-1 channel, so the producer runs at most
@@ -1347,6 +1354,12 @@ impl Producer {
                         Stop::Shutdown => {
                             r.error.get_or_insert(format!(
                                 "the emulator shut down after {sent} {what}"
+                            ));
+                        }
+                        Stop::Unencodable(e) => {
+                            r.error.get_or_insert(format!(
+                                "the emulator could not encode the frame after {sent} {what} \
+                                 (an emulator bug; please report it): {e}"
                             ));
                         }
                     }
@@ -1574,8 +1587,8 @@ mod tests {
 
     #[test]
     fn captures_split_into_frames() {
-        let a = Message::new("a").with_str_header(":x", "1").encode();
-        let b = Message::new("bb").encode();
+        let a = frame::encode(&[(":x", "1")], b"a").unwrap();
+        let b = frame::encode(&[], b"bb").unwrap();
         let mut bytes = [a.clone(), b.clone()].concat();
         assert_eq!(capture_frames(&bytes), [a.clone(), b.clone()]);
         bytes.extend_from_slice(&[0, 0, 0, 99, 1]);

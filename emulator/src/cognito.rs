@@ -317,7 +317,7 @@ fn cognito(
                 None => state.rng().next_u64(),
             };
             let mut rng = Rng::new(seed);
-            let identity = format!("us-east-1:{}", crate::families::uuid(&mut rng));
+            let identity = format!("us-east-1:{}", crate::ids::uuid(&mut rng));
             if !state.identities.contains(&identity) {
                 state.identities.push(identity.clone());
             }

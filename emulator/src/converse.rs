@@ -6,8 +6,9 @@
 use serde_json::{Map, Value};
 
 use crate::answer::{answer_for, Answer};
-use crate::families::{json_object, Frame, Planned};
+use crate::families::schema::json_object;
 use crate::json::J;
+use crate::plan::{Frame, Planned};
 
 /// Default `maxTokens` when `inferenceConfig` leaves it out.
 const DEFAULT_MAX_TOKENS: u32 = 4096;

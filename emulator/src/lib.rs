@@ -29,8 +29,10 @@ mod converse;
 mod families;
 mod fault;
 mod frame;
+mod ids;
 mod json;
 mod log;
+mod plan;
 mod server;
 pub mod sigv4;
 

@@ -25,11 +25,12 @@ use tokio::sync::{mpsc, watch};
 use crate::answer::{fnv1a, Answer, Rng, ECHO_MARKER, MAX_ECHO_BYTES};
 use crate::clock::{self, http_date, unix_millis, unix_secs, MAX_CLOCK_SKEW_SECS};
 use crate::converse::{converse_body, converse_events, parse_converse};
-use crate::families::{invoke_body, parse_request, stream_chunks, Family, Frame, Metrics, Planned};
+use crate::families::{invoke_body, parse_request, stream_chunks, Family};
 use crate::fault::{self, exception_payload, Faults, HttpFault, StreamFault, StreamFaultKind};
 use crate::frame::{self, FrameError};
 use crate::json::J;
 use crate::log::{RequestLog, RequestRecord};
+use crate::plan::{Frame, Metrics, Planned};
 use crate::sigv4::{self, percent_decode, IncomingRequest};
 use crate::Config;
 
@@ -86,7 +87,7 @@ impl Shared {
     fn request_id(&self) -> String {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut rng = Rng::new(self.id_seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        crate::families::uuid(&mut rng)
+        crate::ids::uuid(&mut rng)
     }
 
     /// How many earlier requests had this retry key; counts this one.

@@ -19,7 +19,7 @@ mod nova;
 pub(crate) mod schema;
 mod titan_text;
 
-use crate::answer::{Answer, Rng};
+use crate::answer::{check_echo, Answer, Rng};
 use crate::json::J;
 use crate::plan::{Frame, Metrics, Planned};
 use schema::{json_object, Fields};
@@ -182,6 +182,28 @@ fn model_family(id: &str) -> Option<Family> {
         "ai21" if base.starts_with("jamba") => Some(Family::Jamba),
         _ => None,
     }
+}
+
+/// Bedrock's message for a model id no family serves.
+pub(crate) const INVALID_MODEL_ID: &str = "The provided model identifier is invalid.";
+
+/// The deterministic answer the emulator gives to an `InvokeModel` or
+/// `InvokeModelWithResponseStream` request for `model_id` (as decoded from the path, without
+/// an `emulator-fault:` prefix) with this model-native `body`: `answer.text()` is the text a
+/// client decodes from the response (whole, or the streamed pieces joined), `answer.tokens`
+/// the streamed pieces, `answer.stop_reason` the reason in [`answer_for`](crate::answer_for)'s
+/// terms (each family reports it in its own vocabulary).
+///
+/// The family comes from [`Family::of_model`], then from the body (a Claude v2 / instant
+/// model with a Messages body answers as Claude Messages), and the answer from the family's
+/// prompt text, max tokens and stop sequences. `Err` holds the message of the
+/// `ValidationException` the emulator answers instead (unknown model id, malformed body, an
+/// over-long echo). Authentication and faults are not considered.
+pub fn invoke_answer(model_id: &str, body: &[u8]) -> Result<Answer, String> {
+    let family = Family::of_model(model_id).ok_or(INVALID_MODEL_ID)?;
+    let req = parse_request(family, model_id, body)?;
+    check_echo(&req.prompt)?;
+    Ok(req.answer())
 }
 
 /// One family's wire shape: everything that differs between families, in one place.

@@ -13,10 +13,12 @@ use super::delivery;
 use super::replay;
 use super::routes::{route, Operation};
 use super::{ApiError, Shared};
-use crate::answer::{fnv1a, Answer, Rng, ECHO_MARKER, MAX_ECHO_BYTES};
+use crate::answer::{check_echo, fnv1a, Answer, Rng};
 use crate::clock::{self, unix_secs, MAX_CLOCK_SKEW_SECS};
 use crate::converse::{converse_body, converse_events, parse_converse};
-use crate::families::{invoke_body, parse_request, stream_chunks, Family, Request};
+use crate::families::{
+    invoke_body, parse_request, stream_chunks, Family, Request, INVALID_MODEL_ID,
+};
 use crate::fault::{self, Faults, HttpFault};
 use crate::json::J;
 use crate::log::elapsed_ms;
@@ -136,8 +138,7 @@ pub(super) async fn operation(
         }
     }
 
-    let family = Family::of_model(model)
-        .ok_or_else(|| ApiError::validation("The provided model identifier is invalid."))?;
+    let family = Family::of_model(model).ok_or_else(|| ApiError::validation(INVALID_MODEL_ID))?;
     let call = Call {
         s,
         ctx: Ctx {
@@ -198,7 +199,7 @@ struct Native {
 /// from one PRNG, whichever operation asked, so the ids in them do not depend on it.
 fn model_native(c: &Call<'_>) -> Result<Native, ApiError> {
     let req = parse_request(c.family, c.model, &c.body).map_err(ApiError::validation)?;
-    check_echo(&req.prompt)?;
+    check_echo(&req.prompt).map_err(ApiError::validation)?;
     let answer = req.answer();
     let mut rng = Rng::new(fnv1a(req.prompt.as_bytes()) ^ 0x1d5);
     let planned = stream_chunks(&req, &answer, &mut rng, c.now_secs);
@@ -240,7 +241,7 @@ fn invoke_model_with_response_stream(c: Call<'_>) -> Result<Response, ApiError> 
 /// built after the generation time.
 async fn converse(c: Call<'_>) -> Result<Response, ApiError> {
     let req = parse_converse(&c.body).map_err(ApiError::validation)?;
-    check_echo(&req.prompt)?;
+    check_echo(&req.prompt).map_err(ApiError::validation)?;
     let answer = req.answer();
     let rng = c.answering(c.family, &req.prompt);
     replay::refuse(&c.faults, Operation::Converse)?;
@@ -252,7 +253,7 @@ async fn converse(c: Call<'_>) -> Result<Response, ApiError> {
 /// ConverseStream: the Converse events (or a replayed capture), paced.
 fn converse_stream(c: Call<'_>) -> Result<Response, ApiError> {
     let req = parse_converse(&c.body).map_err(ApiError::validation)?;
-    check_echo(&req.prompt)?;
+    check_echo(&req.prompt).map_err(ApiError::validation)?;
     let answer = req.answer();
     let rng = c.answering(c.family, &req.prompt);
     let planned = replay::or_planned(c.s, &c.ctx.id, &c.faults, converse_events(&answer))?;
@@ -265,17 +266,6 @@ fn converse_stream(c: Call<'_>) -> Result<Response, ApiError> {
         c.faults.chunk_times,
         rng,
     ))
-}
-
-/// Refuses an echo of more than [`MAX_ECHO_BYTES`] (it would plan millions of frames).
-fn check_echo(prompt: &str) -> Result<(), ApiError> {
-    match crate::answer::echo_text(prompt).map(str::len) {
-        Some(n) if n > MAX_ECHO_BYTES => Err(ApiError::validation(format!(
-            "The emulator echoes at most {MAX_ECHO_BYTES} bytes after {ECHO_MARKER:?}; this \
-             prompt asks for {n}."
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// What a response needs to know about its request.

@@ -11,10 +11,20 @@ use std::time::{Duration, Instant};
 use axum::body::{Body, Bytes};
 use tokio::sync::{mpsc, watch};
 
-use super::delivery::after;
 use super::Shared;
 use crate::frame::FrameError;
 use crate::log::{elapsed_ms, RequestLog};
+
+/// The longest the emulator ever waits in one go: a configured delay beyond this (e.g.
+/// `--token-delay-ms 18446744073709551615`) means "never" and must not overflow the clock.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `t + d`, for waits: delays beyond [`FAR_FUTURE`] are waited as `FAR_FUTURE` ("never"),
+/// so no configured delay can overflow the clock.
+pub(super) fn after(t: tokio::time::Instant, d: Duration) -> tokio::time::Instant {
+    // An instant 30 years on is always representable; `t` is only a formal fallback.
+    t.checked_add(d.min(FAR_FUTURE)).unwrap_or(t)
+}
 
 pub(super) async fn wait_for_shutdown(rx: &mut watch::Receiver<bool>) {
     // An error means the emulator handle is gone, which is a shutdown too.

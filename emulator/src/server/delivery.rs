@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 
-use super::body::{wait_for_shutdown, Producer, Stop};
+use super::body::{after, wait_for_shutdown, Producer, Stop};
 use super::handlers::Ctx;
 use super::routes::Operation;
 use super::{finish, Shared};
@@ -29,17 +29,6 @@ const PADDING: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 const PIECE_PAUSE: Duration = Duration::from_millis(1);
 
 const EVENTSTREAM: &str = "application/vnd.amazon.eventstream";
-
-/// The longest the emulator ever waits in one go: a configured delay beyond this (e.g.
-/// `--token-delay-ms 18446744073709551615`) means "never" and must not overflow the clock.
-const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
-
-/// `t + d`, for waits: delays beyond [`FAR_FUTURE`] are waited as `FAR_FUTURE` ("never"),
-/// so no configured delay can overflow the clock.
-pub(super) fn after(t: tokio::time::Instant, d: Duration) -> tokio::time::Instant {
-    // An instant 30 years on is always representable; `t` is only a formal fallback.
-    t.checked_add(d.min(FAR_FUTURE)).unwrap_or(t)
-}
 
 /// Waits as long as generating `tokens` tokens takes (non-streaming operations).
 pub(super) async fn generation_time(s: &Shared, tokens: usize) {

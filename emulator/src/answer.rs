@@ -151,6 +151,18 @@ pub(crate) fn echo_text(prompt: &str) -> Option<&str> {
     Some(text.strip_suffix("\n\nAssistant:").unwrap_or(text))
 }
 
+/// Refuses a prompt asking to echo more than [`MAX_ECHO_BYTES`] (it would plan millions of
+/// frames), with the `ValidationException` message the server answers.
+pub(crate) fn check_echo(prompt: &str) -> Result<(), String> {
+    match echo_text(prompt).map(str::len) {
+        Some(n) if n > MAX_ECHO_BYTES => Err(format!(
+            "The emulator echoes at most {MAX_ECHO_BYTES} bytes after {ECHO_MARKER:?}; this \
+             prompt asks for {n}."
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The natural answer to a prompt: 150–250 tokens chosen by a PRNG seeded from the prompt
 /// (or the four tokens of `" My name is Claude."` for the seed question).
 fn natural_tokens(prompt: &str) -> Vec<String> {

@@ -220,11 +220,7 @@ pub(crate) async fn handle(
         ),
     };
     record.signature = "unsigned".into();
-    record.status = status;
-    record.error = error;
-    record.completed = true;
-    record.duration_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
-    record.first_byte_ms = record.duration_ms;
+    record.answered(status, error, started);
     s.log.push(record);
     let mut b = s.response(
         &id,
@@ -317,7 +313,7 @@ fn cognito(
                 None => state.rng().next_u64(),
             };
             let mut rng = Rng::new(seed);
-            let identity = format!("us-east-1:{}", crate::families::uuid(&mut rng));
+            let identity = format!("us-east-1:{}", crate::ids::uuid(&mut rng));
             if !state.identities.contains(&identity) {
                 state.identities.push(identity.clone());
             }

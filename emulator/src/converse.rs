@@ -5,9 +5,12 @@
 
 use serde_json::{Map, Value};
 
+use crate::answer::check_echo;
 use crate::answer::{answer_for, Answer};
-use crate::families::{json_object, Frame, Planned};
+use crate::families::schema::json_object;
+use crate::families::{Family, INVALID_MODEL_ID};
 use crate::json::J;
+use crate::plan::{Frame, Planned};
 
 /// Default `maxTokens` when `inferenceConfig` leaves it out.
 const DEFAULT_MAX_TOKENS: u32 = 4096;
@@ -44,6 +47,18 @@ impl ConverseRequest {
         let stops: Vec<&str> = self.stops.iter().map(String::as_str).collect();
         answer_for(&self.prompt, self.max_tokens, &stops)
     }
+}
+
+/// The deterministic answer the emulator gives to a `Converse` or `ConverseStream` request for
+/// `model_id` (any id [`Family::of_model`] knows: Converse answers the same for every family)
+/// with this `body`: `answer.text()` is the text a client decodes. `Err` holds the message of
+/// the `ValidationException` the emulator answers instead. Authentication and faults are not
+/// considered. See [`invoke_answer`](crate::invoke_answer) for the model-native operations.
+pub fn converse_answer(model_id: &str, body: &[u8]) -> Result<Answer, String> {
+    Family::of_model(model_id).ok_or(INVALID_MODEL_ID)?;
+    let req = parse_converse(body)?;
+    check_echo(&req.prompt)?;
+    Ok(req.answer())
 }
 
 /// `1 validation error detected: Value '<v>' at '<path>' failed to satisfy constraint: Member

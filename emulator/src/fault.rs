@@ -14,7 +14,7 @@ pub const FAULT_MODEL_PREFIX: &str = "emulator-fault:";
 
 /// The longest `:exception-type` the `exception=TYPE` fault sends (after `Exception` is
 /// appended): 255 bytes, like an event-stream header name. (A header value may not exceed
-/// 65535 bytes at all; the encoder panics on longer ones, so the emulator never builds them.)
+/// 65535 bytes at all; the frame writer refuses longer ones.)
 pub(crate) const MAX_EXCEPTION_TYPE_LEN: usize = 255;
 
 /// An HTTP-level fault: the response is this error instead of the answer.

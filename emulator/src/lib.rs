@@ -3,8 +3,9 @@
 //! It is strict where Bedrock is strict (an independent SigV4 verifier, Bedrock's error shapes
 //! and messages, per-family body validation, the raw-path routing that makes an unescaped `/`
 //! in a model id an `UnknownOperationException`), deterministic (answers depend only on the
-//! request: see [`answer_for`]), faulty on demand (see [`FAULT_HEADER`] and the README), and
-//! observable (every request is recorded; `GET /_emulator/log` serves the log as JSON).
+//! request: see [`invoke_answer`], [`converse_answer`] and [`answer_for`]), faulty on demand
+//! (see [`FAULT_HEADER`] and the README), and observable (every request is recorded;
+//! `GET /_emulator/log` serves the log as JSON).
 //!
 //! All four text operations are emulated — `InvokeModel`, `InvokeModelWithResponseStream`,
 //! `Converse`, `ConverseStream` — for every model family of BEDROCK.md §5 ([`Family`]).
@@ -28,8 +29,11 @@ mod cognito;
 mod converse;
 mod families;
 mod fault;
+mod frame;
+mod ids;
 mod json;
 mod log;
+mod plan;
 mod server;
 pub mod sigv4;
 
@@ -47,7 +51,8 @@ pub use answer::{
     MAX_ECHO_BYTES,
 };
 pub use cognito::DEMO_IDENTITY_POOL_ID;
-pub use families::Family;
+pub use converse::converse_answer;
+pub use families::{invoke_answer, Family};
 pub use fault::{FAULT_HEADER, FAULT_MODEL_PREFIX, STREAM_EXCEPTIONS};
 pub use log::RequestRecord;
 

@@ -1,6 +1,7 @@
 //! The request log: one [`RequestRecord`] per request, updated while its response streams.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -57,6 +58,94 @@ pub struct RequestRecord {
     /// of the JSON when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chunk_times_us: Vec<u64>,
+}
+
+impl RequestRecord {
+    /// The record of a request that has just arrived: nothing checked or sent yet.
+    pub(crate) fn arrived(id: String, model_id: Option<String>, started_ms: u64) -> Self {
+        RequestRecord {
+            id,
+            operation: String::new(),
+            model_id,
+            status: 0,
+            signature: "not-checked".into(),
+            error: None,
+            chunks_sent: 0,
+            completed: false,
+            client_closed_early: false,
+            started_ms,
+            duration_ms: None,
+            first_byte_ms: None,
+            retries_seen: 0,
+            fault: None,
+            fault_applied: None,
+            family: None,
+            chunk_times_us: Vec::new(),
+        }
+    }
+
+    /// Records a response sent whole, at once (an error, a preflight, a sign-in answer): it
+    /// is complete, and its first byte left when it ended.
+    pub(crate) fn answered(&mut self, status: u16, error: Option<String>, started: Instant) {
+        self.status = status;
+        self.error = error;
+        self.completed = true;
+        self.duration_ms = Some(elapsed_ms(started));
+        self.first_byte_ms = self.duration_ms;
+    }
+
+    /// Adds `what` to [`Self::fault_applied`] (`first; second`).
+    pub(crate) fn note_applied(&mut self, what: String) {
+        self.fault_applied = Some(match self.fault_applied.take() {
+            Some(prev) => format!("{prev}; {what}"),
+            None => what,
+        });
+    }
+}
+
+/// Milliseconds since `started`, for the log's timings.
+pub(crate) fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Marks a request as abandoned if its handler is dropped (the client left) before a
+/// response was produced, e.g. during InvokeModel's simulated generation time.
+pub(crate) struct InFlight {
+    log: RequestLog,
+    id: String,
+    started: Instant,
+    armed: bool,
+}
+
+impl InFlight {
+    pub(crate) fn new(log: &RequestLog, id: &str, started: Instant) -> Self {
+        InFlight {
+            log: log.clone(),
+            id: id.to_owned(),
+            started,
+            armed: true,
+        }
+    }
+
+    /// The handler produced its response: nothing to record on drop.
+    pub(crate) fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.armed {
+            let elapsed = elapsed_ms(self.started);
+            self.log.update(&self.id, |r| {
+                r.client_closed_early = true;
+                r.duration_ms = Some(elapsed);
+                r.error.get_or_insert_with(|| {
+                    "client closed the connection before the response was sent".into()
+                });
+            });
+        }
+    }
 }
 
 /// Shared, cheaply cloneable handle to the log.

@@ -1,0 +1,277 @@
+//! The four Bedrock operations. [`operation`] does what they share — reads the body, applies
+//! the fault spec, authenticates, counts retries, fires HTTP faults, looks up the family —
+//! then hands over to one handler per operation.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use axum::body::{Body, Bytes};
+use axum::response::Response;
+
+use super::auth::authenticate;
+use super::delivery;
+use super::replay;
+use super::routes::{route, Operation};
+use super::{ApiError, Shared};
+use crate::answer::{check_echo, fnv1a, Answer, Rng};
+use crate::clock::{self, unix_secs, MAX_CLOCK_SKEW_SECS};
+use crate::converse::{converse_body, converse_events, parse_converse};
+use crate::families::{
+    invoke_body, parse_request, stream_chunks, Family, Request, INVALID_MODEL_ID,
+};
+use crate::fault::{self, Faults, HttpFault};
+use crate::json::J;
+use crate::log::elapsed_ms;
+use crate::plan::Planned;
+use crate::sigv4::{self, percent_decode};
+
+/// Bedrock's request-body limit (service model `Body` max length).
+const MAX_BODY: usize = 25_000_000;
+
+/// Requests with the same retry key count as retries of each other (`retries_seen`): the
+/// fault key when a fault is selected, otherwise the operation, model id and body hash.
+fn retry_key(faults: &Faults, op: Operation, model: &str, body: &[u8]) -> String {
+    if faults.spec.is_empty() {
+        format!("request:{}:{model}:{}", op.name(), sigv4::sha256_hex(body))
+    } else {
+        format!("fault:{}", faults.key)
+    }
+}
+
+/// Verifies, applies faults, validates and starts answering one model request. `skew` is
+/// the clock skew in effect (the configured one plus a `clock-skew` fault's).
+pub(super) async fn operation(
+    s: &Arc<Shared>,
+    id: &str,
+    op: Operation,
+    parts: &axum::http::request::Parts,
+    body: Body,
+    started: Instant,
+    skew: &mut i64,
+) -> Result<Response, ApiError> {
+    let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::validation(
+            "Could not read the request body: it is over the 25,000,000-byte limit, or the client \
+             stopped sending it.",
+        )
+    })?;
+    let raw_model = route(parts.uri.path()).map(|(_, m)| m).unwrap_or_default();
+    let decoded = String::from_utf8(percent_decode(raw_model)).unwrap_or_default();
+    let (prefix_spec, model) = fault::split_model_prefix(&decoded);
+    // A repeated header counts as one comma-separated list, as HTTP (and SigV4) join them.
+    let mut header_specs = Vec::new();
+    for value in parts.headers.get_all(fault::FAULT_HEADER) {
+        let Ok(text) = value.to_str() else {
+            let shown = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            s.log.update(id, |r| r.fault = Some(shown));
+            return Err(ApiError::validation(format!(
+                "Invalid emulator fault spec: the {} header must be visible ASCII (e.g. \
+                 throttle=2,retry-after=1); it holds other bytes.",
+                fault::FAULT_HEADER
+            )));
+        };
+        header_specs.push(text);
+    }
+    let spec = header_specs
+        .into_iter()
+        .chain(prefix_spec)
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
+    let faults = if spec.is_empty() {
+        Faults::default()
+    } else {
+        s.log.update(id, |r| r.fault = Some(spec.clone()));
+        fault::parse(&spec).map_err(ApiError::validation)?
+    };
+    if let Some(extra) = faults.clock_skew {
+        *skew = clock::add_skew(*skew, extra).ok_or_else(|| {
+            ApiError::validation(format!(
+                "Invalid emulator fault spec {spec:?}: the clock skew in effect ({} s configured \
+                 + {extra} s) must stay between -{MAX_CLOCK_SKEW_SECS} and {MAX_CLOCK_SKEW_SECS} \
+                 seconds.",
+                *skew
+            ))
+        })?;
+    }
+    let now = clock::shift(SystemTime::now(), *skew).ok_or_else(|| {
+        ApiError::validation(format!(
+            "The server clock shifted by {} s is not a representable time.",
+            *skew
+        ))
+    })?;
+
+    authenticate(s, id, parts, &body, now)?;
+    let retries_seen = s.seen(&retry_key(&faults, op, model, &body));
+    s.log.update(id, |r| r.retries_seen = retries_seen);
+
+    if let Some((fault, times)) = faults.http {
+        if times.is_none_or(|n| retries_seen < n) {
+            let (status, code, message) = fault.error();
+            let note = match times {
+                Some(n) => format!("{code} ({} of {n})", retries_seen.saturating_add(1)),
+                None => code.to_owned(),
+            };
+            s.log.update(id, |r| r.fault_applied = Some(note));
+            if fault == HttpFault::UnknownOperation {
+                s.log.update(id, |r| {
+                    r.answered(
+                        200,
+                        Some("UnknownOperationException (fault)".into()),
+                        started,
+                    )
+                });
+                return Ok(s.unknown_operation(id, *skew));
+            }
+            let extra = (fault == HttpFault::ModelError).then(|| {
+                serde_json::json!({
+                    "originalStatusCode": 500,
+                    "resourceName": format!("arn:aws:bedrock:{}::foundation-model/{model}",
+                        s.config.region.as_deref().unwrap_or("us-east-1")),
+                })
+            });
+            return Err(ApiError {
+                retry_after: faults.retry_after,
+                extra,
+                ..ApiError::new(status, code, message)
+            });
+        }
+    }
+
+    let family = Family::of_model(model).ok_or_else(|| ApiError::validation(INVALID_MODEL_ID))?;
+    let call = Call {
+        s,
+        ctx: Ctx {
+            id: id.to_owned(),
+            started,
+            skew: *skew,
+        },
+        model,
+        family,
+        body,
+        faults,
+        now_secs: unix_secs(now),
+    };
+    match op {
+        Operation::Invoke => invoke_model(call).await,
+        Operation::Stream => invoke_model_with_response_stream(call),
+        Operation::Converse => converse(call).await,
+        Operation::ConverseStream => converse_stream(call),
+    }
+}
+
+/// A verified model request, ready for its operation's handler.
+struct Call<'a> {
+    s: &'a Arc<Shared>,
+    ctx: Ctx,
+    /// The model id, without a fault prefix.
+    model: &'a str,
+    /// The model id's family (a Messages body still switches Claude v2 to Claude Messages).
+    family: Family,
+    body: Bytes,
+    faults: Faults,
+    /// The server clock (skew included), for the `created` fields of some bodies.
+    now_secs: i64,
+}
+
+impl Call<'_> {
+    /// Records which family answers, and seeds the delivery's PRNG (fragment cuts, padding)
+    /// from the prompt, so one request is always delivered the same way.
+    fn answering(&self, family: Family, prompt: &str) -> Rng {
+        self.s
+            .log
+            .update(&self.ctx.id, |r| r.family = Some(family.name().into()));
+        Rng::new(fnv1a(prompt.as_bytes()) ^ 0x5eed)
+    }
+}
+
+/// A model-native request, validated and answered.
+struct Native {
+    req: Request,
+    answer: Answer,
+    /// The InvokeModelWithResponseStream chunks.
+    planned: Vec<Planned>,
+    /// The InvokeModel body.
+    json: J,
+}
+
+/// Validates a model-native body and plans both answers. Both are built, in this order
+/// from one PRNG, whichever operation asked, so the ids in them do not depend on it.
+fn model_native(c: &Call<'_>) -> Result<Native, ApiError> {
+    let req = parse_request(c.family, c.model, &c.body).map_err(ApiError::validation)?;
+    check_echo(&req.prompt).map_err(ApiError::validation)?;
+    let answer = req.answer();
+    let mut rng = Rng::new(fnv1a(req.prompt.as_bytes()) ^ 0x1d5);
+    let planned = stream_chunks(&req, &answer, &mut rng, c.now_secs);
+    let json = invoke_body(&req, &answer, &mut rng, c.now_secs);
+    Ok(Native {
+        req,
+        answer,
+        planned,
+        json,
+    })
+}
+
+/// InvokeModel: the model-native JSON, whole, after the generation time.
+async fn invoke_model(c: Call<'_>) -> Result<Response, ApiError> {
+    let native = model_native(&c)?;
+    let rng = c.answering(native.req.family, &native.req.prompt);
+    replay::refuse(&c.faults, Operation::Invoke)?;
+    let body = native.json.bytes();
+    Ok(delivery::whole(c.s, &c.ctx, body, Some(&native.answer), rng).await)
+}
+
+/// InvokeModelWithResponseStream: the model-native chunks (or a replayed capture), paced.
+fn invoke_model_with_response_stream(c: Call<'_>) -> Result<Response, ApiError> {
+    let native = model_native(&c)?;
+    let rng = c.answering(native.req.family, &native.req.prompt);
+    let planned = replay::or_planned(c.s, &c.ctx.id, &c.faults, native.planned)?;
+    Ok(delivery::event_stream(
+        c.s,
+        &c.ctx,
+        Operation::Stream,
+        planned,
+        c.faults.stream,
+        c.faults.chunk_times,
+        rng,
+    ))
+}
+
+/// Converse: the answer as Converse JSON, whole; it reports `metrics.latencyMs`, so it is
+/// built after the generation time.
+async fn converse(c: Call<'_>) -> Result<Response, ApiError> {
+    let req = parse_converse(&c.body).map_err(ApiError::validation)?;
+    check_echo(&req.prompt).map_err(ApiError::validation)?;
+    let answer = req.answer();
+    let rng = c.answering(c.family, &req.prompt);
+    replay::refuse(&c.faults, Operation::Converse)?;
+    delivery::generation_time(c.s, answer.tokens.len()).await;
+    let body = converse_body(&answer, elapsed_ms(c.ctx.started)).bytes();
+    Ok(delivery::whole(c.s, &c.ctx, body, None, rng).await)
+}
+
+/// ConverseStream: the Converse events (or a replayed capture), paced.
+fn converse_stream(c: Call<'_>) -> Result<Response, ApiError> {
+    let req = parse_converse(&c.body).map_err(ApiError::validation)?;
+    check_echo(&req.prompt).map_err(ApiError::validation)?;
+    let answer = req.answer();
+    let rng = c.answering(c.family, &req.prompt);
+    let planned = replay::or_planned(c.s, &c.ctx.id, &c.faults, converse_events(&answer))?;
+    Ok(delivery::event_stream(
+        c.s,
+        &c.ctx,
+        Operation::ConverseStream,
+        planned,
+        c.faults.stream,
+        c.faults.chunk_times,
+        rng,
+    ))
+}
+
+/// What a response needs to know about its request.
+pub(super) struct Ctx {
+    pub(super) id: String,
+    pub(super) started: Instant,
+    /// The clock skew in effect, for the `Date` header.
+    pub(super) skew: i64,
+}

@@ -360,7 +360,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::bedrock::{ModelFamily, TextExtractor, Usage};
+    use crate::bedrock::{ModelFamily, OutputReader, Usage};
 
     fn event(kind: &str, payload: Value) -> ConverseStreamEvent {
         ConverseStreamEvent::from_payload(kind, &serde_json::to_vec(&payload).unwrap())
@@ -512,8 +512,8 @@ mod tests {
         }
     }
 
-    fn aggregate(events: &[(&str, Value)]) -> (TextExtractor, Vec<TextDelta>) {
-        let mut x = TextExtractor::new(ModelFamily::Unknown);
+    fn aggregate(events: &[(&str, Value)]) -> (OutputReader, Vec<TextDelta>) {
+        let mut x = OutputReader::new(ModelFamily::Unknown);
         let deltas = events
             .iter()
             .map(|(k, p)| x.converse_event(&event(k, p.clone()).event).unwrap())

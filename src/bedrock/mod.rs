@@ -8,7 +8,7 @@ pub mod cognito;
 pub mod converse;
 mod converse_stream;
 mod error;
-mod family;
+pub mod family;
 mod json;
 mod output;
 mod request;
@@ -19,9 +19,13 @@ pub use converse_stream::{
     BlockDelta, BlockStart, ConverseEvent, ConverseStreamEvent, CONVERSE_EVENT_TYPES,
 };
 pub use error::{Error, ServiceError, ServiceErrorKind, StreamException};
-pub use family::{invoke_body, ModelFamily, TextExtractor};
-pub use family::{InvocationMetrics, TextChunk};
-pub use output::{Output, TextDelta, ToolUse, Usage};
+/// The former name of [`OutputReader`], kept while the playground's `run.rs` uses it.
+pub use family::OutputReader as TextExtractor;
+pub use family::{
+    invoke_body, ChatInferenceConfig, ChatInput, ModelFamily, OutputReader, PathStep,
+    SamplingDefaults, TextChunk,
+};
+pub use output::{InvocationMetrics, Output, TextDelta, ToolUse, Usage};
 pub use request::{
     encode_model_id, ConverseInput, Endpoint, HttpRequest, InvokeModelInput, Operation,
 };

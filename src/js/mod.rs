@@ -18,7 +18,7 @@ use crate::bedrock::cognito::CognitoConfig;
 use crate::bedrock::retry::RetryPolicy;
 use crate::bedrock::{
     BlockDelta, ConverseEvent, Endpoint, Error, HttpRequest, InvokeModelInput, ModelFamily,
-    StreamEvent, TextExtractor,
+    OutputReader, StreamEvent,
 };
 use crate::sign::{ApiKey, Auth, Credentials, EndpointPolicy, SignErrorKind};
 use crate::transport::{
@@ -192,7 +192,7 @@ pub struct RawStream {
     /// before it are delivered first.
     pending_error: Rc<RefCell<Option<Error>>>,
     /// Text mode's per-family extractor, made by the first `nextText`.
-    extractor: Rc<RefCell<Option<TextExtractor>>>,
+    extractor: Rc<RefCell<Option<OutputReader>>>,
 }
 
 /// Takes every event available after at most one network read and hands each to `each`;
@@ -298,7 +298,7 @@ impl RawStream {
         let extractor = self.extractor.clone();
         if extractor.borrow().is_none() {
             let family = ModelFamily::from_model_id(model_id);
-            *extractor.borrow_mut() = Some(TextExtractor::new(family));
+            *extractor.borrow_mut() = Some(OutputReader::new(family));
             if let Some(stream) = cell.borrow_mut().as_mut() {
                 stream.meaning_only();
             }
@@ -365,7 +365,7 @@ fn event_to_js(event: StreamEvent) -> JsValue {
 /// Text, reasoning, stop reason, usage and metrics of any model family's chunks.
 #[wasm_bindgen]
 pub struct Extractor {
-    inner: TextExtractor,
+    inner: OutputReader,
 }
 
 #[wasm_bindgen]
@@ -373,7 +373,7 @@ impl Extractor {
     #[wasm_bindgen(constructor)]
     pub fn new(model_id: &str) -> Extractor {
         Extractor {
-            inner: TextExtractor::new(ModelFamily::from_model_id(model_id)),
+            inner: OutputReader::new(ModelFamily::from_model_id(model_id)),
         }
     }
 

@@ -17,8 +17,10 @@ pub const CONVERSE_EVENT_TYPES: [&str; 6] = [
     "metadata",
 ];
 
-/// One ConverseStream event: the typed view plus the payload as sent (without the `p`
-/// padding), so that a JavaScript layer can hand out the AWS SDK's `{ [eventType]: payload }`.
+/// One ConverseStream event as received: its meaning ([`ConverseEvent`]) plus the payload as
+/// sent (without the `p` padding), so that a JavaScript layer can hand out the AWS SDK's
+/// `{ [eventType]: payload }`. [`StreamEvent::Converse`](super::StreamEvent::Converse) holds
+/// one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConverseStreamEvent {
     pub event: ConverseEvent,
@@ -86,7 +88,9 @@ impl ConverseStreamEvent {
     }
 }
 
-/// The typed view of a ConverseStream event.
+/// What a ConverseStream event means, typed; also what each Nova InvokeModel chunk means
+/// (the same events wrapped in their names). [`OutputReader`](super::OutputReader) adds it
+/// to an [`Output`](super::Output).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConverseEvent {

@@ -1,4 +1,5 @@
-//! The Bedrock Runtime model: endpoints, operations, errors, stream events and per-family text.
+//! The Bedrock Runtime model: endpoints, operations, errors, stream events and model families
+//! (`family`: what each family's native JSON means, in both directions).
 //!
 //! Everything here is pure: it builds requests as data and interprets bytes, so it runs and is
 //! tested natively. `transport` sends what this module builds.

@@ -17,8 +17,8 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::bedrock::cognito::CognitoConfig;
 use crate::bedrock::retry::RetryPolicy;
 use crate::bedrock::{
-    BlockDelta, ConverseEvent, Endpoint, Error, HttpRequest, InvokeModelInput, ModelFamily,
-    OutputReader, StreamEvent,
+    BlockDelta, ChatInput, ConverseEvent, Endpoint, Error, HttpRequest, InvokeModelInput,
+    ModelFamily, OutputReader, StreamEvent,
 };
 use crate::sign::{ApiKey, Auth, Credentials, EndpointPolicy, SignErrorKind};
 use crate::transport::{
@@ -386,6 +386,18 @@ impl Extractor {
     pub fn output(&self) -> String {
         serde_json::to_string(self.inner.output()).unwrap_or_default()
     }
+}
+
+/// `buildInvokeBody`'s work: the model-native body for `model_id`'s family, from a chat in
+/// Converse's JSON shape (`ChatInput`), as JSON text. JavaScript encodes and parses; the
+/// meaning of every family's body is here.
+#[wasm_bindgen(js_name = buildInvokeBody)]
+pub fn build_invoke_body(model_id: &str, chat: &[u8], streaming: bool) -> Result<String, JsValue> {
+    let chat = ChatInput::from_json(chat).map_err(to_js_error)?;
+    ModelFamily::from_model_id(model_id)
+        .request_body(&chat, streaming)
+        .map(|body| body.to_string())
+        .map_err(to_js_error)
 }
 
 /// `signRequest`'s work: the headers that authorize one Bedrock Runtime request (SigV4, or

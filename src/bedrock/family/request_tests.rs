@@ -267,21 +267,95 @@ fn inputs_without_a_native_body_are_errors_that_say_what_to_do() {
 }
 
 #[test]
-fn chat_input_reads_converse_json_and_refuses_unknown_fields() {
-    let input: ChatInput = serde_json::from_value(json!({
-        "messages": [{"role": "user", "content": [{"text": "Hi"}]}],
-        "system": [{"text": "Be brief."}],
-        "inferenceConfig": {"maxTokens": 10, "temperature": 0.2, "topP": 0.8, "topK": 5,
-                            "stopSequences": ["x"]},
-        "additionalModelRequestFields": {"a": 1}
-    }))
+fn chat_input_reads_converse_json() {
+    let input = ChatInput::from_json(
+        br#"{"messages": [{"role": "user", "content": [{"text": "Hi"}, {"image": {}}]}],
+             "system": [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}],
+             "inferenceConfig": {"maxTokens": 10, "temperature": 0.2, "topP": 0.8, "topK": 5,
+                                 "stopSequences": ["x"]},
+             "additionalModelRequestFields": {"a": 1}}"#,
+    )
     .unwrap();
-    assert_eq!(input.inference_config.top_k, Some(5));
-    assert_eq!(input.system, [SystemContentBlock::Text("Be brief.".into())]);
-    let e = serde_json::from_value::<ChatInput>(json!({"messages": [], "inferenceConfig":
-        {"maxTokenz": 1}}))
-    .unwrap_err();
-    assert!(e.to_string().contains("maxTokenz"), "{e}");
+    assert_eq!(
+        input.messages[0].content,
+        [
+            ContentBlock::Text("Hi".into()),
+            ContentBlock::Other(json!({"image": {}}).as_object().unwrap().clone())
+        ]
+    );
+    assert_eq!(
+        input.system[0],
+        SystemContentBlock::Text("Be brief.".into())
+    );
+    assert!(matches!(input.system[1], SystemContentBlock::Other(_)));
+    assert_eq!(
+        input.inference_config,
+        ChatInferenceConfig {
+            max_tokens: Some(10),
+            temperature: Some(0.2),
+            top_p: Some(0.8),
+            top_k: Some(5),
+            stop_sequences: vec!["x".into()],
+        }
+    );
+    assert_eq!(input.additional_model_request_fields.unwrap()["a"], 1);
+    // `null` is absent, as `undefined` is in JavaScript.
+    let input = ChatInput::from_json(
+        br#"{"messages": [{"role": "user", "content": [{"text": "Hi"}]}], "system": null,
+             "inferenceConfig": {"maxTokens": null}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        input,
+        ChatInput {
+            messages: vec![Message::user("Hi")],
+            ..Default::default()
+        }
+    );
+}
+
+#[test]
+fn chat_input_json_errors_name_the_field() {
+    let cases: [(&[u8], &str); 11] = [
+        (b"{", "not JSON"),
+        (b"[]", "the chat must be an object"),
+        (br#"{"prompt": "Hi"}"#, "unknown field \"prompt\""),
+        (br#"{"messages": {}}"#, "messages must be an array"),
+        (br#"{"messages": [1]}"#, "messages[0] must be an object"),
+        (br#"{"messages": [{"content": []}]}"#, "messages[0].role"),
+        (
+            br#"{"messages": [{"role": "user", "content": "Hi"}]}"#,
+            "messages[0].content must be an array",
+        ),
+        (
+            br#"{"inferenceConfig": {"maxTokens": -1}}"#,
+            "inferenceConfig.maxTokens must be a whole number",
+        ),
+        (
+            br#"{"inferenceConfig": {"topK": 4294967296}}"#,
+            "inferenceConfig.topK must be a whole number",
+        ),
+        (
+            br#"{"inferenceConfig": {"topP": "high"}}"#,
+            "inferenceConfig.topP must be a number",
+        ),
+        (
+            br#"{"inferenceConfig": {"stopSequences": [1]}}"#,
+            "inferenceConfig.stopSequences must be strings",
+        ),
+    ];
+    for (json, says) in cases {
+        match ChatInput::from_json(json) {
+            Err(Error::InvalidInput(m)) => assert!(m.contains(says), "{m:?} lacks {says:?}"),
+            other => panic!("{}: {other:?}", String::from_utf8_lossy(json)),
+        }
+    }
+    let e = ChatInput::from_json(br#"{"inferenceConfig": {"maxTokenz": 1}}"#).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("inferenceConfig.maxTokenz is unknown"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -5,9 +5,7 @@
 use bedrock_wasm::bedrock::converse::{
     ConverseRequest, InferenceConfig, Message, SystemContentBlock,
 };
-use bedrock_wasm::bedrock::family::{
-    ChatInferenceConfig, ChatInput, ModelFamily, SamplingDefaults,
-};
+use bedrock_wasm::bedrock::family::{ChatInferenceConfig, ChatInput, ModelFamily};
 use serde_json::{json, Map, Value};
 
 /// The parameters, already parsed; `None` means the model's default.
@@ -34,13 +32,11 @@ pub fn has_top_k(family: ModelFamily) -> bool {
 }
 
 /// The model's default temperature / top-p, shown as placeholders.
-pub fn defaults(family: ModelFamily) -> (String, String) {
+pub fn defaults(family: ModelFamily) -> (&'static str, &'static str) {
     // An id no family claims: the Converse API's neutral values.
-    let d = family.sampling_defaults().unwrap_or(SamplingDefaults {
-        temperature: 1.0,
-        top_p: 1.0,
-    });
-    (d.temperature.to_string(), d.top_p.to_string())
+    family
+        .sampling_defaults()
+        .map_or(("1", "1"), |d| (d.temperature, d.top_p))
 }
 
 /// The form's chat in the library's Converse vocabulary.
@@ -167,11 +163,8 @@ mod tests {
                    "top_k": 40, "top_p": 0.9})
         );
         assert!(!has_top_k(ModelFamily::Unknown));
-        assert_eq!(defaults(ModelFamily::Unknown), ("1".into(), "1".into()));
-        assert_eq!(
-            defaults(ModelFamily::ClaudeText),
-            ("1".into(), "0.999".into())
-        );
+        assert_eq!(defaults(ModelFamily::Unknown), ("1", "1"));
+        assert_eq!(defaults(ModelFamily::ClaudeText), ("1", "0.999"));
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub(super) const CLAUDE_MESSAGES: Spec = Spec {
     ],
     top_k: Some("top_k"),
     sampling: Some(SamplingDefaults {
-        temperature: 1.0,
-        top_p: 0.999,
+        temperature: "1",
+        top_p: "0.999",
     }),
 };
 

@@ -20,8 +20,8 @@ pub(super) const MISTRAL_CHAT: Spec = Spec {
     ],
     top_k: None,
     sampling: Some(SamplingDefaults {
-        temperature: 0.5,
-        top_p: 0.9,
+        temperature: "0.5",
+        top_p: "0.9",
     }),
 };
 
@@ -36,8 +36,8 @@ pub(super) const JAMBA: Spec = Spec {
     ],
     top_k: None,
     sampling: Some(SamplingDefaults {
-        temperature: 1.0,
-        top_p: 1.0,
+        temperature: "1",
+        top_p: "1",
     }),
 };
 

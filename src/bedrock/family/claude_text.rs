@@ -15,8 +15,8 @@ pub(super) const CLAUDE_TEXT: Spec = Spec {
     text_path: &[PathStep::OptionalKey("completion")],
     top_k: Some("top_k"),
     sampling: Some(SamplingDefaults {
-        temperature: 1.0,
-        top_p: 0.999,
+        temperature: "1",
+        top_p: "0.999",
     }),
 };
 

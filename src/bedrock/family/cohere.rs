@@ -11,8 +11,8 @@ use super::{first, PathStep, Reader, SamplingDefaults, Spec};
 
 const TEXT_PATH: &[PathStep] = &[PathStep::OptionalKey("text")];
 const SAMPLING: Option<SamplingDefaults> = Some(SamplingDefaults {
-    temperature: 0.9,
-    top_p: 0.75,
+    temperature: "0.9",
+    top_p: "0.75",
 });
 
 pub(super) const COMMAND: Spec = Spec {

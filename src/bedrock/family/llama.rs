@@ -14,8 +14,8 @@ pub(super) const LLAMA: Spec = Spec {
     text_path: &[PathStep::OptionalKey("generation")],
     top_k: None,
     sampling: Some(SamplingDefaults {
-        temperature: 0.5,
-        top_p: 0.9,
+        temperature: "0.5",
+        top_p: "0.9",
     }),
 };
 

@@ -18,8 +18,8 @@ pub(super) const MISTRAL: Spec = Spec {
     ],
     top_k: Some("top_k"),
     sampling: Some(SamplingDefaults {
-        temperature: 0.5,
-        top_p: 0.9,
+        temperature: "0.5",
+        top_p: "0.9",
     }),
 };
 

@@ -71,11 +71,13 @@ pub enum PathStep {
     Index(usize),
 }
 
-/// A model's own default sampling, when the caller sets none.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A model's own default sampling, when the caller sets none, as decimal text for showing
+/// (e.g. `"0.999"`; parse it for the number). Text, so that showing it needs no float
+/// formatting code in a page's wasm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SamplingDefaults {
-    pub temperature: f64,
-    pub top_p: f64,
+    pub temperature: &'static str,
+    pub top_p: &'static str,
 }
 
 impl ModelFamily {

@@ -19,8 +19,8 @@ pub(super) const NOVA: Spec = Spec {
     ],
     top_k: Some("top_k"),
     sampling: Some(SamplingDefaults {
-        temperature: 0.7,
-        top_p: 0.9,
+        temperature: "0.7",
+        top_p: "0.9",
     }),
 };
 

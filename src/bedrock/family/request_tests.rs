@@ -169,16 +169,16 @@ fn jamba_bodies() {
 #[test]
 fn top_k_names_and_sampling_defaults() {
     let cases = [
-        (ClaudeText, Some("top_k"), 1.0, 0.999),
-        (ClaudeMessages, Some("top_k"), 1.0, 0.999),
-        (TitanText, None, 0.7, 0.9),
-        (Nova, Some("top_k"), 0.7, 0.9),
-        (Llama, None, 0.5, 0.9),
-        (Mistral, Some("top_k"), 0.5, 0.9),
-        (MistralChat, None, 0.5, 0.9),
-        (CohereCommand, Some("k"), 0.9, 0.75),
-        (CohereCommandR, Some("k"), 0.9, 0.75),
-        (Jamba, None, 1.0, 1.0),
+        (ClaudeText, Some("top_k"), "1", "0.999"),
+        (ClaudeMessages, Some("top_k"), "1", "0.999"),
+        (TitanText, None, "0.7", "0.9"),
+        (Nova, Some("top_k"), "0.7", "0.9"),
+        (Llama, None, "0.5", "0.9"),
+        (Mistral, Some("top_k"), "0.5", "0.9"),
+        (MistralChat, None, "0.5", "0.9"),
+        (CohereCommand, Some("k"), "0.9", "0.75"),
+        (CohereCommandR, Some("k"), "0.9", "0.75"),
+        (Jamba, None, "1", "1"),
     ];
     for (family, top_k, temperature, top_p) in cases {
         assert_eq!(family.top_k_parameter(), top_k, "{family}");
@@ -187,6 +187,10 @@ fn top_k_names_and_sampling_defaults() {
             Some(SamplingDefaults { temperature, top_p }),
             "{family}"
         );
+        for text in [temperature, top_p] {
+            let n: f64 = text.parse().unwrap();
+            assert!((0.0..=1.0).contains(&n), "{family}: {text}");
+        }
     }
     assert_eq!(Unknown.top_k_parameter(), None);
     assert_eq!(Unknown.sampling_defaults(), None);

@@ -14,8 +14,8 @@ pub(super) const TITAN_TEXT: Spec = Spec {
     text_path: &[PathStep::OptionalKey("outputText")],
     top_k: None,
     sampling: Some(SamplingDefaults {
-        temperature: 0.7,
-        top_p: 0.9,
+        temperature: "0.7",
+        top_p: "0.9",
     }),
 };
 

@@ -6,7 +6,7 @@
 mod native {
     use std::path::PathBuf;
 
-    use bedrock_wasm::bedrock::{ModelFamily, ResponseStreamDecoder, TextExtractor};
+    use bedrock_wasm::bedrock::{ModelFamily, OutputReader, ResponseStreamDecoder};
     use bedrock_wasm::sign::{sign_request, Credentials};
     use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 
@@ -19,7 +19,7 @@ mod native {
     /// Decodes the whole stream and returns the text length, so nothing is optimised away.
     fn decode(bytes: &[u8], piece: usize, family: ModelFamily) -> usize {
         let mut decoder = ResponseStreamDecoder::new();
-        let mut extractor = TextExtractor::new(family);
+        let mut extractor = OutputReader::new(family);
         let mut text = 0;
         for chunk in bytes.chunks(piece) {
             decoder.push(chunk);

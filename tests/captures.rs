@@ -9,8 +9,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use bedrock_wasm::bedrock::{
-    ConverseEvent, ModelFamily, Output, ResponseStreamDecoder, StreamEvent, StreamException,
-    TextExtractor, ToolUse,
+    ConverseEvent, ModelFamily, Output, OutputReader, ResponseStreamDecoder, StreamEvent,
+    StreamException, ToolUse,
 };
 use bedrock_wasm::eventstream::Message;
 use serde_json::{json, Value};
@@ -156,7 +156,7 @@ struct Run {
 /// stream exception (which must come with the last frame).
 fn run(name: &str, bytes: &[u8], piece: usize, family: ModelFamily) -> Run {
     let mut decoder = ResponseStreamDecoder::new();
-    let mut x = TextExtractor::new(family);
+    let mut x = OutputReader::new(family);
     let mut r = Run {
         events: Vec::new(),
         output: Output::default(),
@@ -314,7 +314,7 @@ fn meaning_only_decoding_means_the_same() {
             d.meaning_only();
         }
         d.push(bytes);
-        let mut x = TextExtractor::new(ModelFamily::Unknown);
+        let mut x = OutputReader::new(ModelFamily::Unknown);
         let mut events = Vec::new();
         while let Ok(Some(e)) = d.next_event() {
             x.event(&e).unwrap();

@@ -9,8 +9,8 @@
 use bedrock_wasm::bedrock::converse::{ConverseRequest, InferenceConfig, Message};
 use bedrock_wasm::bedrock::retry::RetryPolicy;
 use bedrock_wasm::bedrock::{
-    ConverseInput, Endpoint, Error, ErrorKind, InvokeModelInput, ModelFamily, ServiceErrorKind,
-    StreamEvent, TextChunk, TextExtractor,
+    ConverseInput, Endpoint, Error, ErrorKind, InvokeModelInput, ModelFamily, OutputReader,
+    ServiceErrorKind, StreamEvent, TextChunk,
 };
 use bedrock_wasm::sign::Credentials;
 use bedrock_wasm::transport::Client;
@@ -328,7 +328,7 @@ async fn an_exception_mid_stream_is_typed_and_the_text_before_it_is_kept() {
         .invoke_model_with_response_stream(&input, None)
         .await
         .unwrap();
-    let mut extractor = TextExtractor::new(ModelFamily::ClaudeText);
+    let mut extractor = OutputReader::new(ModelFamily::ClaudeText);
     let mut error = None;
     while let Some(event) = stream.next().await {
         match event {
@@ -427,7 +427,7 @@ async fn converse_and_converse_stream_agree() {
         .converse_stream(&converse_input(), None)
         .await
         .unwrap();
-    let mut extractor = TextExtractor::new(ModelFamily::ClaudeMessages);
+    let mut extractor = OutputReader::new(ModelFamily::ClaudeMessages);
     let mut kinds = Vec::new();
     while let Some(event) = stream.next().await {
         let event = event.unwrap();

@@ -70,6 +70,8 @@ pub struct ConverseRequest {
     pub extra: Extra,
 }
 
+/// One chat message, Converse's `Message`: a role and content blocks. (A message of the
+/// event-stream wire format, a frame, is `eventstream::Message`.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
@@ -302,7 +304,7 @@ pub struct ServiceTier {
 #[serde(rename_all = "camelCase")]
 pub struct ConverseResponse {
     #[serde(default)]
-    pub output: ConverseOutput,
+    pub output: ConverseResponseOutput,
     #[serde(default)]
     pub stop_reason: String,
     #[serde(default)]
@@ -321,9 +323,12 @@ pub struct ConverseResponse {
     pub extra: Extra,
 }
 
+/// The `output` member of a [`ConverseResponse`] (the service model's `ConverseOutput`
+/// union): the assistant's message. A whole Converse call's result, this response plus the
+/// response metadata, is `transport::ConverseOutput`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConverseOutput {
+pub struct ConverseResponseOutput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Message>,
     #[serde(flatten)]

@@ -17,8 +17,10 @@ pub const CONVERSE_EVENT_TYPES: [&str; 6] = [
     "metadata",
 ];
 
-/// One ConverseStream event: the typed view plus the payload as sent (without the `p`
-/// padding), so that a JavaScript layer can hand out the AWS SDK's `{ [eventType]: payload }`.
+/// One ConverseStream event as received: its meaning ([`ConverseEvent`]) plus the payload as
+/// sent (without the `p` padding), so that a JavaScript layer can hand out the AWS SDK's
+/// `{ [eventType]: payload }`. [`StreamEvent::Converse`](super::StreamEvent::Converse) holds
+/// one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConverseStreamEvent {
     pub event: ConverseEvent,
@@ -86,7 +88,9 @@ impl ConverseStreamEvent {
     }
 }
 
-/// The typed view of a ConverseStream event.
+/// What a ConverseStream event means, typed; also what each Nova InvokeModel chunk means
+/// (the same events wrapped in their names). [`OutputReader`](super::OutputReader) adds it
+/// to an [`Output`](super::Output).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConverseEvent {
@@ -358,7 +362,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::bedrock::{ModelFamily, TextExtractor, Usage};
+    use crate::bedrock::{ModelFamily, OutputReader, Usage};
 
     fn event(kind: &str, payload: Value) -> ConverseStreamEvent {
         ConverseStreamEvent::from_payload(kind, &serde_json::to_vec(&payload).unwrap())
@@ -516,8 +520,8 @@ mod tests {
         }
     }
 
-    fn aggregate(events: &[(&str, Value)]) -> (TextExtractor, Vec<TextDelta>) {
-        let mut x = TextExtractor::new(ModelFamily::Unknown);
+    fn aggregate(events: &[(&str, Value)]) -> (OutputReader, Vec<TextDelta>) {
+        let mut x = OutputReader::new(ModelFamily::Unknown);
         let deltas = events
             .iter()
             .map(|(k, p)| x.converse_event(&event(k, p.clone()).event).unwrap())

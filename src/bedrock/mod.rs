@@ -1,4 +1,5 @@
-//! The Bedrock Runtime model: endpoints, operations, errors, stream events and per-family text.
+//! The Bedrock Runtime model: endpoints, operations, errors, stream events and model families
+//! (`family`: what each family's native JSON means, in both directions).
 //!
 //! Everything here is pure: it builds requests as data and interprets bytes, so it runs and is
 //! tested natively. `transport` sends what this module builds.
@@ -7,7 +8,7 @@ pub mod cognito;
 pub mod converse;
 mod converse_stream;
 mod error;
-mod family;
+pub mod family;
 mod invoke_headers;
 mod json;
 mod output;
@@ -19,10 +20,12 @@ pub use converse_stream::{
     BlockDelta, BlockStart, ConverseEvent, ConverseStreamEvent, CONVERSE_EVENT_TYPES,
 };
 pub use error::{Error, ErrorKind, ServiceError, ServiceErrorKind, StreamException};
-pub use family::{invoke_body, ModelFamily, TextExtractor};
-pub use family::{InvocationMetrics, TextChunk};
+pub use family::{
+    invoke_body, ChatInferenceConfig, ChatInput, ModelFamily, OutputReader, PathStep,
+    SamplingDefaults, TextChunk,
+};
 pub use invoke_headers::InvokeHeaders;
-pub use output::{Output, TextDelta, ToolUse, Usage};
+pub use output::{InvocationMetrics, Output, TextDelta, ToolUse, Usage};
 pub use request::{
     encode_model_id, ConverseInput, Endpoint, HttpRequest, InvokeModelInput, Operation,
 };

@@ -1,16 +1,37 @@
 //! What a response means, whatever the operation or model family: text, reasoning, tool uses,
 //! stop reason, token usage and metrics. [`TextDelta`] is what one chunk or event added;
 //! [`Output`] is everything so far.
+//!
+//! The family readers (`family`) and ConverseStream events (`converse_stream`) write into
+//! these types; this module knows neither, so the dependency goes one way.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Error, InvocationMetrics};
+use super::Error;
+
+/// `amazon-bedrock-invocationMetrics`, carried by the last chunk of a stream (for AI21 Jamba,
+/// by a separate final chunk that holds nothing else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InvocationMetrics {
+    pub input_token_count: u64,
+    pub output_token_count: u64,
+    /// Milliseconds.
+    pub invocation_latency: u64,
+    /// Milliseconds.
+    pub first_byte_latency: u64,
+    /// Only for models with prompt caching.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_read_input_token_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_write_input_token_count: Option<u64>,
+}
 
 /// Token counts, as the model or Converse reports them. Streams report them piecemeal; the
-/// extractors merge the pieces, so this is always the latest known value of each count.
+/// readers merge the pieces, so this is always the latest known value of each count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Usage {
     pub input_tokens: u64,
@@ -158,7 +179,7 @@ struct PendingTool {
     initial: Option<Value>,
 }
 
-/// The state shared by every extractor: the output so far and the open tool blocks.
+/// The state shared by every reader: the output so far and the open tool blocks.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Accumulator {
     pub out: Output,

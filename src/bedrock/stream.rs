@@ -1,16 +1,19 @@
 use base64::Engine as _;
 
 use super::{ConverseStreamEvent, Error, StreamException};
-use crate::eventstream::{Decoder, Message};
+// `Frame`: a wire-format message, not the chat `converse::Message`.
+use crate::eventstream::{Decoder, Message as Frame};
 
 /// Frames kept by [`ResponseStreamDecoder::record_frames`]: the first `limit` decoded frames.
 #[derive(Debug, Default)]
 struct Recorder {
     limit: usize,
-    frames: Vec<Message>,
+    frames: Vec<Frame>,
 }
 
-/// One event of an InvokeModelWithResponseStream or ConverseStream response.
+/// One event of either streaming response, decoded: an InvokeModelWithResponseStream chunk,
+/// or a ConverseStream event ([`ConverseStreamEvent`]: the typed [`ConverseEvent`](super::ConverseEvent)
+/// plus its payload as sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StreamEvent {
@@ -58,7 +61,7 @@ impl ResponseStreamDecoder {
     }
 
     /// The frames kept since [`record_frames`](Self::record_frames), in arrival order.
-    pub fn recorded_frames(&self) -> &[Message] {
+    pub fn recorded_frames(&self) -> &[Frame] {
         self.recorder.as_ref().map_or(&[], |r| &r.frames)
     }
 
@@ -109,7 +112,7 @@ impl ResponseStreamDecoder {
     }
 }
 
-fn interpret(message: &Message, meaning_only: bool) -> Result<Option<StreamEvent>, Error> {
+fn interpret(message: &Frame, meaning_only: bool) -> Result<Option<StreamEvent>, Error> {
     match message.str_header(":message-type") {
         Some("event") => match message.str_header(":event-type") {
             Some("chunk") => chunk_bytes(&message.payload).map(|b| Some(StreamEvent::Chunk(b))),
@@ -201,7 +204,7 @@ mod tests {
     use crate::bedrock::{BlockDelta, ConverseEvent};
 
     fn event_frame(kind: &str, payload: &str) -> Vec<u8> {
-        Message::new(payload.as_bytes().to_vec())
+        Frame::new(payload.as_bytes().to_vec())
             .with_str_header(":event-type", kind)
             .with_str_header(":content-type", "application/json")
             .with_str_header(":message-type", "event")
@@ -266,7 +269,7 @@ mod tests {
             "modelTimeoutException",
             "serviceUnavailableException",
         ] {
-            let frame = Message::new(br#"{"message":"m","originalStatusCode":503}"#.to_vec())
+            let frame = Frame::new(br#"{"message":"m","originalStatusCode":503}"#.to_vec())
                 .with_str_header(":message-type", "exception")
                 .with_str_header(":exception-type", kind)
                 .encode();
@@ -283,7 +286,7 @@ mod tests {
 
     #[test]
     fn error_frames_use_their_headers() {
-        let frame = Message::new(Vec::new())
+        let frame = Frame::new(Vec::new())
             .with_str_header(":message-type", "error")
             .with_str_header(":error-code", "InternalFailure")
             .with_str_header(":error-message", "try again")
@@ -340,7 +343,7 @@ mod tests {
         // An exception frame is an error too: reported once.
         let mut d = ResponseStreamDecoder::new();
         d.push(
-            &Message::new(br#"{"message":"m"}"#.to_vec())
+            &Frame::new(br#"{"message":"m"}"#.to_vec())
                 .with_str_header(":message-type", "exception")
                 .with_str_header(":exception-type", "throttlingException")
                 .encode(),

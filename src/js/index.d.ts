@@ -252,6 +252,27 @@ export function textStream(
   options?: { modelId?: string },
 ): TextStream;
 
+/** A text chat for {@link buildInvokeBody}: Converse's fields, text content only. */
+export interface ChatInput {
+  messages: { role: 'user' | 'assistant'; content: { text: string }[] }[];
+  system?: { text: string }[];
+  /** Converse's `inferenceConfig`, plus `topK` (left out for families without it). */
+  inferenceConfig?: InferenceConfiguration & { topK?: number };
+  /** Added to the body's top level last, as they are. */
+  additionalModelRequestFields?: Record<string, unknown>;
+}
+
+/**
+ * The model-native InvokeModel body for `modelId`'s family, from a text chat. Rejects with an
+ * error named `ValidationError` for an id of no known family, no messages, non-text content,
+ * or a missing `maxTokens` where the family requires one.
+ */
+export function buildInvokeBody(
+  modelId: string,
+  input: ChatInput,
+  options?: { streaming?: boolean },
+): Promise<Record<string, unknown>>;
+
 export interface SignableRequest {
   /** Default `"POST"`. */
   method?: string;

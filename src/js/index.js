@@ -6,6 +6,7 @@ import initWasm, {
   Extractor,
   authorizeRequest,
   credentialsExpiring,
+  buildInvokeBody as buildBody,
   cognitoCredentials,
   __panicSink,
   __wbg_reset_state as restartCore,
@@ -703,6 +704,32 @@ export async function signRequest(request, config = {}) {
     return sync(() =>
       authorizeRequest(method, String(request.url), headers, body, auth, config.region, Date.now(), clockOffset, config.allowInsecureEndpoint === true),
     );
+  } catch (e) {
+    throw convert(e);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native bodies.
+
+/**
+ * The model-native InvokeModel body for `modelId`'s family, as a plain object, from a text chat
+ * in Converse's shape: `{ messages, system?, inferenceConfig?: { maxTokens, temperature, topP,
+ * topK, stopSequences }, additionalModelRequestFields? }`. `options.streaming` tells families
+ * that must be told (Cohere Command) that the answer will be streamed.
+ */
+export async function buildInvokeBody(modelId, input, options = {}) {
+  if (typeof modelId !== 'string' || !modelId) throw new TypeError('modelId is required, e.g. "anthropic.claude-3-haiku-20240307-v1:0"');
+  if (!input || typeof input !== 'object') {
+    throw new TypeError('input must be { messages, system?, inferenceConfig?, additionalModelRequestFields? }');
+  }
+  const streaming = options?.streaming ?? false;
+  if (typeof streaming !== 'boolean') throw new TypeError('options.streaming must be true or false');
+  // Encoded here, so a value JSON cannot hold fails in JavaScript, not in the core.
+  const chat = new TextEncoder().encode(JSON.stringify(input));
+  await init();
+  try {
+    return JSON.parse(sync(() => buildBody(modelId, chat, streaming)));
   } catch (e) {
     throw convert(e);
   }

@@ -19,8 +19,8 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::bedrock::cognito::CognitoConfig;
 use crate::bedrock::retry::RetryPolicy;
 use crate::bedrock::{
-    BlockDelta, ConverseEvent, ConverseStreamEvent, Endpoint, Error, HttpRequest, InvokeHeaders,
-    InvokeModelInput, ModelFamily, Operation, StreamEvent, TextExtractor,
+    BlockDelta, ChatInput, ConverseEvent, ConverseStreamEvent, Endpoint, Error, HttpRequest,
+    InvokeHeaders, InvokeModelInput, ModelFamily, Operation, OutputReader, StreamEvent,
 };
 use crate::sign::{ApiKey, Auth, Credentials, EndpointPolicy, SignErrorKind};
 use crate::transport::{
@@ -205,7 +205,7 @@ pub struct RawStream {
     /// before it are delivered first.
     pending_error: Rc<RefCell<Option<Error>>>,
     /// Text mode's per-family extractor, made by the first `nextText`.
-    extractor: Rc<RefCell<Option<TextExtractor>>>,
+    extractor: Rc<RefCell<Option<OutputReader>>>,
 }
 
 /// Takes every event available after at most one network read and hands each to `each`;
@@ -291,7 +291,7 @@ impl RawStream {
         let extractor = self.extractor.clone();
         if extractor.borrow().is_none() {
             let family = ModelFamily::from_model_id(model_id);
-            *extractor.borrow_mut() = Some(TextExtractor::new(family));
+            *extractor.borrow_mut() = Some(OutputReader::new(family));
             if let Some(stream) = cell.borrow_mut().as_mut() {
                 stream.meaning_only();
             }
@@ -358,7 +358,7 @@ fn event_to_js(event: StreamEvent) -> JsValue {
 /// Text, reasoning, stop reason, usage and metrics of any model family's chunks.
 #[wasm_bindgen]
 pub struct Extractor {
-    inner: TextExtractor,
+    inner: OutputReader,
 }
 
 #[wasm_bindgen]
@@ -366,7 +366,7 @@ impl Extractor {
     #[wasm_bindgen(constructor)]
     pub fn new(model_id: &str) -> Extractor {
         Extractor {
-            inner: TextExtractor::new(ModelFamily::from_model_id(model_id)),
+            inner: OutputReader::new(ModelFamily::from_model_id(model_id)),
         }
     }
 
@@ -400,6 +400,18 @@ impl Extractor {
 #[wasm_bindgen(js_name = credentialsExpiring)]
 pub fn credentials_expiring(expiration_ms: f64, now_ms: f64) -> bool {
     crate::sign::credentials_expiring(expiration_ms, now_ms)
+}
+
+/// `buildInvokeBody`'s work: the model-native body for `model_id`'s family, from a chat in
+/// Converse's JSON shape (`ChatInput`), as JSON text. JavaScript encodes and parses; the
+/// meaning of every family's body is here.
+#[wasm_bindgen(js_name = buildInvokeBody)]
+pub fn build_invoke_body(model_id: &str, chat: &[u8], streaming: bool) -> Result<String, JsValue> {
+    let chat = ChatInput::from_json(chat).map_err(to_js_error)?;
+    ModelFamily::from_model_id(model_id)
+        .request_body(&chat, streaming)
+        .map(|body| body.to_string())
+        .map_err(to_js_error)
 }
 
 /// `signRequest`'s work: the headers that authorize one Bedrock Runtime request (SigV4, or

@@ -4,8 +4,8 @@ import init, {
   InternalServerException, ModelErrorException, ModelNotReadyException, ModelStreamErrorException,
   ModelTimeoutException, ResourceNotFoundException, ServiceQuotaExceededException,
   ServiceUnavailableException, StreamIdleTimeoutError, ThrottlingException, ValidationException,
-  fromCognitoIdentityPool, init as namedInit, signRequest, textStream,
-  type AwsCredentialIdentity, type ConverseResponse, type ConverseStreamOutput, type InvokeModelResponse,
+  buildInvokeBody, fromCognitoIdentityPool, init as namedInit, signRequest, textStream,
+  type AwsCredentialIdentity, type ChatInput, type ConverseResponse, type ConverseStreamOutput, type InvokeModelResponse,
   type ResponseMetadata, type TextStreamResult, type CognitoIdentityCredentials,
 } from 'bedrock-wasm';
 
@@ -86,5 +86,13 @@ export async function everything(signal: AbortSignal): Promise<void> {
     { region: 'us-east-1', credentials: creds, clockOffset: 0 },
   );
   const bearer: Record<string, string> = await signRequest({ url: 'https://x/model/m/converse', body: new Uint8Array() }, { region: 'us-east-1', token: 'key' });
-  void [text, bytes, ct, n, id, stop, total, signed.authorization, bearer];
+  const chat: ChatInput = {
+    messages: [{ role: 'user', content: [{ text: 'hi' }] }, { role: 'assistant', content: [{ text: 'hello' }] }],
+    system: [{ text: 'be brief' }],
+    inferenceConfig: { maxTokens: 10, temperature: 0.5, topP: 0.9, topK: 40, stopSequences: ['x'] },
+    additionalModelRequestFields: { thinking: { type: 'enabled' } },
+  };
+  const native: Record<string, unknown> = await buildInvokeBody('m', chat, { streaming: true });
+  await client.invokeModel({ modelId: 'm', body: JSON.stringify(await buildInvokeBody('m', { messages: [] })) });
+  void [text, bytes, ct, n, id, stop, total, signed.authorization, bearer, native];
 }

@@ -1,10 +1,11 @@
-//! Requests from the form: a model-native InvokeModel body per family, or a Converse request,
-//! from the conversation and the parameters.
+//! Requests from the form: a model-native InvokeModel body, or a Converse request, from the
+//! conversation and the parameters. What each family's body looks like is the library's
+//! (`ModelFamily::request_body`); this only maps the form onto it.
 
 use bedrock_wasm::bedrock::converse::{
     ConverseRequest, InferenceConfig, Message, SystemContentBlock,
 };
-use bedrock_wasm::bedrock::ModelFamily;
+use bedrock_wasm::bedrock::family::{ChatInferenceConfig, ChatInput, ModelFamily};
 use serde_json::{json, Map, Value};
 
 /// The parameters, already parsed; `None` means the model's default.
@@ -27,240 +28,35 @@ pub struct Msg {
 
 /// Whether the family takes a top-k parameter in its native body.
 pub fn has_top_k(family: ModelFamily) -> bool {
-    use ModelFamily::*;
-    matches!(
-        family,
-        ClaudeText | ClaudeMessages | Nova | Mistral | CohereCommand | CohereCommandR
-    )
+    family.top_k_parameter().is_some()
 }
 
 /// The model's default temperature / top-p, shown as placeholders.
 pub fn defaults(family: ModelFamily) -> (&'static str, &'static str) {
-    use ModelFamily::*;
-    match family {
-        ClaudeText | ClaudeMessages => ("1", "0.999"),
-        TitanText => ("0.7", "0.9"),
-        Nova => ("0.7", "0.9"),
-        Llama => ("0.5", "0.9"),
-        Mistral | MistralChat => ("0.5", "0.9"),
-        CohereCommand | CohereCommandR => ("0.9", "0.75"),
-        _ => ("1", "1"),
+    // An id no family claims: the Converse API's neutral values.
+    family
+        .sampling_defaults()
+        .map_or(("1", "1"), |d| (d.temperature, d.top_p))
+}
+
+/// The form's chat in the library's Converse vocabulary.
+fn chat_input(p: &Params, msgs: &[Msg]) -> ChatInput {
+    ChatInput {
+        messages: messages(msgs),
+        system: system(p),
+        inference_config: ChatInferenceConfig {
+            max_tokens: Some(p.max_tokens),
+            temperature: p.temperature,
+            top_p: p.top_p,
+            top_k: p.top_k,
+            stop_sequences: p.stop.clone(),
+        },
+        additional_model_request_fields: None,
     }
 }
 
-fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
-    if let Some(v) = value {
-        map.insert(key.into(), v);
-    }
-}
-
-fn role(m: &Msg) -> &'static str {
-    if m.user {
-        "user"
-    } else {
-        "assistant"
-    }
-}
-
-/// Chat messages as `[{role, content: text}]`, with an optional leading system message.
-fn chat(msgs: &[Msg], system: Option<&str>) -> Value {
-    let mut out: Vec<Value> = Vec::new();
-    if let Some(s) = system.filter(|s| !s.is_empty()) {
-        out.push(json!({"role": "system", "content": s}));
-    }
-    out.extend(
-        msgs.iter()
-            .map(|m| json!({"role": role(m), "content": m.text})),
-    );
-    Value::Array(out)
-}
-
-/// A text transcript: `user`/`assistant` lines wrapped by the given markers.
-fn transcript(msgs: &[Msg], user: &str, assistant: &str, end: &str) -> String {
-    let mut s = String::new();
-    for m in msgs {
-        if m.user {
-            s += &format!("{user}{}{end}", m.text);
-        } else {
-            s += &format!("{assistant}{}{end}", m.text);
-        }
-    }
-    s
-}
-
-/// A plain-text chat prompt for models without a chat template (Titan, Cohere Command):
-/// the system prompt on its own line, `User:`/`<bot>:` turns, and an open `<bot>:` turn.
-fn plain_chat(system: &str, msgs: &[Msg], bot: &str) -> String {
-    let mut t = if system.is_empty() {
-        String::new()
-    } else {
-        format!("{system}\n")
-    };
-    t += &transcript(msgs, "User: ", &format!("{bot}: "), "\n");
-    t + bot + ":"
-}
-
-/// The model-native JSON body for InvokeModel / InvokeModelWithResponseStream.
-pub fn native(family: ModelFamily, p: &Params, msgs: &[Msg], streaming: bool) -> Value {
-    use ModelFamily::*;
-    let temp = p.temperature.map(Value::from);
-    let top_p = p.top_p.map(Value::from);
-    let top_k = p.top_k.map(Value::from);
-    let stop = (!p.stop.is_empty()).then(|| json!(p.stop));
-    let system = p.system.trim();
-    let last_user = msgs.len() == 1 && msgs[0].user && system.is_empty();
-    let mut b = Map::new();
-    match family {
-        ClaudeText => {
-            let mut prompt = String::from(system);
-            for m in msgs {
-                if m.user {
-                    prompt += &format!("\n\nHuman: {}", m.text);
-                } else {
-                    prompt += &format!("\n\nAssistant: {}", m.text.trim_start());
-                }
-            }
-            prompt += "\n\nAssistant:";
-            b.insert("prompt".into(), prompt.into());
-            b.insert("max_tokens_to_sample".into(), p.max_tokens.into());
-            put(&mut b, "temperature", temp);
-            put(&mut b, "top_p", top_p);
-            put(&mut b, "top_k", top_k);
-            put(&mut b, "stop_sequences", stop);
-        }
-        TitanText => {
-            let text = if last_user {
-                msgs[0].text.clone()
-            } else {
-                plain_chat(system, msgs, "Bot")
-            };
-            let mut cfg = Map::new();
-            cfg.insert("maxTokenCount".into(), p.max_tokens.into());
-            put(&mut cfg, "temperature", temp);
-            put(&mut cfg, "topP", top_p);
-            put(&mut cfg, "stopSequences", stop);
-            b.insert("inputText".into(), text.into());
-            b.insert("textGenerationConfig".into(), cfg.into());
-        }
-        Nova => {
-            let messages: Vec<Value> = msgs
-                .iter()
-                .map(|m| json!({"role": role(m), "content": [{"text": m.text}]}))
-                .collect();
-            b.insert("messages".into(), messages.into());
-            if !system.is_empty() {
-                b.insert("system".into(), json!([{ "text": system }]));
-            }
-            let mut cfg = Map::new();
-            cfg.insert("max_new_tokens".into(), p.max_tokens.into());
-            put(&mut cfg, "temperature", temp);
-            put(&mut cfg, "top_p", top_p);
-            put(&mut cfg, "top_k", top_k);
-            put(&mut cfg, "stopSequences", stop);
-            b.insert("inferenceConfig".into(), cfg.into());
-        }
-        Llama => {
-            let h = |r: &str| format!("<|start_header_id|>{r}<|end_header_id|>\n\n");
-            let mut prompt = String::from("<|begin_of_text|>");
-            if !system.is_empty() {
-                prompt += &format!("{}{system}<|eot_id|>", h("system"));
-            }
-            prompt += &transcript(msgs, &h("user"), &h("assistant"), "<|eot_id|>");
-            prompt += &h("assistant");
-            b.insert("prompt".into(), prompt.into());
-            b.insert("max_gen_len".into(), p.max_tokens.into());
-            put(&mut b, "temperature", temp);
-            put(&mut b, "top_p", top_p);
-        }
-        Mistral => {
-            let mut prompt = String::from("<s>");
-            for (i, m) in msgs.iter().enumerate() {
-                if m.user {
-                    let sys = if i == 0 && !system.is_empty() {
-                        format!("{system}\n\n")
-                    } else {
-                        String::new()
-                    };
-                    prompt += &format!("[INST] {sys}{} [/INST]", m.text);
-                } else {
-                    prompt += &format!("{}</s>", m.text);
-                }
-            }
-            b.insert("prompt".into(), prompt.into());
-            b.insert("max_tokens".into(), p.max_tokens.into());
-            put(&mut b, "temperature", temp);
-            put(&mut b, "top_p", top_p);
-            put(&mut b, "top_k", top_k);
-            put(&mut b, "stop", stop);
-        }
-        CohereCommand => {
-            let prompt = if last_user {
-                msgs[0].text.clone()
-            } else {
-                plain_chat(system, msgs, "Chatbot")
-            };
-            b.insert("prompt".into(), prompt.into());
-            b.insert("max_tokens".into(), p.max_tokens.into());
-            put(&mut b, "temperature", temp);
-            put(&mut b, "p", top_p);
-            put(&mut b, "k", top_k);
-            put(&mut b, "stop_sequences", stop);
-            if streaming {
-                b.insert("stream".into(), true.into());
-            }
-        }
-        CohereCommandR => {
-            let (last, before) = msgs
-                .split_last()
-                .map_or((None, &[][..]), |(l, b)| (Some(l), b));
-            let history: Vec<Value> = before
-                .iter()
-                .map(|m| json!({"role": if m.user {"USER"} else {"CHATBOT"}, "message": m.text}))
-                .collect();
-            b.insert(
-                "message".into(),
-                last.map(|m| m.text.clone()).unwrap_or_default().into(),
-            );
-            if !history.is_empty() {
-                b.insert("chat_history".into(), history.into());
-            }
-            if !system.is_empty() {
-                b.insert("preamble".into(), system.into());
-            }
-            b.insert("max_tokens".into(), p.max_tokens.into());
-            put(&mut b, "temperature", temp);
-            put(&mut b, "p", top_p);
-            put(&mut b, "k", top_k);
-            put(&mut b, "stop_sequences", stop);
-        }
-        MistralChat | Jamba => {
-            b.insert("messages".into(), chat(msgs, Some(system)));
-            b.insert("max_tokens".into(), p.max_tokens.into());
-            put(&mut b, "temperature", temp);
-            put(&mut b, "top_p", top_p);
-            put(&mut b, "stop", stop);
-        }
-        // Claude Messages, and the Messages shape for ids the catalog cannot place.
-        _ => {
-            b.insert("anthropic_version".into(), "bedrock-2023-05-31".into());
-            b.insert("max_tokens".into(), p.max_tokens.into());
-            b.insert("messages".into(), chat(msgs, None));
-            if !system.is_empty() {
-                b.insert("system".into(), system.into());
-            }
-            put(&mut b, "temperature", temp);
-            put(&mut b, "top_p", top_p);
-            put(&mut b, "top_k", top_k);
-            put(&mut b, "stop_sequences", stop);
-        }
-    }
-    Value::Object(b)
-}
-
-/// The Converse / ConverseStream request body.
-pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseRequest {
-    let messages = msgs
-        .iter()
+fn messages(msgs: &[Msg]) -> Vec<Message> {
+    msgs.iter()
         .map(|m| {
             if m.user {
                 Message::user(m.text.clone())
@@ -268,10 +64,37 @@ pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseReques
                 Message::assistant(m.text.clone())
             }
         })
-        .collect();
+        .collect()
+}
+
+fn system(p: &Params) -> Vec<SystemContentBlock> {
     let system = p.system.trim();
-    let mut req = ConverseRequest {
-        messages,
+    if system.is_empty() {
+        Vec::new()
+    } else {
+        vec![SystemContentBlock::Text(system.into())]
+    }
+}
+
+/// The model-native JSON body for InvokeModel / InvokeModelWithResponseStream. Ids the
+/// catalog cannot place get the Claude Messages shape, the likeliest for a new id.
+pub fn native(family: ModelFamily, p: &Params, msgs: &[Msg], streaming: bool) -> Value {
+    let family = match family {
+        ModelFamily::Unknown => ModelFamily::ClaudeMessages,
+        known => known,
+    };
+    // The form always sends the prompt as the last message and always a token cap, so the
+    // library has nothing to refuse; `Null` would show in the body view if it ever did.
+    family
+        .request_body(&chat_input(p, msgs), streaming)
+        .unwrap_or(Value::Null)
+}
+
+/// The Converse / ConverseStream request body.
+pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseRequest {
+    ConverseRequest {
+        messages: messages(msgs),
+        system: system(p),
         inference_config: Some(InferenceConfig {
             max_tokens: Some(p.max_tokens),
             temperature: p.temperature,
@@ -279,19 +102,13 @@ pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseReques
             stop_sequences: p.stop.clone(),
             extra: Map::new(),
         }),
+        // Converse has no top-k of its own: it goes to the model under the model's name.
+        additional_model_request_fields: p
+            .top_k
+            .zip(family.top_k_parameter())
+            .map(|(k, key)| json!({ key: k })),
         ..Default::default()
-    };
-    if !system.is_empty() {
-        req.system = vec![SystemContentBlock::Text(system.into())];
     }
-    if let Some(k) = p.top_k.filter(|_| has_top_k(family)) {
-        let key = match family {
-            ModelFamily::CohereCommand | ModelFamily::CohereCommandR => "k",
-            _ => "top_k",
-        };
-        req.additional_model_request_fields = Some(json!({ key: k }));
-    }
-    req
 }
 
 #[cfg(test)]
@@ -312,5 +129,66 @@ mod tests {
             native(ModelFamily::ClaudeText, &p, &msgs, true),
             json!({"prompt": "\n\nHuman: Hi\n\nAssistant:", "max_tokens_to_sample": 200})
         );
+    }
+
+    fn chat() -> (Params, [Msg; 3]) {
+        let p = Params {
+            max_tokens: 300,
+            temperature: Some(0.5),
+            top_p: Some(0.9),
+            top_k: Some(40),
+            stop: vec!["END".into()],
+            system: " Be brief. ".into(),
+        };
+        let msg = |user, text: &str| Msg {
+            user,
+            text: text.into(),
+        };
+        (
+            p,
+            [msg(true, "Hi"), msg(false, " Hello!"), msg(true, "Name?")],
+        )
+    }
+
+    #[test]
+    fn an_id_no_family_claims_gets_the_claude_messages_body() {
+        let (p, msgs) = chat();
+        assert_eq!(
+            native(ModelFamily::Unknown, &p, &msgs, true),
+            json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 300,
+                   "messages": [{"content": "Hi", "role": "user"},
+                                {"content": " Hello!", "role": "assistant"},
+                                {"content": "Name?", "role": "user"}],
+                   "stop_sequences": ["END"], "system": "Be brief.", "temperature": 0.5,
+                   "top_k": 40, "top_p": 0.9})
+        );
+        assert!(!has_top_k(ModelFamily::Unknown));
+        assert_eq!(defaults(ModelFamily::Unknown), ("1", "1"));
+        assert_eq!(defaults(ModelFamily::ClaudeText), ("1", "0.999"));
+    }
+
+    #[test]
+    fn converse_sends_top_k_under_the_model_s_name_or_not_at_all() {
+        let (p, msgs) = chat();
+        let with = |family| serde_json::to_value(converse(family, &p, &msgs)).unwrap();
+        let expected = json!({
+            "messages": [{"role": "user", "content": [{"text": "Hi"}]},
+                         {"role": "assistant", "content": [{"text": " Hello!"}]},
+                         {"role": "user", "content": [{"text": "Name?"}]}],
+            "system": [{"text": "Be brief."}],
+            "inferenceConfig": {"maxTokens": 300, "temperature": 0.5, "topP": 0.9,
+                                "stopSequences": ["END"]}});
+        for (family, fields) in [
+            (ModelFamily::Llama, None),
+            (ModelFamily::Unknown, None),
+            (ModelFamily::CohereCommand, Some(json!({"k": 40}))),
+            (ModelFamily::Nova, Some(json!({"top_k": 40}))),
+        ] {
+            let mut e = expected.clone();
+            if let Some(f) = fields {
+                e["additionalModelRequestFields"] = f;
+            }
+            assert_eq!(with(family), e, "{family}");
+        }
     }
 }

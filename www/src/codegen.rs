@@ -1,7 +1,7 @@
 //! "View code": the current request as boto3 Python, as JavaScript using this package, and as
 //! an AWS CLI command. Credentials never appear in the code.
 
-use bedrock_wasm::bedrock::ModelFamily;
+use bedrock_wasm::bedrock::{ModelFamily, PathStep};
 use serde_json::Value;
 
 /// What the code shows.
@@ -49,36 +49,46 @@ fn py(v: &Value, indent: usize) -> String {
     }
 }
 
-/// The Python expression that reads a stream chunk's text, per family.
-fn py_chunk_text(family: ModelFamily) -> &'static str {
-    use ModelFamily::*;
-    match family {
-        ClaudeText => "chunk.get(\"completion\", \"\")",
-        TitanText => "chunk.get(\"outputText\", \"\")",
-        Nova => "chunk.get(\"contentBlockDelta\", {}).get(\"delta\", {}).get(\"text\", \"\")",
-        Llama => "chunk.get(\"generation\", \"\")",
-        Mistral => "chunk[\"outputs\"][0][\"text\"]",
-        MistralChat => "chunk[\"choices\"][0][\"message\"][\"content\"]",
-        Jamba => "chunk[\"choices\"][0][\"delta\"].get(\"content\", \"\")",
-        CohereCommand | CohereCommandR => "chunk.get(\"text\", \"\")",
-        _ => "chunk.get(\"delta\", {}).get(\"text\", \"\")",
-    }
+/// Where the family's stream chunks hold their text; ids the catalog cannot place are read
+/// as Claude Messages, as their body is built.
+fn text_path(family: ModelFamily) -> &'static [PathStep] {
+    family
+        .stream_text_path()
+        .or(ModelFamily::ClaudeMessages.stream_text_path())
+        .unwrap_or_default()
 }
 
-/// The JS expression that reads a stream chunk's text, per family.
-fn js_chunk_text(family: ModelFamily) -> &'static str {
-    use ModelFamily::*;
-    match family {
-        ClaudeText => "json.completion",
-        TitanText => "json.outputText",
-        Nova => "json.contentBlockDelta?.delta?.text",
-        Llama => "json.generation",
-        Mistral => "json.outputs[0].text",
-        MistralChat => "json.choices[0].message.content",
-        Jamba => "json.choices[0].delta?.content",
-        CohereCommand | CohereCommandR => "json.text",
-        _ => "json.delta?.text",
+/// The Python expression that reads a stream chunk's text: an optional key reads as
+/// `.get(key, default)`, `""` at the end of the path and `{}` before it.
+fn py_chunk_text(family: ModelFamily) -> String {
+    let path = text_path(family);
+    let mut s = String::from("chunk");
+    for (i, step) in path.iter().enumerate() {
+        match *step {
+            PathStep::Key(k) => s += &format!("[{}]", q(k)),
+            PathStep::OptionalKey(k) => {
+                let default = if i + 1 == path.len() { "\"\"" } else { "{}" };
+                s += &format!(".get({}, {default})", q(k));
+            }
+            PathStep::Index(n) => s += &format!("[{n}]"),
+        }
     }
+    s
+}
+
+/// The JS expression that reads a stream chunk's text: an optional key reads as `?.key`
+/// (plain `.key` on the chunk itself, which is always an object).
+fn js_chunk_text(family: ModelFamily) -> String {
+    let mut s = String::from("json");
+    for (i, step) in text_path(family).iter().enumerate() {
+        match *step {
+            PathStep::Key(k) => s += &format!(".{k}"),
+            PathStep::OptionalKey(k) if i > 0 => s += &format!("?.{k}"),
+            PathStep::OptionalKey(k) => s += &format!(".{k}"),
+            PathStep::Index(n) => s += &format!("[{n}]"),
+        }
+    }
+    s
 }
 
 pub fn python(r: &Request) -> String {
@@ -184,4 +194,64 @@ pub fn cli(r: &Request) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expressions the code view showed before the paths moved into the library.
+    #[test]
+    fn chunk_text_expressions_per_family() {
+        use ModelFamily::*;
+        let cases = [
+            (
+                ClaudeText,
+                "chunk.get(\"completion\", \"\")",
+                "json.completion",
+            ),
+            (
+                TitanText,
+                "chunk.get(\"outputText\", \"\")",
+                "json.outputText",
+            ),
+            (
+                Nova,
+                "chunk.get(\"contentBlockDelta\", {}).get(\"delta\", {}).get(\"text\", \"\")",
+                "json.contentBlockDelta?.delta?.text",
+            ),
+            (Llama, "chunk.get(\"generation\", \"\")", "json.generation"),
+            (
+                Mistral,
+                "chunk[\"outputs\"][0][\"text\"]",
+                "json.outputs[0].text",
+            ),
+            (
+                MistralChat,
+                "chunk[\"choices\"][0][\"message\"][\"content\"]",
+                "json.choices[0].message.content",
+            ),
+            (
+                Jamba,
+                "chunk[\"choices\"][0][\"delta\"].get(\"content\", \"\")",
+                "json.choices[0].delta?.content",
+            ),
+            (CohereCommand, "chunk.get(\"text\", \"\")", "json.text"),
+            (CohereCommandR, "chunk.get(\"text\", \"\")", "json.text"),
+            (
+                ClaudeMessages,
+                "chunk.get(\"delta\", {}).get(\"text\", \"\")",
+                "json.delta?.text",
+            ),
+            (
+                Unknown,
+                "chunk.get(\"delta\", {}).get(\"text\", \"\")",
+                "json.delta?.text",
+            ),
+        ];
+        for (family, python, js) in cases {
+            assert_eq!(py_chunk_text(family), python, "{family}");
+            assert_eq!(js_chunk_text(family), js, "{family}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use bedrock_wasm::bedrock::converse::ConverseRequest;
 use bedrock_wasm::bedrock::{
     invoke_body, ConverseInput, Error, ErrorKind, InvokeModelInput, ModelFamily, Output,
-    TextExtractor,
+    OutputReader,
 };
 use bedrock_wasm::eventstream::{HeaderValue, Message};
 use bedrock_wasm::transport::{Client, ResponseMetadata, ResponseStream};
@@ -124,7 +124,7 @@ pub async fn run(
         if frames.is_some() {
             stream.record_frames(MAX_FRAMES);
         }
-        let mut extractor = TextExtractor::new(if job.converse {
+        let mut extractor = OutputReader::new(if job.converse {
             ModelFamily::Unknown
         } else {
             family

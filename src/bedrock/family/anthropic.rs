@@ -1,0 +1,184 @@
+//! Anthropic Claude Messages API: `{"anthropic_version","max_tokens","messages","system"}`
+//! in; typed stream events (`content_block_delta`, …) and a whole `message` out.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::super::output::{str_at, u64_at, Accumulator, TextDelta, ToolUse, UsagePatch};
+use super::super::Error;
+use super::input::{put, Chat};
+use super::{ModelFamily, PathStep, Reader, SamplingDefaults, Spec};
+
+pub(super) const CLAUDE_MESSAGES: Spec = Spec {
+    reader: &READER,
+    body,
+    text_path: &[
+        PathStep::OptionalKey("delta"),
+        PathStep::OptionalKey("text"),
+    ],
+    top_k: Some("top_k"),
+    sampling: Some(SamplingDefaults {
+        temperature: "1",
+        top_p: "0.999",
+    }),
+};
+
+pub(super) const READER: Reader = Reader {
+    fits: |v| v.get("type").is_some(),
+    read,
+    fast: Some(fast_text_delta),
+};
+
+fn body(chat: &Chat, _streaming: bool) -> Result<Map<String, Value>, Error> {
+    let mut b = Map::new();
+    b.insert("anthropic_version".into(), "bedrock-2023-05-31".into());
+    b.insert(
+        "max_tokens".into(),
+        chat.required_max_tokens(ModelFamily::ClaudeMessages)?
+            .into(),
+    );
+    b.insert("messages".into(), chat.role_content_messages(false));
+    if !chat.system.is_empty() {
+        b.insert("system".into(), chat.system.clone().into());
+    }
+    put(&mut b, "temperature", chat.temperature());
+    put(&mut b, "top_p", chat.top_p());
+    put(&mut b, "top_k", chat.top_k());
+    put(&mut b, "stop_sequences", chat.stop());
+    Ok(b)
+}
+
+/// The chunk nearly every Claude Messages token comes in,
+/// `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"…"}}`, read
+/// without building a JSON tree (the general path spends most of its time there). Any other
+/// key fails it, so such a chunk takes the general path and nothing is missed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnthropicTextDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(rename = "index")]
+    _index: u64,
+    #[serde(borrow)]
+    delta: AnthropicTextDeltaBody<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnthropicTextDeltaBody<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    text: Cow<'a, str>,
+}
+
+fn fast_text_delta(bytes: &[u8], acc: &mut Accumulator, d: &mut TextDelta) -> bool {
+    match serde_json::from_slice::<AnthropicTextDelta>(bytes) {
+        Ok(c) if c.kind == "content_block_delta" && c.delta.kind == "text_delta" => {
+            acc.text(d, &c.delta.text);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn anthropic_usage(u: &Value) -> UsagePatch {
+    UsagePatch {
+        input: u64_at(u, "input_tokens"),
+        output: u64_at(u, "output_tokens"),
+        total: None,
+        cache_read: u64_at(u, "cache_read_input_tokens"),
+        cache_write: u64_at(u, "cache_creation_input_tokens"),
+    }
+}
+
+/// Claude Messages: stream events by `type`, and the whole `message`.
+fn read(v: &Value, acc: &mut Accumulator, d: &mut TextDelta) -> Result<(), Error> {
+    let index = u64_at(v, "index").unwrap_or(0);
+    match str_at(v, "type").unwrap_or_default() {
+        "message_start" => {
+            if let Some(u) = v.get("message").and_then(|m| m.get("usage")) {
+                acc.usage(d, anthropic_usage(u));
+            }
+        }
+        "content_block_start" => {
+            let block = v.get("content_block").unwrap_or(&Value::Null);
+            match str_at(block, "type").unwrap_or_default() {
+                "text" => acc.text(d, str_at(block, "text").unwrap_or_default()),
+                "thinking" => acc.reasoning(d, str_at(block, "thinking").unwrap_or_default()),
+                "redacted_thinking" => acc.redacted(str_at(block, "data").unwrap_or_default()),
+                "tool_use" | "server_tool_use" => acc.tool_start(
+                    index,
+                    str_at(block, "id").unwrap_or_default(),
+                    str_at(block, "name").unwrap_or_default(),
+                    block.get("input").cloned(),
+                ),
+                _ => {}
+            }
+        }
+        "content_block_delta" => {
+            let delta = v.get("delta").unwrap_or(&Value::Null);
+            match str_at(delta, "type").unwrap_or_default() {
+                "text_delta" => acc.text(d, str_at(delta, "text").unwrap_or_default()),
+                "input_json_delta" => {
+                    acc.tool_input(index, str_at(delta, "partial_json").unwrap_or_default())
+                }
+                "thinking_delta" => acc.reasoning(d, str_at(delta, "thinking").unwrap_or_default()),
+                "signature_delta" => acc.signature(str_at(delta, "signature").unwrap_or_default()),
+                _ => {}
+            }
+        }
+        "content_block_stop" => acc.block_stop(d, index)?,
+        "message_delta" => {
+            if let Some(delta) = v.get("delta") {
+                acc.stop(
+                    d,
+                    str_at(delta, "stop_reason"),
+                    str_at(delta, "stop_sequence"),
+                );
+            }
+            if let Some(u) = v.get("usage") {
+                acc.usage(d, anthropic_usage(u));
+            }
+        }
+        // A whole InvokeModel answer.
+        "message" => {
+            for block in v
+                .get("content")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                match str_at(block, "type").unwrap_or_default() {
+                    "text" => acc.text(d, str_at(block, "text").unwrap_or_default()),
+                    "thinking" => {
+                        acc.reasoning(d, str_at(block, "thinking").unwrap_or_default());
+                        if let Some(s) = str_at(block, "signature") {
+                            acc.signature(s);
+                        }
+                    }
+                    "redacted_thinking" => acc.redacted(str_at(block, "data").unwrap_or_default()),
+                    "tool_use" | "server_tool_use" => acc.tool_use(
+                        d,
+                        ToolUse {
+                            id: str_at(block, "id").unwrap_or_default().to_owned(),
+                            name: str_at(block, "name").unwrap_or_default().to_owned(),
+                            input: block.get("input").cloned().unwrap_or(Value::Null),
+                            unparsed_input: None,
+                        },
+                    ),
+                    _ => {}
+                }
+            }
+            acc.stop(d, str_at(v, "stop_reason"), str_at(v, "stop_sequence"));
+            if let Some(u) = v.get("usage") {
+                acc.usage(d, anthropic_usage(u));
+            }
+        }
+        // message_stop (its metrics are read for every family), ping, and anything newer.
+        _ => {}
+    }
+    Ok(())
+}

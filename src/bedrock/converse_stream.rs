@@ -17,14 +17,16 @@ pub const CONVERSE_EVENT_TYPES: [&str; 6] = [
     "metadata",
 ];
 
-/// One ConverseStream event as received: its meaning ([`ConverseEvent`]) plus the payload as
-/// sent (without the `p` padding), so that a JavaScript layer can hand out the AWS SDK's
-/// `{ [eventType]: payload }`. [`StreamEvent::Converse`](super::StreamEvent::Converse) holds
-/// one.
+/// One ConverseStream event as received: its meaning ([`ConverseEvent`]) plus the payload
+/// bytes as sent, so that a JavaScript layer can hand out the AWS SDK's `{ [eventType]:
+/// payload }` with one `JSON.parse` and nothing re-serialised.
+/// [`StreamEvent::Converse`](super::StreamEvent::Converse) holds one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConverseStreamEvent {
     pub event: ConverseEvent,
-    pub payload: Value,
+    /// The payload JSON as sent, `p` padding included; empty for a text delta read lean
+    /// (see [`ResponseStreamDecoder::meaning_only`](super::ResponseStreamDecoder::meaning_only)).
+    pub payload: Vec<u8>,
 }
 
 impl ConverseStreamEvent {
@@ -34,14 +36,37 @@ impl ConverseStreamEvent {
         if !CONVERSE_EVENT_TYPES.contains(&event_type) {
             return Ok(None);
         }
-        let mut payload: Value = super::json::from_slice_lenient(payload).map_err(|e| {
-            Error::response_shape(format!("{event_type} event payload is not JSON: {e}"))
-        })?;
-        if let Some(obj) = payload.as_object_mut() {
-            obj.remove("p");
+        // Kept as repaired, if it had to be (lone surrogates, invalid UTF-8), so that every
+        // reader of the bytes sees the same U+FFFD the typed view has.
+        let (json, repaired) = match serde_json::from_slice::<Value>(payload) {
+            Ok(json) => (json, None),
+            Err(_) => match super::json::repair(payload) {
+                Some(fixed) => (parse_payload(event_type, fixed.as_bytes())?, Some(fixed)),
+                None => (parse_payload(event_type, payload)?, None),
+            },
+        };
+        let event = ConverseEvent::from_json(event_type, &json)?;
+        Ok(event.map(|event| Self {
+            event,
+            payload: repaired.map_or_else(|| payload.to_vec(), String::into_bytes),
+        }))
+    }
+
+    /// The payload as JSON without the `p` padding (a text delta read lean is rebuilt from
+    /// its meaning).
+    pub fn payload_json(&self) -> Result<Value, Error> {
+        if self.payload.is_empty() {
+            if let ConverseEvent::ContentBlockDelta {
+                index,
+                delta: BlockDelta::Text(text),
+            } = &self.event
+            {
+                return Ok(
+                    serde_json::json!({"contentBlockIndex": index, "delta": {"text": text}}),
+                );
+            }
         }
-        let event = ConverseEvent::from_json(event_type, &payload)?;
-        Ok(event.map(|event| Self { event, payload }))
+        parse_payload(self.event_type(), &self.payload)
     }
 
     /// For readers that want only the meaning (text mode): a `contentBlockDelta` text event,
@@ -71,7 +96,7 @@ impl ConverseStreamEvent {
                 index: d.index,
                 delta: BlockDelta::Text(d.delta.text.into_owned()),
             },
-            payload: Value::Null,
+            payload: Vec::new(),
         })
     }
 
@@ -81,11 +106,22 @@ impl ConverseStreamEvent {
     }
 
     /// The AWS SDK's shape of the event: `{ "<eventType>": payload }`.
-    pub fn to_sdk_json(&self) -> Value {
+    pub fn to_sdk_json(&self) -> Result<Value, Error> {
         let mut m = Map::new();
-        m.insert(self.event_type().to_owned(), self.payload.clone());
-        Value::Object(m)
+        m.insert(self.event_type().to_owned(), self.payload_json()?);
+        Ok(Value::Object(m))
     }
+}
+
+/// A payload's JSON, leniently (as `JSON.parse` would), without the `p` padding.
+fn parse_payload(event_type: &str, payload: &[u8]) -> Result<Value, Error> {
+    let mut json: Value = super::json::from_slice_lenient(payload).map_err(|e| {
+        Error::response_shape(format!("{event_type} event payload is not JSON: {e}"))
+    })?;
+    if let Some(obj) = json.as_object_mut() {
+        obj.remove("p");
+    }
+    Ok(json)
 }
 
 /// What a ConverseStream event means, typed; also what each Nova InvokeModel chunk means
@@ -423,13 +459,38 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_that_needed_repair_is_kept_repaired() {
+        let raw = br#"{"contentBlockIndex":0,"delta":{"text":"a\ud83d"},"p":"x"}"#;
+        let e = ConverseStreamEvent::from_payload("contentBlockDelta", raw)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            e.event,
+            ConverseEvent::ContentBlockDelta {
+                index: 0,
+                delta: BlockDelta::Text("a\u{fffd}".into())
+            }
+        );
+        assert_eq!(
+            std::str::from_utf8(&e.payload).unwrap(),
+            r#"{"contentBlockIndex":0,"delta":{"text":"a\ufffd"},"p":"x"}"#
+        );
+        // Well-formed bytes are kept exactly as sent.
+        let fine = br#"{"contentBlockIndex":0,"delta":{"text":"b"},"p":"x"}"#;
+        let e = ConverseStreamEvent::from_payload("contentBlockDelta", fine)
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.payload, fine);
+    }
+
+    #[test]
     fn typed_events_and_padding() {
         let e = event(
             "contentBlockStart",
             json!({"contentBlockIndex": 1, "p": "abcdef",
                    "start": {"toolUse": {"toolUseId": "t", "name": "n", "type": "server_tool_use"}}}),
         );
-        assert_eq!(e.payload.get("p"), None);
+        assert_eq!(e.payload_json().unwrap().get("p"), None);
         assert_eq!(e.event_type(), "contentBlockStart");
         assert_eq!(
             e.event,
@@ -443,7 +504,7 @@ mod tests {
             }
         );
         assert_eq!(
-            e.to_sdk_json(),
+            e.to_sdk_json().unwrap(),
             json!({"contentBlockStart": {"contentBlockIndex": 1,
                    "start": {"toolUse": {"toolUseId": "t", "name": "n", "type": "server_tool_use"}}}})
         );

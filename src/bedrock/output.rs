@@ -125,6 +125,24 @@ pub struct Output {
     pub latency_ms: Option<u64>,
 }
 
+impl Output {
+    /// The token counts to report: as the response stated them, else (families whose chunks
+    /// state none) from the invocation metrics; the total is computed when not stated.
+    pub fn token_usage(&self) -> Option<Usage> {
+        let mut usage = self.usage.or_else(|| {
+            self.metrics.map(|m| Usage {
+                input_tokens: m.input_token_count,
+                output_tokens: m.output_token_count,
+                total_tokens: None,
+                cache_read_input_tokens: m.cache_read_input_token_count,
+                cache_write_input_tokens: m.cache_write_input_token_count,
+            })
+        })?;
+        usage.total_tokens = Some(usage.total());
+        Some(usage)
+    }
+}
+
 /// Token counts as one chunk states them: each may be absent.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct UsagePatch {

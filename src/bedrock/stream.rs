@@ -254,7 +254,7 @@ mod tests {
             }
         );
         assert_eq!(
-            e.payload,
+            e.payload_json().unwrap(),
             serde_json::json!({"contentBlockIndex": 0, "delta": {"text": "Hi"}})
         );
     }

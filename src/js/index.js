@@ -262,10 +262,18 @@ function reviveBlobs(value, parentKey) {
   return value;
 }
 
-/** A ConverseStream event's JSON → the SDK's object. Only events that can hold a blob are
- * walked (a text delta, nearly every event, cannot). */
-const parseEvent = (json) =>
-  json.includes('"bytes"') || json.includes('"redactedContent"') ? reviveBlobs(JSON.parse(json)) : JSON.parse(json);
+const utf8Decoder = new TextDecoder();
+
+/** A ConverseStream event from the core → the SDK's object: `[index, text]` is a text delta
+ * read lean; `[eventType, payloadBytes]` anything else, parsed once, without the `p` padding.
+ * Only payloads that can hold a blob are walked (a text delta, nearly every event, cannot). */
+function parseEvent([type, payload]) {
+  if (typeof type === 'number') return { contentBlockDelta: { contentBlockIndex: type, delta: { text: payload } } };
+  const json = utf8Decoder.decode(payload);
+  const value = JSON.parse(json);
+  if (value !== null && typeof value === 'object') delete value.p;
+  return { [type]: json.includes('"bytes"') || json.includes('"redactedContent"') ? reviveBlobs(value) : value };
+}
 
 /** The SDK's `Uint8ArrayBlobAdapter`: a `Uint8Array` with `transformToString()`. */
 class BlobAdapter extends Uint8Array {
@@ -609,16 +617,11 @@ async function* rawText({ raw, cancel }, modelId) {
   }
 }
 
-/** The core's output JSON → textStream's result, in the SDK's camelCase. */
+/** The core's output JSON → textStream's result, in the SDK's camelCase (the counts, and
+ * their fallback to the invocation metrics, are decided in Rust). */
 function summarize(o) {
-  // Families that state no usage in their chunks still get it from the invocation metrics.
-  const m = o.metrics;
-  const u = o.usage ?? (m && { input_tokens: m.inputTokenCount, output_tokens: m.outputTokenCount });
-  const usage = u && {
-    inputTokens: u.input_tokens,
-    outputTokens: u.output_tokens,
-    totalTokens: u.total_tokens ?? u.input_tokens + u.output_tokens,
-  };
+  const u = o.usage;
+  const usage = u && { inputTokens: u.input_tokens, outputTokens: u.output_tokens, totalTokens: u.total_tokens };
   if (usage && u.cache_read_input_tokens != null) usage.cacheReadInputTokens = u.cache_read_input_tokens;
   if (usage && u.cache_write_input_tokens != null) usage.cacheWriteInputTokens = u.cache_write_input_tokens;
   return {

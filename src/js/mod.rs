@@ -261,8 +261,7 @@ impl RawStream {
         }
     }
 
-    /// Resolves an array of every event available after at most one network read (a chunk's bytes as a `Uint8Array`, a
-    /// ConverseStream event as the SDK's JSON text); an empty array at the end. One wasm/JS crossing per read
+    /// Resolves an array of every event available after at most one network read (as `event_to_js` gives it); an empty array at the end. One wasm/JS crossing per read
     /// instead of per frame is what makes the JS iterator fast.
     #[wasm_bindgen(js_name = nextBatch)]
     pub fn next_batch(&self) -> js_sys::Promise {
@@ -317,7 +316,7 @@ impl RawStream {
     #[wasm_bindgen(js_name = textOutput)]
     pub fn text_output(&self) -> String {
         match self.extractor.borrow().as_ref() {
-            Some(x) => serde_json::to_string(x.output()).unwrap_or_default(),
+            Some(x) => output_json(x.output()),
             None => "{}".into(),
         }
     }
@@ -330,28 +329,25 @@ impl RawStream {
     }
 }
 
-/// A chunk's bytes as a `Uint8Array`, or a ConverseStream event as the SDK's JSON text.
+/// A chunk's bytes as a `Uint8Array`; a ConverseStream event as `[eventType, payloadBytes]`
+/// (JavaScript parses the payload once), or, for a text delta read lean, `[index, text]`.
 fn event_to_js(event: StreamEvent) -> JsValue {
     match event {
         StreamEvent::Chunk(bytes) => Uint8Array::from(bytes.as_slice()).into(),
-        // `{"<eventType>":<payload>}` written directly: no copy of the payload tree.
-        StreamEvent::Converse(e) => {
-            let payload = match (&e.payload, &e.event) {
-                // A text delta read lean (`meaning_only`): its payload was exactly this.
-                (
-                    serde_json::Value::Null,
-                    ConverseEvent::ContentBlockDelta {
-                        index,
-                        delta: BlockDelta::Text(text),
-                    },
-                ) => format!(
-                    "{{\"contentBlockIndex\":{index},\"delta\":{{\"text\":{}}}}}",
-                    serde_json::to_string(text).unwrap_or_default()
-                ),
-                _ => serde_json::to_string(&e.payload).unwrap_or_default(),
-            };
-            format!("{{\"{}\":{payload}}}", e.event_type()).into()
-        }
+        StreamEvent::Converse(e) => match (e.payload.is_empty(), &e.event) {
+            (
+                true,
+                ConverseEvent::ContentBlockDelta {
+                    index,
+                    delta: BlockDelta::Text(text),
+                },
+            ) => js_sys::Array::of2(&(*index as f64).into(), &text.into()).into(),
+            _ => js_sys::Array::of2(
+                &e.event_type().into(),
+                &Uint8Array::from(e.payload.as_slice()),
+            )
+            .into(),
+        },
     }
 }
 
@@ -391,8 +387,16 @@ impl Extractor {
 
     /// Everything so far, as JSON: `{ text, reasoning, stop_reason, usage, metrics, … }`.
     pub fn output(&self) -> String {
-        serde_json::to_string(self.inner.output()).unwrap_or_default()
+        output_json(self.inner.output())
     }
+}
+
+/// An output as JSON for `textStream`'s result, with the token counts to report
+/// ([`Output::token_usage`](crate::bedrock::Output::token_usage)) in `usage`.
+fn output_json(output: &crate::bedrock::Output) -> String {
+    let mut output = output.clone();
+    output.usage = output.token_usage();
+    serde_json::to_string(&output).unwrap_or_default()
 }
 
 /// Whether credentials expiring at `expirationMs` must be renewed at `nowMs` (the one margin,

@@ -136,7 +136,10 @@ impl Settings {
     /// The body the API sends for `msgs`, as JSON: native or Converse.
     pub fn body(&self, msgs: &[Msg], streaming: bool) -> Result<Value, FormError> {
         match self.api {
-            Api::Converse => serde_json::to_value(self.converse_request(msgs))
+            // Encoded as the library sends it, then read back: one serializer for both (each
+            // instantiation of ConverseRequest's serializer weighs on the page).
+            Api::Converse => serde_json::to_vec(&self.converse_request(msgs))
+                .and_then(|b| serde_json::from_slice(&b))
                 .map_err(|e| FormError::Unencodable(e.to_string())),
             Api::Invoke => Ok(self.native_body(msgs, streaming)),
         }

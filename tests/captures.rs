@@ -454,38 +454,3 @@ fn a_tool_call_cut_by_an_exception_is_not_reported_but_the_text_is() {
     );
     assert!(r.output.tool_uses.is_empty());
 }
-
-#[test]
-fn token_usage_falls_back_to_the_invocation_metrics_and_totals() {
-    use bedrock_wasm::bedrock::{InvocationMetrics, Usage};
-    let mut o = Output::default();
-    assert_eq!(o.token_usage(), None);
-    o.metrics = Some(InvocationMetrics {
-        input_token_count: 3,
-        output_token_count: 4,
-        cache_read_input_token_count: Some(2),
-        ..InvocationMetrics::default()
-    });
-    let from_metrics = o.token_usage().unwrap();
-    assert_eq!(
-        (
-            from_metrics.input_tokens,
-            from_metrics.output_tokens,
-            from_metrics.total_tokens
-        ),
-        (3, 4, Some(7))
-    );
-    assert_eq!(from_metrics.cache_read_input_tokens, Some(2));
-    o.usage = Some(Usage {
-        input_tokens: 10,
-        output_tokens: 5,
-        total_tokens: Some(16),
-        ..Usage::default()
-    });
-    let stated = o.token_usage().unwrap();
-    assert_eq!(
-        (stated.input_tokens, stated.total_tokens),
-        (10, Some(16)),
-        "stated counts win"
-    );
-}

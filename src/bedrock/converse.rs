@@ -362,6 +362,46 @@ pub struct ConverseMetrics {
 }
 
 impl ConverseResponse {
+    /// The answer as the [`Output`](super::Output) a ConverseStream of the same answer gives:
+    /// text, reasoning (and its signature, redacted blocks), tool uses, stop reason, usage with
+    /// cache counts, latency. One reader of what a response means, whichever API sent it.
+    pub fn to_output(&self) -> super::Output {
+        use super::{Output, ToolUse, Usage};
+        let mut out = Output {
+            stop_reason: Some(self.stop_reason.clone()),
+            usage: Some(Usage {
+                input_tokens: self.usage.input_tokens,
+                output_tokens: self.usage.output_tokens,
+                total_tokens: Some(self.usage.total_tokens),
+                cache_read_input_tokens: self.usage.cache_read_input_tokens,
+                cache_write_input_tokens: self.usage.cache_write_input_tokens,
+            }),
+            latency_ms: Some(self.metrics.latency_ms),
+            ..Default::default()
+        };
+        let blocks = self.output.message.iter().flat_map(|m| &m.content);
+        for block in blocks {
+            match block {
+                ContentBlock::Text(t) => out.text.push_str(t),
+                ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(t)) => {
+                    out.reasoning.push_str(&t.text);
+                    if t.signature.is_some() {
+                        out.reasoning_signature.clone_from(&t.signature);
+                    }
+                }
+                ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(b)) => out
+                    .redacted_reasoning
+                    .push(base64::engine::general_purpose::STANDARD.encode(&b.0)),
+                ContentBlock::ToolUse(t) => {
+                    out.tool_uses
+                        .push(ToolUse::new(&t.tool_use_id, &t.name, t.input.clone()))
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The assistant's text blocks, concatenated.
     pub fn text(&self) -> String {
         self.output

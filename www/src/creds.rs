@@ -5,15 +5,14 @@
 use std::collections::BTreeMap;
 
 use bedrock_wasm::bedrock::cognito::{CognitoConfig, TemporaryCredentials};
-use bedrock_wasm::bedrock::Error;
-use bedrock_wasm::sign::Credentials;
+use bedrock_wasm::sign::{ApiKey, Auth, Credentials};
 use leptos::prelude::*;
 use serde_json::{json, Value};
 use web_sys::AbortController;
 
-/// Cognito credentials are renewed when fewer than this many ms remain, so a request never
-/// starts with credentials about to expire.
-const RENEW_MARGIN_MS: f64 = 30_000.0;
+use crate::choices::{AuthMode, Options};
+use crate::failure::Failure;
+use crate::form::FormError;
 
 /// The `sessionStorage` key used when "remember in this tab" is on.
 pub const STORAGE_KEY: &str = "bedrock-wasm-playground.credentials";
@@ -24,8 +23,7 @@ pub struct Creds {
     pub access_key_id: RwSignal<String>,
     pub secret_access_key: RwSignal<String>,
     pub session_token: RwSignal<String>,
-    /// `sigv4`, `api-key` or `cognito`.
-    pub mode: RwSignal<String>,
+    pub mode: RwSignal<AuthMode>,
     pub api_key: RwSignal<String>,
     /// Expiry (ms since the epoch), when known.
     pub expiration: RwSignal<Option<f64>>,
@@ -52,13 +50,19 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
+impl Default for Creds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Creds {
     pub fn new() -> Self {
         let c = Self {
             access_key_id: RwSignal::new(String::new()),
             secret_access_key: RwSignal::new(String::new()),
             session_token: RwSignal::new(String::new()),
-            mode: RwSignal::new("sigv4".into()),
+            mode: RwSignal::new(AuthMode::SigV4),
             api_key: RwSignal::new(String::new()),
             expiration: RwSignal::new(None),
             remember: RwSignal::new(false),
@@ -76,8 +80,8 @@ impl Creds {
         if let Some(saved) = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()) {
             if let Ok(v) = serde_json::from_str::<Value>(&saved) {
                 c.apply(&v);
-                if let Some(mode) = v["mode"].as_str() {
-                    c.mode.set(mode.into());
+                if let Some(mode) = v["mode"].as_str().and_then(AuthMode::parse) {
+                    c.mode.set(mode);
                 }
                 c.remember.set(true);
             }
@@ -92,7 +96,7 @@ impl Creds {
                     "secretAccessKey": c.secret_access_key.get(),
                     "sessionToken": c.session_token.get(),
                     "apiKey": c.api_key.get(),
-                    "mode": c.mode.get(),
+                    "mode": c.mode.get().value(),
                     "expiration": c.expiration.get(),
                     // Where to sign in, never the login token or the pool's credentials.
                     "identityPoolId": c.pool_id.get(),
@@ -191,7 +195,7 @@ impl Creds {
 
     /// "expires in 42 min (14:05)", "expired 3 min ago", or empty when unknown.
     pub fn expiry_text(&self) -> String {
-        let at = if self.mode.get() == "cognito" {
+        let at = if self.mode.get() == AuthMode::Cognito {
             self.cognito_expiration.get()
         } else {
             self.expiration.get()
@@ -223,7 +227,9 @@ impl Creds {
         self.cognito.with_value(|c| {
             c.as_ref()
                 .filter(|(p, t)| {
-                    *p == pool.trim() && t.expiration_ms.is_none_or(|e| e - now > RENEW_MARGIN_MS)
+                    *p == pool.trim()
+                        && t.expiration_ms
+                            .is_none_or(|e| !bedrock_wasm::sign::credentials_expiring(e, now))
                 })
                 .map(|(_, t)| t.credentials.clone())
         })
@@ -232,8 +238,8 @@ impl Creds {
     /// In Cognito mode, makes sure there are credentials good for a while: signs in to the
     /// pool when there are none, they are about to expire or the pool changed. Other modes:
     /// nothing to do.
-    pub async fn ready(&self, endpoint: &str) -> Result<(), Error> {
-        if self.mode.get_untracked() != "cognito" || self.cognito_current().is_some() {
+    pub async fn ready(&self, endpoint: &str) -> Result<(), Failure> {
+        if self.mode.get_untracked() != AuthMode::Cognito || self.cognito_current().is_some() {
             return Ok(());
         }
         self.sign_in(endpoint).await
@@ -251,7 +257,7 @@ impl Creds {
     /// Gets credentials from the identity pool with the library's provider: the Cognito (and
     /// STS) endpoint is the custom endpoint when one is set (the emulator answers both),
     /// otherwise AWS's `cognito-identity.<pool region>.amazonaws.com` / `sts.<…>`.
-    pub async fn sign_in(&self, endpoint: &str) -> Result<(), Error> {
+    pub async fn sign_in(&self, endpoint: &str) -> Result<(), Failure> {
         let pool = self.pool_id.get_untracked().trim().to_owned();
         let role = self.role_arn.get_untracked().trim().to_owned();
         let provider = self.login_provider.get_untracked().trim().to_owned();
@@ -288,20 +294,22 @@ impl Creds {
         self.cognito_running.update_value(|n| *n += 1);
         self.cognito_busy.set(true);
         let signal = controller.signal();
-        let result = bedrock_wasm::transport::cognito_credentials(&config, Some(&signal)).await;
+        let result = bedrock_wasm::transport::cognito_credentials(&config, Some(&signal))
+            .await
+            .map_err(Failure::from);
         self.cognito_running.update_value(|n| *n -= 1);
         if self.cognito_running.get_value() == 0 {
             self.cognito_busy.set(false);
             self.cognito_abort.set_value(None);
         }
         match result {
-            Err(e) if e.is_aborted() => {
+            Err(Failure::Stopped) => {
                 // Whatever was signed in before stays (it is still checked for expiry).
                 self.cognito_status.set(
                     "Sign-in cancelled: no credentials were fetched. Press Get credentials (or Send) to try again."
                         .into(),
                 );
-                Err(Error::aborted())
+                Err(Failure::Stopped)
             }
             Ok(t) => {
                 self.cognito_expiration.set(t.expiration_ms);
@@ -314,9 +322,40 @@ impl Creds {
                 self.cognito.set_value(None);
                 self.cognito_expiration.set(None);
                 self.cognito_status.set(format!(
-                    "Could not get credentials from the identity pool: {e}"
+                    "Could not get credentials from the identity pool: {}",
+                    e.message()
                 ));
                 Err(e)
+            }
+        }
+    }
+
+    /// How the next request is authorized, from the fields of the current mode. In Cognito
+    /// mode [`ready`](Self::ready) runs first, so this only fails when signing in did.
+    pub fn auth(&self) -> Result<Auth, FormError> {
+        match self.mode.get_untracked() {
+            AuthMode::ApiKey => {
+                let key = ApiKey::new(self.api_key.get_untracked());
+                if key.expose().is_empty() {
+                    return Err(FormError::NoApiKey);
+                }
+                Ok(Auth::Bearer(key))
+            }
+            AuthMode::Cognito => self
+                .cognito_current()
+                .map(Auth::SigV4)
+                .ok_or(FormError::NotSignedIn),
+            AuthMode::SigV4 => {
+                let credentials = Credentials::new(
+                    self.access_key_id.get_untracked(),
+                    self.secret_access_key.get_untracked(),
+                    Some(self.session_token.get_untracked()),
+                );
+                if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty()
+                {
+                    return Err(FormError::NoAccessKeys);
+                }
+                Ok(Auth::SigV4(credentials))
             }
         }
     }

@@ -162,8 +162,8 @@ fn test() -> Result {
     step("fuzz target compiles", &mut check_fuzz_target)?;
     step("native tests", &mut || {
         cmd::cargo(&["test", "--workspace", "--exclude", PLAYGROUND])?;
-        // The playground's pure parts (Markdown parser, clock keying) test natively; its
-        // views and the app only build for wasm32.
+        // The playground's pure parts (Markdown parser, form parsing, figures) test
+        // natively; its components only build for wasm32 (tested in the wasm step).
         cmd::cargo(&["test", "-p", PLAYGROUND, "--lib"])
     })?;
     step("wasm tests in headless Chromium", &mut wasm_tests)?;
@@ -234,7 +234,22 @@ fn wasm_tests() -> Result {
             "--no-default-features",
         ],
         &env,
-    );
+    )
+    .and_then(|()| {
+        // The playground's components, mounted (its pure parts test natively).
+        cmd::cargo_env(
+            &[
+                "test",
+                "-p",
+                PLAYGROUND,
+                "--target",
+                WASM,
+                "--test",
+                "components",
+            ],
+            &env,
+        )
+    });
     rt.block_on(emulator.shutdown());
     result
 }

@@ -1,0 +1,57 @@
+//! The conversation: finished turns rendered once, the current one streaming, following the
+//! answer down unless the user scrolls up.
+
+use leptos::prelude::*;
+
+use super::answer::Answer;
+use crate::chat::Chat;
+use crate::markdown;
+
+#[component]
+pub fn Transcript(chat: Chat) -> impl IntoView {
+    // Auto-scroll: follows the answer unless the user scrolled up.
+    let transcript = NodeRef::<leptos::html::Div>::new();
+    let follow = StoredValue::new(true);
+    Effect::new(move || {
+        chat.reply.text.track();
+        chat.history.track();
+        if follow.get_value() {
+            request_animation_frame(move || {
+                // Checked again: the user may have scrolled up since (scroll events run first).
+                if let Some(el) = transcript.get_untracked().filter(|_| follow.get_value()) {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            });
+        }
+    });
+    // Only a move up is the user leaving the bottom: content growing between our scroll and
+    // its event must not stop following. Reaching the bottom again resumes it.
+    let last_top = StoredValue::new(0);
+    let on_scroll = move |_| {
+        if let Some(el) = transcript.get_untracked() {
+            let top = el.scroll_top();
+            if top + el.client_height() >= el.scroll_height() - 24 {
+                follow.set_value(true);
+            } else if top < last_top.get_value() {
+                follow.set_value(false);
+            }
+            last_top.set_value(top);
+        }
+    };
+    view! {
+        <div class="transcript" data-testid="transcript" node_ref=transcript on:scroll=on_scroll>
+            <For each=move || chat.history.get() key=|t| t.id let:turn>
+                <div class="turn" data-testid="turn">
+                    <div class="user">{turn.user}</div>
+                    {markdown::finished(turn.text)}
+                    <div class="metrics">{turn.figures}</div>
+                    <div class="error">{turn.error}</div>
+                </div>
+            </For>
+            <div class="turn current">
+                <div class="user" data-testid="user-message" class:hidden=move || chat.user.with(String::is_empty)>{move || chat.user.get()}</div>
+                <Answer reply=chat.reply />
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,362 @@
+//! The request form: one signal per field, what the fields mean once parsed ([`Settings`]),
+//! and the playground's own [`FormError`] for fields that do not parse.
+
+use std::fmt;
+
+use bedrock_wasm::bedrock::converse::ConverseRequest;
+use bedrock_wasm::bedrock::ModelFamily;
+use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::body::{self, Msg, Params};
+use crate::catalog;
+use crate::choices::Api;
+
+/// The seed walkthrough's prompt.
+pub const DEFAULT_PROMPT: &str = "Write me a 100 word essay about snickers candy bars";
+
+/// Why the form cannot make a request yet; rendered through `Display` as what to fix.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FormError {
+    NoPrompt,
+    MaxTokens,
+    /// The named optional parameter is neither empty nor a number.
+    NotANumber(&'static str),
+    /// The edited InvokeModel body, and why it is not JSON.
+    BodyNotJson(String),
+    NoApiKey,
+    NoAccessKeys,
+    NotSignedIn,
+    /// A Converse request that does not encode as JSON (the parser's words).
+    Unencodable(String),
+}
+
+impl fmt::Display for FormError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoPrompt => f.write_str("Type a prompt first."),
+            Self::MaxTokens => f.write_str("max tokens must be a whole number such as 200"),
+            Self::NotANumber(what) => write!(
+                f,
+                "{what} must be a number (or empty for the model's default)"
+            ),
+            Self::BodyNotJson(e) => write!(f, "the edited JSON body is not valid JSON: {e}"),
+            Self::NoApiKey => f.write_str("enter a Bedrock API key, or switch to access keys"),
+            Self::NoAccessKeys => f.write_str(
+                "enter an access key id and a secret access key (temporary credentials also need the session token)",
+            ),
+            Self::NotSignedIn => f.write_str(
+                "get credentials from the identity pool first (enter its id and press Get credentials)",
+            ),
+            Self::Unencodable(e) => write!(f, "the request cannot be encoded as JSON: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for FormError {}
+
+/// The parameter fields as typed.
+pub struct ParamFields<'a> {
+    pub max_tokens: &'a str,
+    pub temperature: &'a str,
+    pub top_p: &'a str,
+    pub top_k: &'a str,
+    /// One stop sequence per line.
+    pub stop: &'a str,
+    pub system: &'a str,
+}
+
+fn optional<T: std::str::FromStr>(v: &str, what: &'static str) -> Result<Option<T>, FormError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse().map(Some).map_err(|_| FormError::NotANumber(what))
+}
+
+impl ParamFields<'_> {
+    pub fn parse(&self) -> Result<Params, FormError> {
+        Ok(Params {
+            max_tokens: self
+                .max_tokens
+                .trim()
+                .parse()
+                .map_err(|_| FormError::MaxTokens)?,
+            temperature: optional(self.temperature, "temperature")?,
+            top_p: optional(self.top_p, "top-p")?,
+            top_k: optional(self.top_k, "top-k")?,
+            stop: self
+                .stop
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            system: self.system.to_owned(),
+        })
+    }
+}
+
+/// Checks the user's edit of the InvokeModel body; it is sent as typed.
+pub fn check_body(text: &str) -> Result<(), FormError> {
+    serde_json::from_str::<Value>(text)
+        .map(drop)
+        .map_err(|e| FormError::BodyNotJson(e.to_string()))
+}
+
+/// What the form says, parsed: enough to build any model's request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub model_id: String,
+    pub api: Api,
+    pub params: Params,
+}
+
+impl Settings {
+    pub fn family(&self) -> ModelFamily {
+        catalog::family(&self.model_id)
+    }
+
+    /// The same settings for another model (Compare).
+    pub fn for_model(&self, model_id: &str) -> Self {
+        Self {
+            model_id: model_id.trim().to_owned(),
+            ..self.clone()
+        }
+    }
+
+    pub fn converse_request(&self, msgs: &[Msg]) -> ConverseRequest {
+        body::converse(self.family(), &self.params, msgs)
+    }
+
+    /// The InvokeModel body from the form.
+    pub fn native_body(&self, msgs: &[Msg], streaming: bool) -> Value {
+        body::native(self.family(), &self.params, msgs, streaming)
+    }
+
+    /// The body the API sends for `msgs`, as JSON: native or Converse.
+    pub fn body(&self, msgs: &[Msg], streaming: bool) -> Result<Value, FormError> {
+        match self.api {
+            // Encoded as the library sends it, then read back: one serializer for both (each
+            // instantiation of ConverseRequest's serializer weighs on the page).
+            Api::Converse => serde_json::to_vec(&self.converse_request(msgs))
+                .and_then(|b| serde_json::from_slice(&b))
+                .map_err(|e| FormError::Unencodable(e.to_string())),
+            Api::Invoke => Ok(self.native_body(msgs, streaming)),
+        }
+    }
+}
+
+/// A conversation as messages: each answered turn `(prompt, answer)`, then `prompt`. Turns
+/// without an answer are left out (a model needs alternating roles).
+pub fn messages(turns: &[(String, String)], prompt: &str) -> Vec<Msg> {
+    let mut msgs = Vec::new();
+    for (user, answer) in turns.iter().filter(|(_, a)| !a.is_empty()) {
+        msgs.push(Msg {
+            user: true,
+            text: user.clone(),
+        });
+        msgs.push(Msg {
+            user: false,
+            text: answer.clone(),
+        });
+    }
+    msgs.push(Msg {
+        user: true,
+        text: prompt.to_owned(),
+    });
+    msgs
+}
+
+/// The request form: one signal per field.
+#[derive(Clone, Copy)]
+pub struct Form {
+    pub region: RwSignal<String>,
+    pub endpoint: RwSignal<String>,
+    pub model_id: RwSignal<String>,
+    pub prompt: RwSignal<String>,
+    pub max_tokens: RwSignal<String>,
+    pub temperature: RwSignal<String>,
+    pub top_p: RwSignal<String>,
+    pub top_k: RwSignal<String>,
+    /// One stop sequence per line.
+    pub stop: RwSignal<String>,
+    pub system: RwSignal<String>,
+    pub api: RwSignal<Api>,
+    /// The user's edit of the InvokeModel body; `None` follows the form.
+    pub custom_body: RwSignal<Option<String>>,
+    /// The fields parsed: the settings every request is prepared from, recomputed only when
+    /// a field changes.
+    pub settings: Memo<Result<Settings, FormError>>,
+}
+
+fn text(s: &str) -> RwSignal<String> {
+    RwSignal::new(s.to_owned())
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Form {
+    pub fn new() -> Self {
+        let (max_tokens, temperature, top_p, top_k, stop, system) = (
+            text("200"),
+            text(""),
+            text(""),
+            text(""),
+            text(""),
+            text(""),
+        );
+        let model_id = text("anthropic.claude-v2");
+        let api = RwSignal::new(Api::Invoke);
+        let settings = Memo::new(move |_| {
+            let params = ParamFields {
+                max_tokens: &max_tokens.get(),
+                temperature: &temperature.get(),
+                top_p: &top_p.get(),
+                top_k: &top_k.get(),
+                stop: &stop.get(),
+                system: &system.get(),
+            }
+            .parse()?;
+            Ok(Settings {
+                model_id: model_id.get().trim().to_owned(),
+                api: api.get(),
+                params,
+            })
+        });
+        Self {
+            region: text("us-east-1"),
+            endpoint: text(""),
+            model_id,
+            prompt: text(DEFAULT_PROMPT),
+            max_tokens,
+            temperature,
+            top_p,
+            top_k,
+            stop,
+            system,
+            api,
+            custom_body: RwSignal::new(None),
+            settings,
+        }
+    }
+}
+
+impl Form {
+    /// The body the next streamed Send would use, from the settings and `conversation` (each
+    /// answered turn `(prompt, answer)` before the prompt field's); tracked.
+    pub fn request(&self, conversation: &[(String, String)]) -> Result<Value, FormError> {
+        let settings = self.settings.get()?;
+        let msgs = self.prompt.with(|p| messages(conversation, p));
+        settings.body(&msgs, true)
+    }
+}
+
+/// A request as the body editor shows it: pretty JSON, or what to fix.
+pub fn pretty(request: &Result<Value, FormError>) -> String {
+    match request {
+        Ok(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(max_tokens: &str, temperature: &str, top_k: &str) -> ParamFields<'static> {
+        // Leaked: test strings only.
+        let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
+        ParamFields {
+            max_tokens: leak(max_tokens),
+            temperature: leak(temperature),
+            top_p: "",
+            top_k: leak(top_k),
+            stop: "END\n\nSTOP",
+            system: "Be brief.",
+        }
+    }
+
+    #[test]
+    fn fields_parse_into_params_and_empty_means_the_default() {
+        let p = fields(" 200 ", "", "").parse().unwrap();
+        assert_eq!(p.max_tokens, 200);
+        assert_eq!((p.temperature, p.top_p, p.top_k), (None, None, None));
+        assert_eq!(p.stop, ["END", "STOP"]);
+        assert_eq!(p.system, "Be brief.");
+        let p = fields("5", "0.25", "40").parse().unwrap();
+        assert_eq!((p.temperature, p.top_k), (Some(0.25), Some(40)));
+    }
+
+    #[test]
+    fn a_field_that_is_not_a_number_is_a_typed_error_saying_what_to_fix() {
+        assert_eq!(fields("lots", "", "").parse(), Err(FormError::MaxTokens));
+        assert_eq!(fields("-1", "", "").parse(), Err(FormError::MaxTokens));
+        assert_eq!(
+            fields("200", "warm", "").parse(),
+            Err(FormError::NotANumber("temperature"))
+        );
+        assert_eq!(
+            fields("200", "", "4.5").parse(),
+            Err(FormError::NotANumber("top-k"))
+        );
+        assert_eq!(
+            FormError::NotANumber("top-k").to_string(),
+            "top-k must be a number (or empty for the model's default)"
+        );
+        assert_eq!(
+            FormError::MaxTokens.to_string(),
+            "max tokens must be a whole number such as 200"
+        );
+    }
+
+    #[test]
+    fn an_edited_body_must_be_json() {
+        assert_eq!(check_body(r#"{"prompt":"hi"}"#), Ok(()));
+        let e = check_body(r#"{"prompt":"#).unwrap_err();
+        assert!(matches!(e, FormError::BodyNotJson(_)));
+        assert!(e
+            .to_string()
+            .starts_with("the edited JSON body is not valid JSON: "));
+    }
+
+    #[test]
+    fn messages_keep_answered_turns_then_the_prompt() {
+        let turns = [("Hi", "Hello"), ("Lost", ""), ("Again", "Yes")]
+            .map(|(u, a)| (u.to_owned(), a.to_owned()));
+        let msgs = messages(&turns, "Next");
+        let texts: Vec<_> = msgs.iter().map(|m| (m.user, m.text.as_str())).collect();
+        assert_eq!(
+            texts,
+            [
+                (true, "Hi"),
+                (false, "Hello"),
+                (true, "Again"),
+                (false, "Yes"),
+                (true, "Next")
+            ]
+        );
+    }
+
+    #[test]
+    fn settings_build_the_body_of_their_api() {
+        let s = Settings {
+            model_id: "anthropic.claude-v2".into(),
+            api: Api::Invoke,
+            params: fields("200", "", "").parse().unwrap(),
+        };
+        let msgs = messages(&[], "Hi");
+        assert_eq!(s.body(&msgs, true).unwrap()["max_tokens_to_sample"], 200);
+        let c = Settings {
+            api: Api::Converse,
+            ..s.for_model(" amazon.nova-lite-v1:0 ")
+        };
+        assert_eq!(c.model_id, "amazon.nova-lite-v1:0");
+        let body = c.body(&msgs, true).unwrap();
+        assert_eq!(body["messages"][0]["content"][0]["text"], "Hi");
+        assert_eq!(body["inferenceConfig"]["maxTokens"], 200);
+    }
+}

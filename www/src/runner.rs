@@ -1,0 +1,261 @@
+//! Running requests into [`Reply`]s: the one runner Chat and Compare share. It signs in first
+//! when Cognito needs it, gets the endpoint's shared client, streams or reads the answer
+//! (InvokeModel or Converse), and ends each reply with its figures, "Stopped." or the error.
+
+use bedrock_wasm::bedrock::converse::ConverseRequest;
+use bedrock_wasm::bedrock::{
+    invoke_body, ConverseInput, Endpoint, InvokeHeaders, InvokeModelInput, ModelFamily,
+    OutputReader,
+};
+use bedrock_wasm::transport::{Client, ResponseStream};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use web_sys::{AbortController, AbortSignal};
+
+use crate::body::Msg;
+use crate::choices::Api;
+use crate::clients::Clients;
+use crate::creds::Creds;
+use crate::failure::Failure;
+use crate::figures::{figures, Measured};
+use crate::form::{check_body, Form};
+use crate::reply::{Frame, Reply, MAX_FRAMES};
+
+/// One request to make.
+pub struct Task {
+    pub reply: Reply,
+    pub model_id: String,
+    pub msgs: Vec<Msg>,
+    pub streaming: bool,
+    /// The user's edit of the InvokeModel body, sent instead of the form's.
+    pub custom_body: Option<String>,
+    /// Where a stream's decoded frames go (the inspector), if anywhere.
+    pub frames: Option<RwSignal<Vec<Frame>>>,
+}
+
+/// What is sent.
+enum Payload {
+    Invoke(Vec<u8>),
+    Converse(Box<ConverseRequest>),
+}
+
+/// A request ready to send.
+struct Job {
+    client: Client,
+    model_id: String,
+    family: ModelFamily,
+    streaming: bool,
+    payload: Payload,
+}
+
+/// Runs a batch of requests at a time (one for Chat, a pane each for Compare), stoppable as
+/// a whole.
+#[derive(Clone, Copy)]
+pub struct Runner {
+    creds: Creds,
+    clients: StoredValue<Clients, LocalStorage>,
+    abort: StoredValue<Option<AbortController>, LocalStorage>,
+    running: RwSignal<usize>,
+}
+
+impl Runner {
+    /// Runners sharing `clients` share what each endpoint's client learned.
+    pub fn new(creds: Creds, clients: StoredValue<Clients, LocalStorage>) -> Self {
+        Self {
+            creds,
+            clients,
+            abort: StoredValue::new_local(None),
+            running: RwSignal::new(0),
+        }
+    }
+
+    /// Whether requests are under way (tracked).
+    pub fn busy(&self) -> bool {
+        self.running.get() > 0
+    }
+
+    pub fn busy_untracked(&self) -> bool {
+        self.running.get_untracked() > 0
+    }
+
+    /// Stops the requests under way, or the identity-pool sign-in they wait for.
+    pub fn stop(&self) {
+        if self.running.get_untracked() > 0 {
+            self.creds.cancel_sign_in();
+        }
+        self.abort.with_value(|c| {
+            if let Some(c) = c {
+                c.abort();
+            }
+        });
+    }
+
+    /// Starts `tasks` (each reply busy until it ends); does nothing while a batch runs.
+    pub fn start(self, form: Form, tasks: Vec<Task>) {
+        if tasks.is_empty() || self.busy_untracked() {
+            return;
+        }
+        let controller = AbortController::new().expect("AbortController is available");
+        self.abort.set_value(Some(controller.clone()));
+        self.running.set(tasks.len());
+        for t in &tasks {
+            t.reply.busy.set(true);
+        }
+        spawn_local(async move {
+            // Cognito credentials are fetched or renewed first when needed.
+            let ready = self.creds.ready(&form.endpoint.get_untracked()).await;
+            for task in tasks {
+                let job = ready.clone().and_then(|()| self.job(form, &task));
+                let signal = controller.signal();
+                spawn_local(async move {
+                    let result = match job {
+                        Ok(job) => run(job, task.reply, signal, task.frames).await,
+                        Err(e) => Err(e),
+                    };
+                    task.reply.finish(result);
+                    self.running.update(|n| *n = n.saturating_sub(1));
+                    if self.running.get_untracked() == 0 {
+                        self.abort.set_value(None);
+                    }
+                });
+            }
+        });
+    }
+
+    fn job(&self, form: Form, task: &Task) -> Result<Job, Failure> {
+        let endpoint = Endpoint::from_parts(
+            Some(&form.endpoint.get_untracked()),
+            &form.region.get_untracked(),
+        )?;
+        let auth = self.creds.auth()?;
+        let settings = form.settings.get_untracked()?.for_model(&task.model_id);
+        let payload = match settings.api {
+            Api::Converse => Payload::Converse(Box::new(settings.converse_request(&task.msgs))),
+            Api::Invoke => Payload::Invoke(match &task.custom_body {
+                Some(text) => {
+                    check_body(text)?;
+                    text.clone().into_bytes()
+                }
+                None => settings
+                    .native_body(&task.msgs, task.streaming)
+                    .to_string()
+                    .into_bytes(),
+            }),
+        };
+        let client = self
+            .clients
+            .try_update_value(|c| c.client(endpoint, auth))
+            // Only once the page is gone.
+            .ok_or(Failure::Stopped)?;
+        Ok(Job {
+            client,
+            family: settings.family(),
+            model_id: settings.model_id,
+            streaming: task.streaming,
+            payload,
+        })
+    }
+}
+
+/// Runs `job`, filling `reply`. Returns the figures; frames of a stream go to `frames`.
+async fn run(
+    job: Job,
+    reply: Reply,
+    signal: AbortSignal,
+    frames: Option<RwSignal<Vec<Frame>>>,
+) -> Result<String, Failure> {
+    let Job {
+        client,
+        model_id,
+        family,
+        streaming,
+        payload,
+    } = job;
+    let started = js_sys::Date::now();
+    let offset_before = client.clock_offset_ms();
+    let mut first_token = None;
+    let mut headers = InvokeHeaders::default();
+    let signal = Some(&signal);
+    let (output, meta) = if streaming {
+        let (mut stream, family): (ResponseStream, _) = match payload {
+            Payload::Converse(request) => {
+                let input = ConverseInput {
+                    model_id: model_id.clone(),
+                    request: *request,
+                };
+                let s = client.converse_stream(&input, signal).await?;
+                (s, ModelFamily::Unknown)
+            }
+            Payload::Invoke(body) => {
+                let input = InvokeModelInput::new(model_id.clone(), body);
+                let s = client
+                    .invoke_model_with_response_stream(&input, signal)
+                    .await?;
+                (s, family)
+            }
+        };
+        // Only the typed events are used here (the inspector keeps its own copy of frames).
+        stream.meaning_only();
+        if frames.is_some() {
+            stream.record_frames(MAX_FRAMES);
+        }
+        let mut extractor = OutputReader::new(family);
+        let mut failure = None;
+        while let Some(event) = stream.next().await {
+            match event.and_then(|e| extractor.event(&e)) {
+                Ok(d) => {
+                    if !d.text.is_empty() {
+                        first_token.get_or_insert_with(js_sys::Date::now);
+                        reply.text.update(|t| t.push_str(&d.text));
+                    }
+                    if !d.reasoning.is_empty() {
+                        first_token.get_or_insert_with(js_sys::Date::now);
+                        reply.reasoning.update(|t| t.push_str(&d.reasoning));
+                    }
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(f) = frames {
+            let recorded = stream.recorded_frames();
+            f.set(recorded.iter().map(Frame::from_message).collect());
+        }
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        (extractor.into_output(), stream.metadata().clone())
+    } else {
+        match payload {
+            Payload::Converse(request) => {
+                let input = ConverseInput {
+                    model_id: model_id.clone(),
+                    request: *request,
+                };
+                let out = client.converse(&input, signal).await?;
+                (out.response.to_output(), out.metadata)
+            }
+            Payload::Invoke(body) => {
+                let input = InvokeModelInput::new(model_id.clone(), body);
+                let out = client.invoke_model(&input, signal).await?;
+                headers = InvokeHeaders::read(|name| out.header(name));
+                (invoke_body(family, &out.body)?, out.metadata)
+            }
+        }
+    };
+    if !streaming {
+        reply.show(&output);
+    }
+    let measured = Measured {
+        started,
+        first_token,
+        ended: js_sys::Date::now(),
+        attempts: meta.attempts,
+        retry_delay_ms: meta.total_retry_delay_ms,
+        skew_ms: client.clock_offset_ms() - offset_before,
+        headers,
+    };
+    Ok(figures(&model_id, &output, &measured))
+}

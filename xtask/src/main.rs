@@ -193,8 +193,10 @@ const TEST_TOKEN_DELAY: Duration = Duration::from_millis(20);
 fn test_emulator_config() -> Config {
     Config {
         token_delay: TEST_TOKEN_DELAY,
-        // Short-lived Cognito credentials, so the playground's renewal is exercised.
-        cognito_lifetime: Duration::from_secs(40),
+        // Cognito credentials that enter the 5-minute renewal margin
+        // (`sign::REFRESH_BEFORE_EXPIRY_MS`) 20 s after they are issued, so the playground's
+        // renewal is exercised.
+        cognito_lifetime: Duration::from_secs(320),
         ..Config::default()
     }
 }

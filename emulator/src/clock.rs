@@ -120,6 +120,92 @@ pub fn iso_date(secs: i64) -> String {
     )
 }
 
+/// `2025-01-15T12:00:00.123Z` (ISO 8601 with milliseconds, as Bedrock writes the async-invoke
+/// timestamps) from milliseconds since the Unix epoch.
+pub fn iso_date_millis(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let date = iso_date(secs);
+    // `iso_date` ends in `Z`; put the milliseconds before it.
+    format!(
+        "{}.{:03}Z",
+        date.strip_suffix('Z').unwrap_or(&date),
+        ms.rem_euclid(1000)
+    )
+}
+
+/// Parses an ISO 8601 date-time as clients send timestamps in a query string:
+/// `YYYY-MM-DDTHH:MM:SS`, optional fraction (1–9 digits), then `Z` or `±HH:MM`. Returns
+/// milliseconds since the Unix epoch (the fraction is truncated to milliseconds).
+pub fn parse_iso_date_millis(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if !s.is_ascii() || b.len() < 20 || b.len() > 40 {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = s.get(range)?;
+        if !part.is_empty() && part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (hour, min, sec) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    if civil_from_days(days) != (i64::from(year), month, day) {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0i64;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let fraction = &s[start..i];
+        if fraction.is_empty() || fraction.len() > 9 {
+            return None;
+        }
+        let mut padded = fraction.to_owned();
+        padded.push_str("00");
+        millis = padded[..3].parse().ok()?;
+    }
+    let offset_secs = match &s[i..] {
+        "Z" | "z" => 0,
+        zone if zone.len() == 6
+            && matches!(zone.as_bytes()[0], b'+' | b'-')
+            && zone.as_bytes()[3] == b':' =>
+        {
+            let h: i64 = zone[1..3].parse().ok().filter(|h| *h <= 23)?;
+            let m: i64 = zone[4..6].parse().ok().filter(|m| *m <= 59)?;
+            if !zone[1..3]
+                .bytes()
+                .chain(zone[4..6].bytes())
+                .all(|c| c.is_ascii_digit())
+            {
+                return None;
+            }
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            sign * (h * 3600 + m * 60)
+        }
+        _ => return None,
+    };
+    let secs = days * 86_400 + i64::from(hour * 3600 + min * 60 + sec) - offset_secs;
+    secs.checked_mul(1000)?.checked_add(millis)
+}
+
 /// RFC 9110 IMF-fixdate, e.g. `Wed, 15 Jan 2025 12:00:00 GMT`.
 pub fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
@@ -164,6 +250,31 @@ mod tests {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
         assert_eq!(iso_date(t), "2025-01-15T12:00:00Z");
+        assert_eq!(iso_date_millis(t * 1000 + 7), "2025-01-15T12:00:00.007Z");
+        assert_eq!(iso_date_millis(946_702_799_999), "2000-01-01T04:59:59.999Z");
+        for (text, ms) in [
+            ("2000-01-01T04:59:59.999Z", 946_702_799_999),
+            ("2000-01-01T04:59:59Z", 946_702_799_000),
+            ("2000-01-01T04:59:59.999999Z", 946_702_799_999),
+            ("2000-01-01T04:59:59.5Z", 946_702_799_500),
+            ("2000-01-01T05:59:59.999+01:00", 946_702_799_999),
+        ] {
+            assert_eq!(parse_iso_date_millis(text), Some(ms), "{text}");
+        }
+        for bad in [
+            "",
+            "2000-01-01",
+            "2000-01-01T04:59:59",
+            "2000-02-30T00:00:00Z",
+            "2000-01-01T04:59:59.Z",
+            "2000-01-01T04:59:59.1234567890Z",
+            "2000-01-01T04:59:59+1:00",
+            "2000-01-01T04:59:59ZZ",
+            "20\u{e9}0-01-01T04:59:59Z",
+            "1e10-01-01T04:59:59Z",
+        ] {
+            assert_eq!(parse_iso_date_millis(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! `GET /_emulator/log` serves the log as JSON).
 //!
 //! All four text operations are emulated — `InvokeModel`, `InvokeModelWithResponseStream`,
-//! `Converse`, `ConverseStream` — for every model family of BEDROCK.md §5 ([`Family`]).
+//! `Converse`, `ConverseStream` — for every model family of BEDROCK.md §5 ([`Family`]), and
+//! the JSON ones: `CountTokens`, `ApplyGuardrail` (the one guardrail [`GUARDRAIL_ID`]),
+//! `InvokeGuardrailChecks`, `StartAsyncInvoke`, `GetAsyncInvoke`, `ListAsyncInvokes`.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -24,18 +26,22 @@
 //! ```
 
 mod answer;
+mod async_invoke;
 pub mod clock;
 mod cognito;
 mod converse;
+mod count_tokens;
 mod families;
 mod fault;
 mod frame;
+mod guardrail;
 mod ids;
 mod json;
 mod log;
 mod plan;
 mod server;
 pub mod sigv4;
+mod validate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,10 +56,15 @@ pub use answer::{
     answer_for, claude_text_answer, claude_text_answer_with, Answer, ECHO_MARKER, HUMAN_STOP,
     MAX_ECHO_BYTES,
 };
+pub use async_invoke::{DEFAULT_MAX_RESULTS, FAILURE_MESSAGE, FAIL_MARKER};
 pub use cognito::DEMO_IDENTITY_POOL_ID;
 pub use converse::converse_answer;
 pub use families::{invoke_answer, Family};
 pub use fault::{FAULT_HEADER, FAULT_MODEL_PREFIX, STREAM_EXCEPTIONS};
+pub use guardrail::{
+    ACCOUNT_ID, BLOCKED_MESSAGE, DENIED_WORD, EMAIL_MASK, GUARDRAIL_ID, GUARDRAIL_VERSIONS,
+    PROMPT_ATTACK_PHRASE,
+};
 pub use log::RequestRecord;
 
 /// The documented demo Bedrock API key (`Authorization: Bearer …`), accepted by
@@ -101,7 +112,14 @@ pub struct Config {
     /// `AssumeRoleWithWebIdentity` without `DurationSeconds`) last (default 1 hour; at most
     /// [`MAX_COGNITO_LIFETIME_SECS`]).
     pub cognito_lifetime: Duration,
+    /// How long an asynchronous invocation (StartAsyncInvoke) stays `InProgress` on the
+    /// emulator's clock before it is `Completed` (or `Failed`, see [`FAIL_MARKER`]). Default
+    /// 2 s; at most [`MAX_ASYNC_INVOKE_SECS`].
+    pub async_invoke_delay: Duration,
 }
+
+/// The longest [`Config::async_invoke_delay`] (and `--async-invoke-secs`): 10^9 s.
+pub const MAX_ASYNC_INVOKE_SECS: u64 = 1_000_000_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -126,6 +144,7 @@ impl Default for Config {
             replay: None,
             replay_dir: None,
             cognito_lifetime: Duration::from_secs(3600),
+            async_invoke_delay: Duration::from_secs(2),
         }
     }
 }
@@ -216,6 +235,16 @@ impl Emulator {
                     "the Bedrock emulator's Cognito credential lifetime must be at most \
                      {MAX_COGNITO_LIFETIME_SECS} seconds; got {}",
                     config.cognito_lifetime.as_secs()
+                ),
+            ));
+        }
+        if config.async_invoke_delay.as_secs() > MAX_ASYNC_INVOKE_SECS {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "the Bedrock emulator's async-invoke delay must be at most \
+                     {MAX_ASYNC_INVOKE_SECS} seconds; got {}",
+                    config.async_invoke_delay.as_secs()
                 ),
             ));
         }

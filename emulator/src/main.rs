@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use bedrock_emulator::clock::MAX_CLOCK_SKEW_SECS;
 use bedrock_emulator::{
-    Config, Credential, Emulator, FAULT_HEADER, FAULT_MODEL_PREFIX, MAX_COGNITO_LIFETIME_SECS,
+    Config, Credential, Emulator, FAULT_HEADER, FAULT_MODEL_PREFIX, GUARDRAIL_ID,
+    MAX_ASYNC_INVOKE_SECS, MAX_COGNITO_LIFETIME_SECS,
 };
 
 const USAGE: &str = "usage: bedrock-emulator [options]
@@ -31,7 +32,10 @@ const USAGE: &str = "usage: bedrock-emulator [options]
   --replay FILE             answer every streaming request with this .eventstream capture
   --replay-dir DIR          where the replay=NAME fault finds NAME[.eventstream]
   --cognito-lifetime-secs N how long Cognito-issued credentials last (default 3600;
-                            at most 10000000000)";
+                            at most 10000000000)
+  --async-invoke-secs S     how long a StartAsyncInvoke invocation stays InProgress on the
+                            emulator's clock before it completes (default 2; decimals
+                            allowed, e.g. 0.5; at most 1000000000)";
 
 #[derive(Debug)]
 struct Args {
@@ -147,6 +151,19 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 }
                 config.cognito_lifetime = Duration::from_secs(secs)
             }
+            "--async-invoke-secs" => {
+                let secs = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s <= MAX_ASYNC_INVOKE_SECS as f64)
+                    .ok_or_else(|| {
+                        format!(
+                            "--async-invoke-secs must be a number of seconds between 0 and \
+                             {MAX_ASYNC_INVOKE_SECS}, got {value:?}"
+                        )
+                    })?;
+                config.async_invoke_delay = Duration::from_secs_f64(secs)
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
     }
@@ -216,7 +233,14 @@ async fn main() -> ExitCode {
         );
     }
     println!(
-        "  operations:        InvokeModel, InvokeModelWithResponseStream, Converse, ConverseStream"
+        "  operations:        InvokeModel, InvokeModelWithResponseStream, Converse, ConverseStream,"
+    );
+    println!(
+        "                     CountTokens, ApplyGuardrail (guardrail {GUARDRAIL_ID}, versions DRAFT and 1),"
+    );
+    println!(
+        "                     InvokeGuardrailChecks, StartAsyncInvoke, GetAsyncInvoke, ListAsyncInvokes ({} s to complete)",
+        config.async_invoke_delay.as_secs_f64()
     );
     println!(
         "  faults:            header {FAULT_HEADER}: <spec>, or model id {FAULT_MODEL_PREFIX}<spec>:<model id>"
@@ -321,5 +345,16 @@ mod tests {
         assert!(parse(&["--cognito-lifetime-secs", "10000000001"]).is_err());
         assert!(parse(&["--cognito-lifetime-secs", "10000000000"]).is_ok());
         assert!(parse(&["--access-key-id", ""]).is_err());
+        let a = parse(&["--async-invoke-secs", "0.25"]).unwrap().unwrap();
+        assert_eq!(a.config.async_invoke_delay, Duration::from_millis(250));
+        assert_eq!(
+            parse(&[]).unwrap().unwrap().config.async_invoke_delay,
+            Duration::from_secs(2)
+        );
+        for bad in ["-1", "NaN", "inf", "soon", "1000000001"] {
+            assert!(parse(&["--async-invoke-secs", bad])
+                .unwrap_err()
+                .contains("--async-invoke-secs"));
+        }
     }
 }

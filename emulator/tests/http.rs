@@ -423,7 +423,7 @@ async fn preflight_is_answered_without_auth() {
     assert_eq!(header(&response, "access-control-allow-origin"), Some("*"));
     assert_eq!(
         header(&response, "access-control-allow-methods"),
-        Some("POST, OPTIONS")
+        Some("GET, POST, OPTIONS")
     );
     assert_eq!(
         header(&response, "access-control-allow-headers"),

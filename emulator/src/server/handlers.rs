@@ -1,6 +1,7 @@
-//! The four Bedrock operations. [`operation`] does what they share — reads the body, applies
-//! the fault spec, authenticates, counts retries, fires HTTP faults, looks up the family —
-//! then hands over to one handler per operation.
+//! The Bedrock operations. [`operation`] does what they share — reads the body, applies the
+//! fault spec, authenticates, counts retries, fires HTTP faults, looks up the family — then
+//! hands over to one handler per operation: the four text operations here, the JSON ones
+//! (CountTokens, guardrails, async invoke) through [`json_operation`] to their own modules.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -14,25 +15,30 @@ use super::replay;
 use super::routes::{route, Operation};
 use super::{ApiError, Shared};
 use crate::answer::{check_echo, fnv1a, Answer, Rng};
+use crate::async_invoke;
 use crate::clock::{self, unix_secs, MAX_CLOCK_SKEW_SECS};
 use crate::converse::{converse_body, converse_events, parse_converse};
+use crate::count_tokens::count_tokens;
 use crate::families::{
     invoke_body, parse_request, stream_chunks, Family, Request, INVALID_MODEL_ID,
 };
 use crate::fault::{self, Faults, HttpFault};
+use crate::guardrail;
 use crate::json::J;
 use crate::log::elapsed_ms;
 use crate::plan::Planned;
 use crate::sigv4::{self, percent_decode};
+use crate::validate::OpError;
 
 /// Bedrock's request-body limit (service model `Body` max length).
 const MAX_BODY: usize = 25_000_000;
 
 /// Requests with the same retry key count as retries of each other (`retries_seen`): the
-/// fault key when a fault is selected, otherwise the operation, model id and body hash.
-fn retry_key(faults: &Faults, op: Operation, model: &str, body: &[u8]) -> String {
+/// fault key when a fault is selected, otherwise the operation, model id (or path and query
+/// for operations without one) and body hash.
+fn retry_key(faults: &Faults, op: Operation, target: &str, body: &[u8]) -> String {
     if faults.spec.is_empty() {
-        format!("request:{}:{model}:{}", op.name(), sigv4::sha256_hex(body))
+        format!("request:{}:{target}:{}", op.name(), sigv4::sha256_hex(body))
     } else {
         format!("fault:{}", faults.key)
     }
@@ -55,9 +61,26 @@ pub(super) async fn operation(
              stopped sending it.",
         )
     })?;
-    let raw_model = route(parts.uri.path()).map(|(_, m)| m).unwrap_or_default();
-    let decoded = String::from_utf8(percent_decode(raw_model)).unwrap_or_default();
-    let (prefix_spec, model) = fault::split_model_prefix(&decoded);
+    // Labels are decoded once, after routing. One that is not UTF-8 once decoded is empty
+    // (an invalid model id, an unknown guardrail, a malformed invocation ARN).
+    let labels = route(&parts.method, parts.uri.path())
+        .map(|r| r.labels)
+        .unwrap_or_default()
+        .map(|raw| String::from_utf8(percent_decode(raw)).unwrap_or_default());
+    let (prefix_spec, model) = if op.takes_model() {
+        fault::split_model_prefix(&labels[0])
+    } else {
+        (None, "")
+    };
+    let target = if op.takes_model() {
+        model.to_owned()
+    } else {
+        format!(
+            "{}?{}",
+            parts.uri.path(),
+            parts.uri.query().unwrap_or_default()
+        )
+    };
     // A repeated header counts as one comma-separated list, as HTTP (and SigV4) join them.
     let mut header_specs = Vec::new();
     for value in parts.headers.get_all(fault::FAULT_HEADER) {
@@ -102,7 +125,7 @@ pub(super) async fn operation(
     })?;
 
     authenticate(s, id, parts, &body, now)?;
-    let retries_seen = s.seen(&retry_key(&faults, op, model, &body));
+    let retries_seen = s.seen(&retry_key(&faults, op, &target, &body));
     s.log.update(id, |r| r.retries_seen = retries_seen);
 
     if let Some((fault, times)) = faults.http {
@@ -138,6 +161,17 @@ pub(super) async fn operation(
         }
     }
 
+    if !matches!(
+        op,
+        Operation::Invoke | Operation::Stream | Operation::Converse | Operation::ConverseStream
+    ) {
+        let ctx = Ctx {
+            id: id.to_owned(),
+            started,
+            skew: *skew,
+        };
+        return json_operation(s, &ctx, op, model, &labels, parts, &body, &faults, now).await;
+    }
     let family = Family::of_model(model).ok_or_else(|| ApiError::validation(INVALID_MODEL_ID))?;
     let call = Call {
         s,
@@ -157,7 +191,88 @@ pub(super) async fn operation(
         Operation::Stream => invoke_model_with_response_stream(call),
         Operation::Converse => converse(call).await,
         Operation::ConverseStream => converse_stream(call),
+        _ => Err(ApiError::new(
+            500,
+            "InternalServerException",
+            "The emulator routed a JSON operation to a text handler (an emulator bug).",
+        )),
     }
+}
+
+impl From<OpError> for ApiError {
+    fn from(e: OpError) -> Self {
+        ApiError::new(e.status, e.code, e.message)
+    }
+}
+
+/// The decoded query parameters (`+` is a plus sign, as AWS clients percent-encode spaces).
+fn query_params(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let decode = |x: &str| String::from_utf8_lossy(&percent_decode(x)).into_owned();
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// CountTokens, ApplyGuardrail, InvokeGuardrailChecks and the async-invoke operations: a JSON
+/// answer from their module, delivered whole (in fragments, like every body).
+#[allow(clippy::too_many_arguments)]
+async fn json_operation(
+    s: &Arc<Shared>,
+    ctx: &Ctx,
+    op: Operation,
+    model: &str,
+    labels: &[String; 2],
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    faults: &Faults,
+    now: SystemTime,
+) -> Result<Response, ApiError> {
+    replay::refuse(faults, op)?;
+    let region = s.config.region.as_deref().unwrap_or("us-east-1");
+    let env = async_invoke::Env {
+        region,
+        now_ms: i64::try_from(clock::unix_millis(now)).unwrap_or(i64::MAX),
+        delay: s.config.async_invoke_delay,
+    };
+    let answer: serde_json::Value = match op {
+        Operation::CountTokens => {
+            let family =
+                Family::of_model(model).ok_or_else(|| ApiError::validation(INVALID_MODEL_ID))?;
+            s.log
+                .update(&ctx.id, |r| r.family = Some(family.name().into()));
+            let n = count_tokens(family, model, body).map_err(ApiError::validation)?;
+            serde_json::json!({ "inputTokens": n })
+        }
+        Operation::ApplyGuardrail => {
+            guardrail::apply_guardrail(&labels[0], &labels[1], body, region)?
+        }
+        Operation::InvokeGuardrailChecks => guardrail::invoke_guardrail_checks(body)?,
+        Operation::StartAsyncInvoke => {
+            let (answer, model) = s.async_invokes.start(body, &env)?;
+            s.log.update(&ctx.id, |r| r.model_id = Some(model));
+            answer
+        }
+        Operation::GetAsyncInvoke => s.async_invokes.get(&labels[0], &env)?,
+        Operation::ListAsyncInvokes => s
+            .async_invokes
+            .list(&query_params(parts.uri.query()), &env)?,
+        Operation::Invoke | Operation::Stream | Operation::Converse | Operation::ConverseStream => {
+            return Err(ApiError::new(
+                500,
+                "InternalServerException",
+                "The emulator routed a text operation to the JSON handler (an emulator bug).",
+            ))
+        }
+    };
+    let bytes = answer.to_string().into_bytes();
+    let rng = Rng::new(fnv1a(&bytes) ^ 0x15);
+    Ok(delivery::whole(s, ctx, bytes, None, rng).await)
 }
 
 /// A verified model request, ready for its operation's handler.

@@ -50,6 +50,8 @@ pub(crate) struct Shared {
     counters: Mutex<HashMap<String, u32>>,
     /// What the emulated Cognito/STS handed out (see `cognito.rs`).
     pub(crate) cognito: crate::cognito::Issuer,
+    /// The async invocations (see `async_invoke.rs`).
+    pub(crate) async_invokes: crate::async_invoke::Store,
 }
 
 impl Shared {
@@ -65,6 +67,7 @@ impl Shared {
             expose_headers,
             counters: Mutex::new(HashMap::new()),
             cognito: Default::default(),
+            async_invokes: Default::default(),
         }
     }
 
@@ -87,8 +90,10 @@ impl Shared {
         seen
     }
 
-    /// Empties the log and the retry/fault counters; returns how many records the log held.
+    /// Empties the log, the retry/fault counters and the async invocations; returns how many
+    /// records the log held.
     pub(crate) fn reset(&self) -> usize {
+        self.async_invokes.clear();
         self.counters
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -256,9 +261,15 @@ async fn handle(s: Arc<Shared>, req: Request) -> Response {
         return control::introspection(&s, &parts);
     }
     let id = s.request_id();
-    let routed = route(&path);
-    let model_id = routed.map(|(_, raw)| {
-        let decoded = String::from_utf8_lossy(&percent_decode(raw)).into_owned();
+    let routed = route(&parts.method, &path);
+    // A preflight names the model of the POST it precedes.
+    let model_route = if parts.method == Method::OPTIONS {
+        route(&Method::POST, &path)
+    } else {
+        routed
+    };
+    let model_id = model_route.filter(|r| r.op.takes_model()).map(|r| {
+        let decoded = String::from_utf8_lossy(&percent_decode(r.labels[0])).into_owned();
         fault::split_model_prefix(&decoded).1.to_owned()
     });
     let skew = s.config.clock_skew_secs;
@@ -275,8 +286,8 @@ async fn handle(s: Arc<Shared>, req: Request) -> Response {
         return crate::cognito::handle(&s, service, record, &parts, body).await;
     }
     let op = match routed {
-        Some((op, _)) if parts.method == Method::POST => op,
-        _ => {
+        Some(r) => r.op,
+        None => {
             // Bedrock's front end answers an unroutable request with a 200 whose body names
             // the error; clients must treat `Output.__type` as a failure.
             record.operation = "Unknown".into();

@@ -2,7 +2,7 @@
 //! every route answers.
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 
 use super::{finish, Shared};
@@ -22,6 +22,12 @@ pub(super) enum Operation {
     Stream,
     Converse,
     ConverseStream,
+    CountTokens,
+    ApplyGuardrail,
+    InvokeGuardrailChecks,
+    StartAsyncInvoke,
+    GetAsyncInvoke,
+    ListAsyncInvokes,
 }
 
 impl Operation {
@@ -31,23 +37,88 @@ impl Operation {
             Operation::Stream => "InvokeModelWithResponseStream",
             Operation::Converse => "Converse",
             Operation::ConverseStream => "ConverseStream",
+            Operation::CountTokens => "CountTokens",
+            Operation::ApplyGuardrail => "ApplyGuardrail",
+            Operation::InvokeGuardrailChecks => "InvokeGuardrailChecks",
+            Operation::StartAsyncInvoke => "StartAsyncInvoke",
+            Operation::GetAsyncInvoke => "GetAsyncInvoke",
+            Operation::ListAsyncInvokes => "ListAsyncInvokes",
         }
+    }
+
+    /// Whether the first label is a model id (which may carry an `emulator-fault:` prefix).
+    pub(super) fn takes_model(self) -> bool {
+        matches!(
+            self,
+            Operation::Invoke
+                | Operation::Stream
+                | Operation::Converse
+                | Operation::ConverseStream
+                | Operation::CountTokens
+        )
     }
 }
 
-/// Matches `/model/{modelId}/{operation}` on the raw path, with the model id as exactly one
-/// segment. An id with a literal `/` therefore does not match, as on Bedrock.
-pub(super) fn route(path: &str) -> Option<(Operation, &str)> {
-    let (model, op) = path.strip_prefix("/model/")?.split_once('/')?;
-    if model.is_empty() {
-        return None;
+/// A routed request: the operation and its raw (still percent-encoded) labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Routed<'a> {
+    pub(super) op: Operation,
+    /// `modelId`; `guardrailIdentifier` and `guardrailVersion`; `invocationArn` — each
+    /// exactly one non-empty path segment, as sent. Unused labels are `""`.
+    pub(super) labels: [&'a str; 2],
+}
+
+/// One label: a non-empty segment (no `/`).
+fn label(s: &str) -> Option<&str> {
+    (!s.is_empty() && !s.contains('/')).then_some(s)
+}
+
+/// Matches the method and the raw path against Bedrock Runtime's routes, each label exactly
+/// one segment. An id with a literal `/` therefore does not match, as on Bedrock; neither does
+/// a known path with another method.
+pub(super) fn route<'a>(method: &Method, path: &'a str) -> Option<Routed<'a>> {
+    let post = *method == Method::POST;
+    let get = *method == Method::GET;
+    let one = |op, a| {
+        Some(Routed {
+            op,
+            labels: [a, ""],
+        })
+    };
+    if let Some(rest) = path.strip_prefix("/model/") {
+        let (model, op) = rest.split_once('/')?;
+        let model = label(model)?;
+        let op = match op {
+            "invoke" => Operation::Invoke,
+            "invoke-with-response-stream" => Operation::Stream,
+            "converse" => Operation::Converse,
+            "converse-stream" => Operation::ConverseStream,
+            "count-tokens" => Operation::CountTokens,
+            _ => return None,
+        };
+        return if post { one(op, model) } else { None };
     }
-    match op {
-        "invoke" => Some((Operation::Invoke, model)),
-        "invoke-with-response-stream" => Some((Operation::Stream, model)),
-        "converse" => Some((Operation::Converse, model)),
-        "converse-stream" => Some((Operation::ConverseStream, model)),
-        _ => None,
+    if let Some(rest) = path.strip_prefix("/guardrail/") {
+        let (id, rest) = rest.split_once("/version/")?;
+        let version = rest.strip_suffix("/apply")?;
+        let (id, version) = (label(id)?, label(version)?);
+        return post.then_some(Routed {
+            op: Operation::ApplyGuardrail,
+            labels: [id, version],
+        });
+    }
+    match path {
+        "/guardrail-checks/invoke" if post => one(Operation::InvokeGuardrailChecks, ""),
+        "/async-invoke" if post => one(Operation::StartAsyncInvoke, ""),
+        "/async-invoke" if get => one(Operation::ListAsyncInvokes, ""),
+        _ => {
+            let arn = label(path.strip_prefix("/async-invoke/")?)?;
+            if get {
+                one(Operation::GetAsyncInvoke, arn)
+            } else {
+                None
+            }
+        }
     }
 }
 
@@ -59,7 +130,7 @@ pub(super) fn preflight(s: &Shared, id: &str, headers: &HeaderMap) -> Response {
     let mut b = s
         .plain_response(id, StatusCode::OK, s.config.clock_skew_secs)
         .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS")
+        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS")
         .header(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers)
         .header(header::ACCESS_CONTROL_MAX_AGE, "600")
         .header(header::CONTENT_LENGTH, "0");
@@ -73,26 +144,87 @@ pub(super) fn preflight(s: &Shared, id: &str, headers: &HeaderMap) -> Response {
 mod tests {
     use super::*;
 
+    fn r(method: Method, path: &str) -> Option<(Operation, [&str; 2])> {
+        route(&method, path).map(|r| (r.op, r.labels))
+    }
+
     #[test]
     fn routes_on_the_raw_path() {
+        let post = |p| r(Method::POST, p);
         assert_eq!(
-            route("/model/anthropic.claude-v2%3A1/invoke"),
-            Some((Operation::Invoke, "anthropic.claude-v2%3A1"))
+            post("/model/anthropic.claude-v2%3A1/invoke"),
+            Some((Operation::Invoke, ["anthropic.claude-v2%3A1", ""]))
         );
         assert_eq!(
-            route("/model/anthropic.claude-v2/invoke-with-response-stream"),
-            Some((Operation::Stream, "anthropic.claude-v2"))
-        );
-        assert_eq!(route("/model/x/converse"), Some((Operation::Converse, "x")));
-        assert_eq!(
-            route("/model/x/converse-stream"),
-            Some((Operation::ConverseStream, "x"))
+            post("/model/anthropic.claude-v2/invoke-with-response-stream"),
+            Some((Operation::Stream, ["anthropic.claude-v2", ""]))
         );
         assert_eq!(
-            route("/model/arn:aws:bedrock:us-east-1:1:application-inference-profile/abc/invoke"),
+            post("/model/x/converse"),
+            Some((Operation::Converse, ["x", ""]))
+        );
+        assert_eq!(
+            post("/model/x/converse-stream"),
+            Some((Operation::ConverseStream, ["x", ""]))
+        );
+        assert_eq!(
+            post("/model/arn:aws:bedrock:us-east-1:1:application-inference-profile/abc/invoke"),
             None
         );
-        assert_eq!(route("/model//invoke"), None);
-        assert_eq!(route("/model/x/count-tokens"), None);
+        assert_eq!(post("/model//invoke"), None);
+        assert_eq!(
+            post("/model/x/count-tokens"),
+            Some((Operation::CountTokens, ["x", ""]))
+        );
+        assert_eq!(r(Method::GET, "/model/x/count-tokens"), None);
+        assert_eq!(
+            post("/guardrail/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aguardrail%2Fabc/version/DRAFT/apply"),
+            Some((
+                Operation::ApplyGuardrail,
+                ["arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aguardrail%2Fabc", "DRAFT"]
+            ))
+        );
+        assert_eq!(
+            post("/guardrail/arn:aws:bedrock:us-east-1:1:guardrail/abc/version/1/apply"),
+            None
+        );
+        assert_eq!(post("/guardrail//version/1/apply"), None);
+        assert_eq!(post("/guardrail/a/version//apply"), None);
+        assert_eq!(post("/guardrail/a/version/1/apply/"), None);
+        assert_eq!(
+            post("/guardrail-checks/invoke"),
+            Some((Operation::InvokeGuardrailChecks, ["", ""]))
+        );
+        assert_eq!(
+            post("/async-invoke"),
+            Some((Operation::StartAsyncInvoke, ["", ""]))
+        );
+        assert_eq!(
+            r(Method::GET, "/async-invoke"),
+            Some((Operation::ListAsyncInvokes, ["", ""]))
+        );
+        assert_eq!(
+            r(
+                Method::GET,
+                "/async-invoke/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aasync-invoke%2Fabc"
+            ),
+            Some((
+                Operation::GetAsyncInvoke,
+                [
+                    "arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aasync-invoke%2Fabc",
+                    ""
+                ]
+            ))
+        );
+        assert_eq!(
+            r(
+                Method::GET,
+                "/async-invoke/arn:aws:bedrock:us-east-1:1:async-invoke/abc"
+            ),
+            None
+        );
+        assert_eq!(r(Method::POST, "/async-invoke/x"), None);
+        assert_eq!(r(Method::DELETE, "/async-invoke"), None);
+        assert_eq!(r(Method::GET, "/async-invoke/"), None);
     }
 }

@@ -139,6 +139,51 @@ impl TestServer {
         req.send().await.unwrap()
     }
 
+    /// GETs `path_and_query` (already percent-encoded), signed as `signing` says, with `extra`
+    /// headers (signed too). The body is empty, so the payload hash is the empty string's.
+    pub async fn get_signed_with(
+        &self,
+        path_and_query: &str,
+        signing: &Signing,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let url = self.url(path_and_query);
+        let mut req = self.http.get(&url);
+        for (k, v) in extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(sign_headers("GET", &url, extra, b"", signing))
+        {
+            req = req.header(k, v);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get_signed(&self, path_and_query: &str) -> reqwest::Response {
+        self.get_signed_with(path_and_query, &Signing::default(), &[])
+            .await
+    }
+
+    /// POSTs JSON to `path` with the demo credentials.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.post_json_with(path, body, &[]).await
+    }
+
+    pub async fn post_json_with(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.post_signed_with(
+            path,
+            serde_json::to_vec(body).unwrap(),
+            &Signing::default(),
+            extra,
+        )
+        .await
+    }
+
     /// Calls `operation` (`invoke`, `invoke-with-response-stream`, `converse`,
     /// `converse-stream`) on `model_id` with the demo credentials.
     pub async fn call(
@@ -252,15 +297,20 @@ pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) 
 
 /// `/model/{id}/{operation}` with the id percent-encoded as one segment (as SDKs do).
 pub fn model_path(model_id: &str, operation: &str) -> String {
-    let mut id = String::new();
-    for b in model_id.bytes() {
+    format!("/model/{}/{operation}", encode_label(model_id))
+}
+
+/// A label (or query value) percent-encoded as SDKs do: everything but `A-Za-z0-9-_.~`.
+pub fn encode_label(label: &str) -> String {
+    let mut out = String::new();
+    for b in label.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            id.push(b as char);
+            out.push(b as char);
         } else {
-            id.push_str(&format!("%{b:02X}"));
+            out.push_str(&format!("%{b:02X}"));
         }
     }
-    format!("/model/{id}/{operation}")
+    out
 }
 
 pub fn base64_decode(s: &str) -> Vec<u8> {

@@ -1,4 +1,4 @@
-// bedrock-wasm: Amazon Bedrock Runtime's four calls with the AWS SDK's shapes, over a
+// bedrock-wasm: Amazon Bedrock Runtime with the AWS SDK's shapes, over a
 // WebAssembly core (SigV4, retries, clock skew, event-stream decoding, idle watchdog).
 // This file is the package's browser/bundler entry; `node.js` adds reading the wasm from disk.
 import initWasm, {
@@ -7,6 +7,7 @@ import initWasm, {
   authorizeRequest,
   credentialsExpiring,
   buildInvokeBody as buildBody,
+  idempotencyToken,
   cognitoCredentials,
   __panicSink,
   __wbg_reset_state as restartCore,
@@ -357,7 +358,7 @@ function bodyBytes(body) {
 /** A streaming response's core stream, for `textStream` to read in text mode. */
 const RAW = Symbol('raw');
 
-/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime` (the four calls). */
+/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime`: every operation but InvokeModelWithBidirectionalStream. */
 export class BedrockRuntime {
   #config;
   #core;
@@ -397,7 +398,7 @@ export class BedrockRuntime {
   #coreGeneration = -1;
 
   async #send(operation, input, body, signal) {
-    if (!input || typeof input !== 'object') throw new TypeError('input must be an object with modelId');
+    if (!input || typeof input !== 'object') throw new TypeError(`${operation}'s input must be an object`);
     await init();
     // Before any credentials are fetched: an insecure endpoint is refused without them.
     const core = await this.#getCore();
@@ -477,6 +478,56 @@ export class BedrockRuntime {
     };
   }
 
+  /** CountTokens: how many input tokens a request would use (free). `input.input` is
+   * `{ invokeModel: { body } }` or `{ converse: { messages, system?, toolConfig?, … } }`. */
+  async countTokens(input, options) {
+    const body = input?.input?.invokeModel?.body;
+    const request = typeof body === 'string' ? { input: { invokeModel: { ...input.input.invokeModel, body: utf8.encode(body) } } } : { input: input?.input };
+    return this.#json('CountTokens', input, request, options);
+  }
+
+  /** ApplyGuardrail: checks content against a guardrail version, without a model. */
+  async applyGuardrail(input, options) {
+    return this.#json('ApplyGuardrail', input, without(input, 'guardrailIdentifier', 'guardrailVersion'), options);
+  }
+
+  /** InvokeGuardrailChecks: detect-only checks (content filters, prompt attacks, sensitive
+   * information) that need no guardrail resource. */
+  async invokeGuardrailChecks(input, options) {
+    return this.#json('InvokeGuardrailChecks', input, input, options);
+  }
+
+  /** StartAsyncInvoke: starts a long job (video generation) whose results land in S3. Without
+   * `clientRequestToken` one is made, once, so every retry is the same request. */
+  async startAsyncInvoke(input, options) {
+    const request = input?.clientRequestToken ? input : { ...input, clientRequestToken: sync(idempotencyToken) };
+    return this.#json('StartAsyncInvoke', request, request, options);
+  }
+
+  /** GetAsyncInvoke: one asynchronous invocation's status; times as `Date`s. */
+  async getAsyncInvoke(input, options) {
+    return asyncInvokeDates(await this.#json('GetAsyncInvoke', input, undefined, options));
+  }
+
+  /** ListAsyncInvokes: one page of invocations (`nextToken` for the next; see
+   * `paginateListAsyncInvokes`). */
+  async listAsyncInvokes(input = {}, options) {
+    const query = { ...input };
+    for (const k of ['submitTimeAfter', 'submitTimeBefore']) query[k] = queryTime(input?.[k], `input.${k}`);
+    const out = await this.#json('ListAsyncInvokes', query, undefined, options);
+    if (Array.isArray(out.asyncInvokeSummaries)) out.asyncInvokeSummaries.forEach(asyncInvokeDates);
+    return out;
+  }
+
+  /** A JSON operation: `body` (an object, or nothing for a GET) encoded with blobs as base64;
+   * the answer parsed, with `$metadata`. */
+  async #json(operation, input, body, options) {
+    const bytes = body === undefined ? new Uint8Array() : utf8.encode(JSON.stringify(body, blobReplacer));
+    const r = await withSignal(options, (signal) => this.#send(operation, input, bytes, signal));
+    const text = utf8Decoder.decode(r.body);
+    return { $metadata: r.$metadata, ...(text ? JSON.parse(text) : {}) };
+  }
+
   /** The AWS SDK's `client.send(new XCommand(input))` is not offered; the methods are. */
   async #stream(operation, input, body, options) {
     // Our own controller, so that `return()` aborts even a read in flight; the caller's
@@ -492,6 +543,51 @@ export class BedrockRuntime {
 
   /** Does nothing: there is no connection pool to close (the SDK's `destroy()`). */
   destroy() {}
+}
+
+/** A copy of `input` without the path labels. */
+function without(input, ...labels) {
+  const rest = { ...input };
+  for (const k of labels) delete rest[k];
+  return rest;
+}
+
+/** A timestamp in a query, as the AWS SDK writes it: RFC 3339, `.000` dropped. */
+function queryTime(value, what) {
+  if (value === undefined || value === null) return undefined;
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) throw new TypeError(`${what} must be a Date`);
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+/** GetAsyncInvoke's and each ListAsyncInvokes summary's times as `Date`s, as the SDK gives them. */
+function asyncInvokeDates(o) {
+  for (const k of ['submitTime', 'lastModifiedTime', 'endTime']) {
+    if (typeof o?.[k] === 'string') o[k] = new Date(o[k]);
+  }
+  return o;
+}
+
+/**
+ * The AWS SDK's paginator: an async iterable of ListAsyncInvokes pages, following
+ * `nextToken` until there is none (`pageSize` sets `maxResults`; `startingToken` starts
+ * later; `stopOnSameToken` stops when a page repeats the token it was asked with).
+ */
+export async function* paginateListAsyncInvokes(config, input = {}, ...rest) {
+  const client = config?.client;
+  if (typeof client?.listAsyncInvokes !== 'function') {
+    throw new TypeError('Invalid client, expected BedrockRuntime');
+  }
+  let token = config.startingToken || undefined;
+  for (;;) {
+    const request = { ...input, nextToken: token };
+    if (config.pageSize) request.maxResults = config.pageSize;
+    const page = await client.listAsyncInvokes(request, ...rest);
+    yield page;
+    const previous = token;
+    token = page.nextToken;
+    if (!token || (config.stopOnSameToken && token === previous)) return undefined;
+  }
 }
 
 function converseBody(input) {

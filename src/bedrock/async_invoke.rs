@@ -97,7 +97,7 @@ pub struct ListAsyncInvokesQuery {
     pub submit_time_before: Option<String>,
     /// `InProgress`, `Completed` or `Failed`.
     pub status_equals: Option<String>,
-    /// 1 to 1000.
+    /// 1 to 1000 (the service checks).
     pub max_results: Option<u32>,
     pub next_token: Option<String>,
     /// `SubmissionTime`.

@@ -321,9 +321,6 @@ pub(crate) fn operation_url(
             format!("{base}/async-invoke/{arn}")
         }
         (Operation::ListAsyncInvokes, Target::AsyncInvokes(query)) => {
-            if query.max_results.is_some_and(|n| !(1..=1000).contains(&n)) {
-                return Err(Error::input("maxResults must be from 1 to 1000"));
-            }
             let pairs = query.pairs();
             if pairs.iter().any(|(_, v)| v.len() > 2048) {
                 return Err(Error::input(

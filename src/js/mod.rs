@@ -610,12 +610,11 @@ fn operation_request(
                 status_equals: string_field(input, "statusEquals")?,
                 max_results: match max_results.as_f64() {
                     None if max_results.is_undefined() || max_results.is_null() => None,
-                    Some(n) if n.fract() == 0.0 && (1.0..=1000.0).contains(&n) => Some(n as u32),
-                    _ => {
-                        return Err(type_error(
-                            "input.maxResults must be a whole number from 1 to 1000",
-                        ))
+                    // The service checks the range (1 to 1000), as for the AWS SDK.
+                    Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+                        Some(n as u32)
                     }
+                    _ => return Err(type_error("input.maxResults must be a whole number")),
                 },
                 next_token: string_field(input, "nextToken")?,
                 sort_by: string_field(input, "sortBy")?,

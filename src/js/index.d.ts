@@ -416,6 +416,27 @@ export function textStream(
   options?: { modelId?: string },
 ): TextStream;
 
+export interface SignedFetchConfig {
+  /** e.g. `"us-east-1"`. */
+  region: string;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** A Bedrock API key, sent as `Authorization: Bearer`; used instead of `credentials` when set. */
+  token?: string | TokenIdentity | (() => Promise<string | TokenIdentity>);
+  /** Sends the signed request; default: the global `fetch`, looked up at each call. */
+  fetch?: typeof fetch;
+  /** As for `BedrockRuntime`. */
+  allowInsecureEndpoint?: boolean;
+}
+
+/**
+ * `fetch` that authorizes each request for Bedrock: SigV4 (service `bedrock`, or
+ * `bedrock-mantle` for a `bedrock-mantle.*` host; clock skew corrected, re-signed once) or
+ * `Authorization: Bearer` with `token`, replacing any auth header the caller set. For the
+ * `fetch` option of the `openai` and `@anthropic-ai/sdk` packages (Bedrock's `/openai/v1` and
+ * `/anthropic` APIs), or any request you send yourself.
+ */
+export function createSignedFetch(config: SignedFetchConfig): typeof fetch;
+
 /** A text chat for {@link buildInvokeBody}: Converse's fields, text content only. */
 export interface ChatInput {
   messages: { role: 'user' | 'assistant'; content: { text: string }[] }[];

@@ -8,6 +8,7 @@ import initWasm, {
   credentialsExpiring,
   buildInvokeBody as buildBody,
   idempotencyToken,
+  skewCorrection,
   cognitoCredentials,
   __panicSink,
   __wbg_reset_state as restartCore,
@@ -806,6 +807,130 @@ export async function signRequest(request, config = {}) {
   } catch (e) {
     throw convert(e);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A signing fetch, for the OpenAI- and Anthropic-compatible APIs and any other Bedrock call.
+
+/** Bedrock's request-body limit: a larger body is refused before it is read further. */
+const MAX_SIGNED_BODY = 25_000_000;
+/** An error body is read for the clock-skew check only up to this size. */
+const MAX_SKEW_BODY = 65_536;
+/** Auth headers the caller's SDK may have set; ours replace them. */
+const REPLACED = ['authorization', 'x-api-key', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'];
+
+/** A request body as bytes to sign (fetch's body types; streams read up to the limit). */
+async function requestBytes(body) {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return utf8.encode(body);
+  if (body instanceof Uint8Array) return body;
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (typeof URLSearchParams !== 'undefined' && body instanceof URLSearchParams) return utf8.encode(String(body));
+  const tooBig = () => new RangeError(`the request body is over ${MAX_SIGNED_BODY} bytes, Bedrock's limit`);
+  if (typeof Blob !== 'undefined' && body instanceof Blob) {
+    if (body.size > MAX_SIGNED_BODY) throw tooBig();
+    return new Uint8Array(await body.arrayBuffer());
+  }
+  const chunks = [];
+  let size = 0;
+  const add = (chunk) => {
+    const bytes = typeof chunk === 'string' ? utf8.encode(chunk) : new Uint8Array(chunk.buffer ?? chunk, chunk.byteOffset ?? 0, chunk.byteLength);
+    size += bytes.length;
+    if (size > MAX_SIGNED_BODY) throw tooBig();
+    chunks.push(bytes);
+  };
+  if (typeof body.getReader === 'function') {
+    const reader = body.getReader();
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) add(r.value);
+    } catch (e) {
+      quietly(() => reader.cancel());
+      throw e;
+    }
+  } else if (typeof body[Symbol.asyncIterator] === 'function') {
+    for await (const chunk of body) add(chunk);
+  } else {
+    throw new TypeError('the request body must be a string, bytes, a Blob, URLSearchParams or a stream (FormData cannot be signed)');
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) out.set(c, (at += c.length) - c.length);
+  return out;
+}
+
+/**
+ * A function with `fetch`'s signature that authorizes each request for Bedrock: SigV4 with
+ * `credentials` (service `bedrock`, or `bedrock-mantle` for a `bedrock-mantle.*` host; clock
+ * skew corrected and the request re-signed once), or `Authorization: Bearer` with `token`.
+ * Any auth header the caller set (`authorization`, `x-api-key`) is replaced. It sends through
+ * `config.fetch`, or the global `fetch` looked up at each call.
+ */
+export function createSignedFetch(config = {}) {
+  const { region, credentials, token } = config ?? {};
+  if (!region || typeof region !== 'string') throw new TypeError('config.region is required, e.g. "us-east-1"');
+  if (!credentials && !token) {
+    throw new TypeError(
+      'pass config.credentials ({ accessKeyId, secretAccessKey, sessionToken? } or an async function returning them) or config.token (a Bedrock API key)',
+    );
+  }
+  if (config.fetch !== undefined && typeof config.fetch !== 'function') throw new TypeError("config.fetch must be a function with fetch's signature");
+  if (config.allowInsecureEndpoint !== undefined && typeof config.allowInsecureEndpoint !== 'boolean') {
+    throw new TypeError('config.allowInsecureEndpoint must be true or false');
+  }
+  const getCredentials = credentials && memoize(credentials);
+  const getToken = token && memoize(token);
+  let clockOffset = 0;
+  return async function signedFetch(input, options) {
+    const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
+    const url = request ? request.url : String(input instanceof URL ? input.href : input);
+    const method = String(options?.method ?? request?.method ?? 'GET').toUpperCase();
+    const headers = new Headers(options?.headers ?? request?.headers);
+    const rawBody = options && 'body' in options ? options.body : request?.body;
+    if (typeof rawBody === 'string' && !headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
+    if (typeof URLSearchParams !== 'undefined' && rawBody instanceof URLSearchParams && !headers.has('content-type')) {
+      headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+    }
+    const body = method === 'GET' || method === 'HEAD' ? undefined : await requestBytes(rawBody);
+    for (const name of REPLACED) headers.delete(name);
+    await init();
+    let auth;
+    if (getToken) {
+      const t = await getToken();
+      auth = { token: typeof t === 'string' ? t : t?.token };
+    } else {
+      auth = await getCredentials();
+    }
+    if (auth === null || typeof auth !== 'object') auth = {};
+    const send = () => {
+      // Only what every runtime sends unchanged is signed: a browser drops or rewrites some
+      // headers (user-agent, …), and a signed header that changes breaks the signature.
+      const signed = headers.has('content-type') ? { 'content-type': headers.get('content-type') } : {};
+      let added;
+      try {
+        added = sync(() =>
+          authorizeRequest(method, url, signed, body ?? new Uint8Array(), auth, region, Date.now(), clockOffset, config.allowInsecureEndpoint === true),
+        );
+      } catch (e) {
+        throw convert(e);
+      }
+      const out = new Headers(headers);
+      for (const [k, v] of Object.entries(added)) out.set(k, v);
+      const f = config.fetch ?? globalThis.fetch;
+      return f(url, { ...options, method, headers: out, body, signal: options?.signal ?? request?.signal });
+    };
+    const sentAt = Date.now();
+    const response = await send();
+    if (getToken || response.status < 400 || response.status >= 500) return response;
+    const length = Number(response.headers.get('content-length'));
+    if (!(length > 0 && length <= MAX_SKEW_BODY)) return response;
+    const text = new Uint8Array(await response.clone().arrayBuffer());
+    const offset = sync(() => skewCorrection(response.status, response.headers.get('x-amzn-errortype') ?? undefined, text, (sentAt + Date.now()) / 2));
+    if (offset === undefined) return response;
+    clockOffset = offset;
+    quietly(() => response.body?.cancel());
+    return send();
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

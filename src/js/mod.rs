@@ -18,10 +18,11 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::bedrock::async_invoke::ListAsyncInvokesQuery;
 use crate::bedrock::cognito::CognitoConfig;
-use crate::bedrock::retry::RetryPolicy;
+use crate::bedrock::retry::{Attempts, Next, RetryPolicy};
 use crate::bedrock::{
     BlockDelta, ChatInput, ConverseEvent, ConverseStreamEvent, Endpoint, Error, HttpRequest,
-    InvokeHeaders, InvokeModelInput, ModelFamily, Operation, OutputReader, StreamEvent, Target,
+    InvokeHeaders, InvokeModelInput, ModelFamily, Operation, OutputReader, ServiceError,
+    StreamEvent, Target,
 };
 use crate::sign::{ApiKey, Auth, Credentials, EndpointPolicy, SignErrorKind};
 use crate::transport::{
@@ -625,6 +626,24 @@ fn operation_request(
         _ => Target::None,
     };
     HttpRequest::json(endpoint, operation, target, body).map_err(to_js_error)
+}
+
+/// `createSignedFetch`'s clock-skew decision, the client's own: the clock offset (ms) to
+/// re-sign with when an error response (`status`, `x-amzn-ErrorType`, body) says the
+/// signature's time was rejected, stamped at `received_at_ms` by the local clock; `undefined`
+/// otherwise.
+#[wasm_bindgen(js_name = skewCorrection)]
+pub fn skew_correction(
+    status: u16,
+    error_type: Option<String>,
+    body: &[u8],
+    received_at_ms: f64,
+) -> Option<f64> {
+    let e = ServiceError::from_response(status, error_type.as_deref(), None, body);
+    match Attempts::new(RetryPolicy::new(1)).after_service_error(e, received_at_ms, 0.0) {
+        Next::Resign { clock_offset_ms } => Some(clock_offset_ms),
+        _ => None,
+    }
 }
 
 /// A version 4 UUID for an idempotency token (StartAsyncInvoke's `clientRequestToken`).

@@ -121,8 +121,14 @@ export type ContentBlock =
   | { toolResult: { toolUseId: string; content: ToolResultContentBlock[]; status?: 'success' | 'error' } }
   | { reasoningContent: { reasoningText?: { text: string; signature?: string }; redactedContent?: Uint8Array } }
   | { guardContent: unknown }
-  | { cachePoint: { type: 'default' } }
+  | { cachePoint: CachePointBlock }
   | { [member: string]: unknown };
+
+/** A prompt-cache checkpoint; `ttl` `5m` (default) or `1h`. */
+export interface CachePointBlock {
+  type: 'default';
+  ttl?: '5m' | '1h' | (string & {});
+}
 
 export type ToolResultContentBlock =
   | { json: unknown }
@@ -135,7 +141,7 @@ export interface Message {
   content: ContentBlock[];
 }
 
-export type SystemContentBlock = { text: string } | { guardContent: unknown } | { cachePoint: { type: 'default' } };
+export type SystemContentBlock = { text: string } | { guardContent: unknown } | { cachePoint: CachePointBlock };
 
 export interface InferenceConfiguration {
   maxTokens?: number;
@@ -145,7 +151,11 @@ export interface InferenceConfiguration {
 }
 
 export interface ToolConfiguration {
-  tools: Array<{ toolSpec: { name: string; description?: string; inputSchema: { json: unknown } } } | { cachePoint: { type: 'default' } }>;
+  tools: Array<
+    | { toolSpec: { name: string; description?: string; inputSchema: { json: unknown }; strict?: boolean } }
+    | { systemTool: { name: string } }
+    | { cachePoint: CachePointBlock }
+  >;
   toolChoice?: { auto: {} } | { any: {} } | { tool: { name: string } };
 }
 
@@ -162,6 +172,13 @@ export interface ConverseRequest {
   requestMetadata?: Record<string, string>;
   performanceConfig?: { latency: Performance };
   serviceTier?: { type: string };
+  /** Structured output and reasoning effort. */
+  outputConfig?: {
+    textFormat?: { type: 'json_schema' | (string & {}); structure: { jsonSchema: { schema: string; name?: string; description?: string } } };
+    effort?: string;
+  };
+  /** Members newer than these types pass through unchanged. */
+  [member: string]: unknown;
 }
 
 export type ConverseStreamRequest = Omit<ConverseRequest, 'guardrailConfig'> & {
@@ -174,6 +191,8 @@ export interface TokenUsage {
   totalTokens: number;
   cacheReadInputTokens?: number;
   cacheWriteInputTokens?: number;
+  /** Cache writes by TTL. */
+  cacheDetails?: Array<{ ttl: '5m' | '1h' | (string & {}); inputTokens: number }>;
 }
 
 export type StopReason =
@@ -195,6 +214,9 @@ export type ContentBlockDelta =
   | { text: string }
   | { toolUse: { input: string } }
   | { reasoningContent: { text?: string; signature?: string; redactedContent?: Uint8Array } }
+  | { citation: unknown }
+  | { image: { source?: { bytes?: Uint8Array }; error?: { message: string } } }
+  | { toolResult: Array<{ text: string } | { json: unknown }> }
   | { [member: string]: unknown };
 
 /** One ConverseStream event: exactly one member is set. */

@@ -46,8 +46,12 @@ export async function everything(signal: AbortSignal): Promise<void> {
     messages: [{ role: 'user', content: [{ text: 'hi' }, { image: { format: 'png', source: { bytes: new Uint8Array() } } }] }],
     system: [{ text: 'be brief' }],
     inferenceConfig: { maxTokens: 10, temperature: 0.5, topP: 0.9, stopSequences: ['x'] },
-    toolConfig: { tools: [{ toolSpec: { name: 't', inputSchema: { json: {} } } }], toolChoice: { auto: {} } },
+    toolConfig: { tools: [{ toolSpec: { name: 't', inputSchema: { json: {} }, strict: true } }, { cachePoint: { type: 'default', ttl: '1h' } }], toolChoice: { auto: {} } },
+    outputConfig: { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}', name: 'answer' } } }, effort: 'high' },
+    aMemberFrom2027: { passes: 'through' },
   });
+  const cacheTtl: string | undefined = conv.usage.cacheDetails?.[0]?.ttl;
+  void cacheTtl;
   const stop: string = conv.stopReason;
   const total: number = conv.usage.totalTokens + conv.metrics.latencyMs;
   const cs = await client.converseStream({ modelId: 'm', messages: [{ role: 'user', content: [{ text: 'hi' }] }] });

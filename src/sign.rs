@@ -21,6 +21,26 @@ use aws_smithy_runtime_api::client::identity::Identity;
 /// The SigV4 signing name of Bedrock Runtime (its endpoint prefix is `bedrock-runtime`).
 pub const SIGNING_NAME: &str = "bedrock";
 
+/// The signing name of the Bedrock Mantle endpoints (`bedrock-mantle.<region>.api.aws`, the
+/// OpenAI-compatible APIs).
+pub const MANTLE_SIGNING_NAME: &str = "bedrock-mantle";
+
+/// The SigV4 signing name for a request to `url`: `bedrock-mantle` for a
+/// `bedrock-mantle.*` host, otherwise `bedrock` (Bedrock Runtime, whose own host also
+/// serves `/openai/v1` and `/anthropic`, and any custom endpoint).
+pub fn signing_name(url: &str) -> &'static str {
+    match url_origin(url) {
+        Ok((_, host))
+            if host
+                .get(..15)
+                .is_some_and(|h| h.eq_ignore_ascii_case("bedrock-mantle.")) =>
+        {
+            MANTLE_SIGNING_NAME
+        }
+        _ => SIGNING_NAME,
+    }
+}
+
 /// Temporary credentials are renewed this long before they expire (5 minutes, as the AWS
 /// SDKs do), so that a request signed with them cannot arrive after they lapsed.
 pub const REFRESH_BEFORE_EXPIRY_MS: f64 = 5.0 * 60.0 * 1000.0;
@@ -321,7 +341,10 @@ pub fn sign_request(
     region: &str,
     time: SystemTime,
 ) -> Result<Vec<(String, String)>, SignError> {
-    let options = SuiteOptions::bedrock(region, time);
+    let options = SuiteOptions {
+        service: signing_name(url),
+        ..SuiteOptions::bedrock(region, time)
+    };
     sign_with(&options, method, url, headers, body, credentials)
 }
 

@@ -9,10 +9,10 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use std::time::{Duration, UNIX_EPOCH};
 
 use bedrock_wasm::bedrock::converse::{
-    Blob, ContentBlock, ConverseRequest, GuardrailConfig, ImageBlock, InferenceConfig, MediaSource,
-    Message, PerformanceConfig, ReasoningContentBlock, ReasoningText, ServiceTier,
-    SystemContentBlock, Tool, ToolConfig, ToolResultBlock, ToolResultContent, ToolSpec,
-    ToolUseBlock,
+    Blob, CachePoint, ContentBlock, ConverseRequest, GuardrailConfig, ImageBlock, InferenceConfig,
+    MediaSource, Message, OutputConfig, OutputFormat, PerformanceConfig, ReasoningContentBlock,
+    ReasoningText, ServiceTier, SystemContentBlock, Tool, ToolConfig, ToolResultBlock,
+    ToolResultContent, ToolSpec, ToolUseBlock,
 };
 use bedrock_wasm::bedrock::{
     ConverseInput, Endpoint, Error, ErrorKind, HttpRequest, InvokeModelInput, Operation,
@@ -174,12 +174,7 @@ fn converse_body_carries_every_field_in_the_service_shape() {
         ],
         system: vec![
             SystemContentBlock::Text("Be brief.".into()),
-            SystemContentBlock::Other(
-                json!({"cachePoint": {"type": "default"}})
-                    .as_object()
-                    .unwrap()
-                    .clone(),
-            ),
+            SystemContentBlock::CachePoint(CachePoint::new(Some("1h"))),
         ],
         inference_config: Some(InferenceConfig {
             max_tokens: Some(100),
@@ -193,6 +188,7 @@ fn converse_body_carries_every_field_in_the_service_shape() {
                 name: "look".into(),
                 description: Some("Looks closer".into()),
                 input_schema: json!({"json": {"type": "object"}}),
+                strict: Some(true),
                 extra: Default::default(),
             })],
             tool_choice: Some(json!({"auto": {}})),
@@ -214,6 +210,15 @@ fn converse_body_carries_every_field_in_the_service_shape() {
         service_tier: Some(ServiceTier {
             kind: "flex".into(),
         }),
+        output_config: Some(OutputConfig {
+            text_format: Some(OutputFormat {
+                kind: "json_schema".into(),
+                structure: json!({"jsonSchema": {"schema": "{\"type\":\"object\"}", "name": "answer"}}),
+                ..Default::default()
+            }),
+            effort: Some("high".into()),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let body: serde_json::Value = serde_json::to_value(&request).unwrap();
@@ -233,10 +238,10 @@ fn converse_body_carries_every_field_in_the_service_shape() {
                     {"toolResult": {"toolUseId": "t1", "content": [{"json": {"seen": "a cat"}}], "status": "success"}}
                 ]}
             ],
-            "system": [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}],
+            "system": [{"text": "Be brief."}, {"cachePoint": {"type": "default", "ttl": "1h"}}],
             "inferenceConfig": {"maxTokens": 100, "temperature": 0.5, "topP": 0.9, "stopSequences": ["END"]},
             "toolConfig": {
-                "tools": [{"toolSpec": {"name": "look", "description": "Looks closer", "inputSchema": {"json": {"type": "object"}}}}],
+                "tools": [{"toolSpec": {"name": "look", "description": "Looks closer", "inputSchema": {"json": {"type": "object"}}, "strict": true}}],
                 "toolChoice": {"auto": {}}
             },
             "guardrailConfig": {"guardrailIdentifier": "gr-1", "guardrailVersion": "1", "trace": "enabled"},
@@ -244,7 +249,11 @@ fn converse_body_carries_every_field_in_the_service_shape() {
             "additionalModelResponseFieldPaths": ["/stop_sequence"],
             "requestMetadata": {"team": "web"},
             "performanceConfig": {"latency": "optimized"},
-            "serviceTier": {"type": "flex"}
+            "serviceTier": {"type": "flex"},
+            "outputConfig": {
+                "textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": "{\"type\":\"object\"}", "name": "answer"}}},
+                "effort": "high"
+            }
         })
     );
     // The same JSON reads back into the same request (nothing lost either way).
@@ -258,7 +267,9 @@ fn converse_body_carries_every_field_in_the_service_shape() {
 fn unknown_converse_fields_pass_through() {
     let raw = json!({
         "messages": [{"role": "user", "content": [{"text": "Hi"}, {"video": {"format": "mp4"}}]}],
-        "outputConfig": {"textFormat": {"type": "json_schema"}},
+        "outputConfig": {"textFormat": {"type": "json_schema"}, "newKnob2027": 1},
+        "toolConfig": {"tools": [{"systemTool": {"name": "nova_grounding"}}, {"cachePoint": {"type": "default"}}]},
+        "futureMember": {"any": ["json"]},
     });
     let request: ConverseRequest = serde_json::from_value(raw.clone()).unwrap();
     assert_eq!(serde_json::to_value(&request).unwrap(), raw);
@@ -534,4 +545,45 @@ fn loopback_hosts_are_recognised_by_hand() {
     ] {
         assert!(!is_loopback_host(no), "{no}");
     }
+}
+
+#[test]
+fn the_2026_response_members_are_typed_and_unknown_ones_kept() {
+    use bedrock_wasm::bedrock::converse::{CacheDetail, ConverseResponse};
+    let raw = json!({
+        "output": {"message": {"role": "assistant", "content": [
+            {"text": "{\"answer\":42}"},
+            {"cachePoint": {"type": "default", "ttl": "5m"}}
+        ]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15,
+                  "cacheReadInputTokens": 0, "cacheWriteInputTokens": 1200,
+                  "cacheDetails": [{"ttl": "1h", "inputTokens": 1000}, {"ttl": "5m", "inputTokens": 200}]},
+        "metrics": {"latencyMs": 99},
+        "newResponseMember2027": {"x": 1}
+    });
+    let response: ConverseResponse = serde_json::from_value(raw.clone()).unwrap();
+    assert_eq!(
+        response.usage.cache_details,
+        vec![
+            CacheDetail {
+                ttl: "1h".into(),
+                input_tokens: 1000
+            },
+            CacheDetail {
+                ttl: "5m".into(),
+                input_tokens: 200
+            }
+        ]
+    );
+    let message = response.output.message.as_ref().unwrap();
+    assert_eq!(
+        message.content[1],
+        ContentBlock::CachePoint(CachePoint::new(Some("5m")))
+    );
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        raw,
+        "nothing lost either way"
+    );
 }

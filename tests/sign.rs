@@ -357,3 +357,49 @@ fn temporary_credentials_are_renewed_five_minutes_before_they_expire() {
         "an unreadable expiration counts as expired"
     );
 }
+
+#[test]
+fn bedrock_mantle_hosts_are_signed_as_bedrock_mantle() {
+    use bedrock_wasm::sign::{signing_name, MANTLE_SIGNING_NAME, SIGNING_NAME};
+    let cases = [
+        (
+            "https://bedrock-mantle.us-east-1.api.aws/v1/chat/completions",
+            MANTLE_SIGNING_NAME,
+        ),
+        (
+            "https://BEDROCK-MANTLE.eu-west-1.api.aws/v1/responses",
+            MANTLE_SIGNING_NAME,
+        ),
+        (
+            "https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1/chat/completions",
+            SIGNING_NAME,
+        ),
+        (
+            "https://bedrock-runtime.us-east-1.amazonaws.com/anthropic/v1/messages",
+            SIGNING_NAME,
+        ),
+        ("http://127.0.0.1:4010/model/m/invoke", SIGNING_NAME),
+        ("https://bedrock-mantle/x", SIGNING_NAME),
+        ("https://é.bedrock-mantle.example/x", SIGNING_NAME),
+        ("not a url", SIGNING_NAME),
+    ];
+    for (url, name) in cases {
+        assert_eq!(signing_name(url), name, "{url}");
+    }
+    let creds = Credentials::new("AKID", "secret", None);
+    let headers = sign_request(
+        "POST",
+        "https://bedrock-mantle.us-east-1.api.aws/v1/chat/completions",
+        &[("content-type".into(), "application/json".into())],
+        b"{}",
+        &creds,
+        "us-east-1",
+        at(1_700_000_000),
+    )
+    .unwrap();
+    let authorization = header(&headers, "authorization").unwrap();
+    assert!(
+        authorization.contains("/us-east-1/bedrock-mantle/aws4_request"),
+        "{authorization}"
+    );
+}

@@ -66,8 +66,59 @@ pub struct ConverseRequest {
     pub performance_config: Option<PerformanceConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<ServiceTier>,
+    /// Structured output (a JSON schema the answer must follow) and reasoning effort.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_config: Option<OutputConfig>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// `outputConfig`: how the answer is shaped.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_format: Option<OutputFormat>,
+    /// How hard the model thinks, e.g. `low`, `medium`, `high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `outputConfig.textFormat`: `{ "type": "json_schema", "structure": { "jsonSchema": {
+/// "schema": "<JSON Schema as a string>", "name"?, "description"? } } }`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputFormat {
+    /// `json_schema`.
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub structure: Value,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A prompt-cache checkpoint (`cachePoint`) in messages, the system prompt or the tools.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachePoint {
+    /// `default`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How long the cache entry lives: `5m` (default) or `1h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+}
+
+impl CachePoint {
+    pub fn new(ttl: Option<&str>) -> Self {
+        Self {
+            kind: "default".into(),
+            ttl: ttl.map(str::to_owned),
+        }
+    }
 }
 
 /// One chat message, Converse's `Message`: a role and content blocks. (A message of the
@@ -117,8 +168,9 @@ pub enum ContentBlock {
     ToolUse(ToolUseBlock),
     ToolResult(ToolResultBlock),
     ReasoningContent(ReasoningContentBlock),
-    /// Any other member (`video`, `audio`, `guardContent`, `cachePoint`, `citationsContent`,
-    /// `searchResult`, …), kept as its JSON object.
+    CachePoint(CachePoint),
+    /// Any other member (`video`, `audio`, `guardContent`, `citationsContent`,
+    /// `searchResult`, `toolAddition`, `toolRemoval`, …), kept as its JSON object.
     #[serde(untagged)]
     Other(Map<String, Value>),
 }
@@ -218,7 +270,8 @@ pub struct ReasoningText {
 #[serde(rename_all = "camelCase")]
 pub enum SystemContentBlock {
     Text(String),
-    /// `guardContent`, `cachePoint`, …
+    CachePoint(CachePoint),
+    /// `guardContent`, …
     #[serde(untagged)]
     Other(Map<String, Value>),
 }
@@ -252,7 +305,8 @@ pub struct ToolConfig {
 #[serde(rename_all = "camelCase")]
 pub enum Tool {
     ToolSpec(ToolSpec),
-    /// `systemTool`, `cachePoint`, …
+    CachePoint(CachePoint),
+    /// `systemTool`, …
     #[serde(untagged)]
     Other(Map<String, Value>),
 }
@@ -265,6 +319,9 @@ pub struct ToolSpec {
     pub description: Option<String>,
     /// `{"json": <JSON Schema>}`.
     pub input_schema: Value,
+    /// The model's tool inputs must follow the schema exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -348,8 +405,20 @@ pub struct TokenUsage {
     pub cache_read_input_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_input_tokens: Option<u64>,
+    /// Cache writes by TTL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_details: Vec<CacheDetail>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// `usage.cacheDetails[]`: tokens written to the cache with one TTL.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheDetail {
+    /// `5m` or `1h`.
+    pub ttl: String,
+    pub input_tokens: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

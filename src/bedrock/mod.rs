@@ -4,11 +4,14 @@
 //! Everything here is pure: it builds requests as data and interprets bytes, so it runs and is
 //! tested natively. `transport` sends what this module builds.
 
+pub mod async_invoke;
 pub mod cognito;
 pub mod converse;
 mod converse_stream;
+pub mod count_tokens;
 mod error;
 pub mod family;
+pub mod guardrail;
 mod invoke_headers;
 mod json;
 mod output;
@@ -27,6 +30,6 @@ pub use family::{
 pub use invoke_headers::InvokeHeaders;
 pub use output::{InvocationMetrics, Output, TextDelta, ToolUse, Usage};
 pub use request::{
-    encode_model_id, ConverseInput, Endpoint, HttpRequest, InvokeModelInput, Operation,
+    encode_model_id, ConverseInput, Endpoint, HttpRequest, InvokeModelInput, Operation, Target,
 };
 pub use stream::{ResponseStreamDecoder, StreamEvent};

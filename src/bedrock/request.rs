@@ -2,6 +2,7 @@ use std::time::SystemTime;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::async_invoke::ListAsyncInvokesQuery;
 use super::converse::ConverseRequest;
 use super::Error;
 use crate::sign::{authorize, Auth, Credentials, EndpointPolicy};
@@ -95,21 +96,34 @@ fn check_region(region: &str) -> Result<String, Error> {
     }
 }
 
-/// The Bedrock Runtime operations.
+/// The Bedrock Runtime operations (InvokeModelWithBidirectionalStream is not offered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Operation {
     InvokeModel,
     InvokeModelWithResponseStream,
     Converse,
     ConverseStream,
+    CountTokens,
+    ApplyGuardrail,
+    InvokeGuardrailChecks,
+    StartAsyncInvoke,
+    GetAsyncInvoke,
+    ListAsyncInvokes,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 4] = [
+    pub const ALL: [Operation; 10] = [
         Operation::InvokeModel,
         Operation::InvokeModelWithResponseStream,
         Operation::Converse,
         Operation::ConverseStream,
+        Operation::CountTokens,
+        Operation::ApplyGuardrail,
+        Operation::InvokeGuardrailChecks,
+        Operation::StartAsyncInvoke,
+        Operation::GetAsyncInvoke,
+        Operation::ListAsyncInvokes,
     ];
 
     /// The operation with this API name (`"InvokeModel"`, …).
@@ -123,6 +137,12 @@ impl Operation {
             Operation::InvokeModelWithResponseStream => "InvokeModelWithResponseStream",
             Operation::Converse => "Converse",
             Operation::ConverseStream => "ConverseStream",
+            Operation::CountTokens => "CountTokens",
+            Operation::ApplyGuardrail => "ApplyGuardrail",
+            Operation::InvokeGuardrailChecks => "InvokeGuardrailChecks",
+            Operation::StartAsyncInvoke => "StartAsyncInvoke",
+            Operation::GetAsyncInvoke => "GetAsyncInvoke",
+            Operation::ListAsyncInvokes => "ListAsyncInvokes",
         }
     }
 
@@ -134,14 +154,44 @@ impl Operation {
         )
     }
 
-    fn path_suffix(self) -> &'static str {
+    /// The HTTP method (the service model's).
+    pub fn method(self) -> &'static str {
         match self {
+            Operation::GetAsyncInvoke | Operation::ListAsyncInvokes => "GET",
+            _ => "POST",
+        }
+    }
+
+    /// The last path segment of the operations under `/model/{modelId}/`.
+    fn model_path_suffix(self) -> Option<&'static str> {
+        Some(match self {
             Operation::InvokeModel => "invoke",
             Operation::InvokeModelWithResponseStream => "invoke-with-response-stream",
             Operation::Converse => "converse",
             Operation::ConverseStream => "converse-stream",
-        }
+            Operation::CountTokens => "count-tokens",
+            _ => return None,
+        })
     }
+}
+
+/// What fills an operation's path and query: its labels (each one path segment, escaped
+/// like a model id) or ListAsyncInvokes' query.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// `/model/{modelId}/…`: Invoke*, Converse*, CountTokens.
+    Model(&'a str),
+    /// `/guardrail/{guardrailIdentifier}/version/{guardrailVersion}/apply`.
+    Guardrail {
+        identifier: &'a str,
+        version: &'a str,
+    },
+    /// `/async-invoke/{invocationArn}`.
+    AsyncInvoke(&'a str),
+    /// `/async-invoke?…`.
+    AsyncInvokes(&'a ListAsyncInvokesQuery),
+    /// A fixed path: InvokeGuardrailChecks, StartAsyncInvoke.
+    None,
 }
 
 /// Input of InvokeModel and InvokeModelWithResponseStream (the AWS SDK's fields).
@@ -208,18 +258,87 @@ impl std::fmt::Debug for HttpRequest {
 }
 
 fn model_path(endpoint: &Endpoint, model_id: &str, operation: Operation) -> Result<String, Error> {
-    let model_id = model_id.trim();
-    if model_id.is_empty() || model_id.len() > 2048 {
-        return Err(Error::input(
-            "model id must be 1 to 2048 characters, e.g. anthropic.claude-v2",
-        ));
+    operation_url(endpoint, operation, Target::Model(model_id))
+}
+
+/// One path label: 1 to 2048 characters, escaped as one segment.
+fn label(value: &str, name: &str, example: &str) -> Result<String, Error> {
+    if value.is_empty() || value.len() > 2048 {
+        return Err(Error::input(format!(
+            "{name} must be 1 to 2048 characters, e.g. {example}"
+        )));
     }
-    Ok(format!(
-        "{}/model/{}/{}",
-        endpoint.base(),
-        encode_model_id(model_id),
-        operation.path_suffix()
-    ))
+    Ok(encode_model_id(value))
+}
+
+/// Everything but `A–Z a–z 0–9 - _ . ~` is escaped in a query value, as the AWS SDKs do.
+fn query_value(value: &str) -> String {
+    utf8_percent_encode(value, PATH_SEGMENT).to_string()
+}
+
+/// The URL of `operation` for `target`; a target that does not fit the operation is an
+/// input error.
+pub(crate) fn operation_url(
+    endpoint: &Endpoint,
+    operation: Operation,
+    target: Target<'_>,
+) -> Result<String, Error> {
+    let base = endpoint.base();
+    let mismatch = || {
+        Error::input(format!(
+            "{} does not take {target:?} as its path",
+            operation.name()
+        ))
+    };
+    Ok(match (operation, target) {
+        (op, Target::Model(model_id)) => {
+            let suffix = op.model_path_suffix().ok_or_else(mismatch)?;
+            let model_id = model_id.trim();
+            let model = label(model_id, "model id", "anthropic.claude-v2")?;
+            format!("{base}/model/{model}/{suffix}")
+        }
+        (
+            Operation::ApplyGuardrail,
+            Target::Guardrail {
+                identifier,
+                version,
+            },
+        ) => {
+            let id = label(identifier, "guardrailIdentifier", "gr1a2b3c4d5e")?;
+            let version = label(version, "guardrailVersion", "DRAFT or 1")?;
+            format!("{base}/guardrail/{id}/version/{version}/apply")
+        }
+        (Operation::InvokeGuardrailChecks, Target::None) => {
+            format!("{base}/guardrail-checks/invoke")
+        }
+        (Operation::StartAsyncInvoke, Target::None) => format!("{base}/async-invoke"),
+        (Operation::GetAsyncInvoke, Target::AsyncInvoke(arn)) => {
+            let arn = label(
+                arn,
+                "invocationArn",
+                "arn:aws:bedrock:us-east-1:123456789012:async-invoke/abc123",
+            )?;
+            format!("{base}/async-invoke/{arn}")
+        }
+        (Operation::ListAsyncInvokes, Target::AsyncInvokes(query)) => {
+            let pairs = query.pairs();
+            if pairs.iter().any(|(_, v)| v.len() > 2048) {
+                return Err(Error::input(
+                    "ListAsyncInvokes filters must be at most 2048 characters each",
+                ));
+            }
+            let query: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", query_value(v)))
+                .collect();
+            if query.is_empty() {
+                format!("{base}/async-invoke")
+            } else {
+                format!("{base}/async-invoke?{}", query.join("&"))
+            }
+        }
+        _ => return Err(mismatch()),
+    })
 }
 
 impl HttpRequest {
@@ -333,9 +452,43 @@ impl HttpRequest {
         } else {
             Operation::Converse
         };
+        Self::json(endpoint, operation, Target::Model(model_id), body)
+    }
+
+    /// Builds an unsigned request of any JSON operation (CountTokens, ApplyGuardrail,
+    /// InvokeGuardrailChecks, StartAsyncInvoke, GetAsyncInvoke, ListAsyncInvokes, and
+    /// Converse) from its target and its JSON body, already encoded. A GET sends no body.
+    pub fn json(
+        endpoint: &Endpoint,
+        operation: Operation,
+        target: Target<'_>,
+        body: Vec<u8>,
+    ) -> Result<Self, Error> {
+        if matches!(
+            operation,
+            Operation::InvokeModel | Operation::InvokeModelWithResponseStream
+        ) {
+            return Err(Error::input(format!(
+                "{} takes a model-native body; use HttpRequest::invoke",
+                operation.name()
+            )));
+        }
+        let url = operation_url(endpoint, operation, target)?;
+        let method = operation.method();
+        if method == "GET" {
+            if !body.is_empty() {
+                return Err(Error::input(format!("{} sends no body", operation.name())));
+            }
+            return Ok(Self {
+                method,
+                url,
+                headers: Vec::new(),
+                body,
+            });
+        }
         Ok(Self {
-            method: "POST",
-            url: model_path(endpoint, model_id, operation)?,
+            method,
+            url,
             headers: vec![("content-type".to_owned(), JSON.to_owned())],
             body,
         })

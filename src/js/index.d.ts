@@ -1,4 +1,4 @@
-// bedrock-wasm: Amazon Bedrock Runtime's four calls with the AWS SDK's shapes.
+// bedrock-wasm: Amazon Bedrock Runtime with the AWS SDK's shapes.
 // Curated by hand; checked by `tsc --noEmit` against tests/js/types.test.ts.
 
 /** AWS credentials. Temporary credentials need `sessionToken`. */
@@ -121,8 +121,14 @@ export type ContentBlock =
   | { toolResult: { toolUseId: string; content: ToolResultContentBlock[]; status?: 'success' | 'error' } }
   | { reasoningContent: { reasoningText?: { text: string; signature?: string }; redactedContent?: Uint8Array } }
   | { guardContent: unknown }
-  | { cachePoint: { type: 'default' } }
+  | { cachePoint: CachePointBlock }
   | { [member: string]: unknown };
+
+/** A prompt-cache checkpoint; `ttl` `5m` (default) or `1h`. */
+export interface CachePointBlock {
+  type: 'default';
+  ttl?: '5m' | '1h' | (string & {});
+}
 
 export type ToolResultContentBlock =
   | { json: unknown }
@@ -135,7 +141,7 @@ export interface Message {
   content: ContentBlock[];
 }
 
-export type SystemContentBlock = { text: string } | { guardContent: unknown } | { cachePoint: { type: 'default' } };
+export type SystemContentBlock = { text: string } | { guardContent: unknown } | { cachePoint: CachePointBlock };
 
 export interface InferenceConfiguration {
   maxTokens?: number;
@@ -145,7 +151,11 @@ export interface InferenceConfiguration {
 }
 
 export interface ToolConfiguration {
-  tools: Array<{ toolSpec: { name: string; description?: string; inputSchema: { json: unknown } } } | { cachePoint: { type: 'default' } }>;
+  tools: Array<
+    | { toolSpec: { name: string; description?: string; inputSchema: { json: unknown }; strict?: boolean } }
+    | { systemTool: { name: string } }
+    | { cachePoint: CachePointBlock }
+  >;
   toolChoice?: { auto: {} } | { any: {} } | { tool: { name: string } };
 }
 
@@ -162,6 +172,13 @@ export interface ConverseRequest {
   requestMetadata?: Record<string, string>;
   performanceConfig?: { latency: Performance };
   serviceTier?: { type: string };
+  /** Structured output and reasoning effort. */
+  outputConfig?: {
+    textFormat?: { type: 'json_schema' | (string & {}); structure: { jsonSchema: { schema: string; name?: string; description?: string } } };
+    effort?: string;
+  };
+  /** Members newer than these types pass through unchanged. */
+  [member: string]: unknown;
 }
 
 export type ConverseStreamRequest = Omit<ConverseRequest, 'guardrailConfig'> & {
@@ -174,6 +191,8 @@ export interface TokenUsage {
   totalTokens: number;
   cacheReadInputTokens?: number;
   cacheWriteInputTokens?: number;
+  /** Cache writes by TTL. */
+  cacheDetails?: Array<{ ttl: '5m' | '1h' | (string & {}); inputTokens: number }>;
 }
 
 export type StopReason =
@@ -195,6 +214,9 @@ export type ContentBlockDelta =
   | { text: string }
   | { toolUse: { input: string } }
   | { reasoningContent: { text?: string; signature?: string; redactedContent?: Uint8Array } }
+  | { citation: unknown }
+  | { image: { source?: { bytes?: Uint8Array }; error?: { message: string } } }
+  | { toolResult: Array<{ text: string } | { json: unknown }> }
   | { [member: string]: unknown };
 
 /** One ConverseStream event: exactly one member is set. */
@@ -211,7 +233,162 @@ export interface ConverseStreamResponse extends MetadataBearer {
   stream: AsyncIterable<ConverseStreamOutput>;
 }
 
-/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime` (these four calls). */
+// CountTokens.
+
+export interface CountTokensRequest {
+  modelId: string;
+  input:
+    | { invokeModel: { body: Uint8Array | string } }
+    | {
+        converse: {
+          messages?: Message[];
+          system?: SystemContentBlock[];
+          toolConfig?: ToolConfiguration;
+          additionalModelRequestFields?: unknown;
+        };
+      };
+}
+
+export interface CountTokensResponse extends MetadataBearer {
+  inputTokens: number;
+}
+
+// ApplyGuardrail and InvokeGuardrailChecks.
+
+export type GuardrailContentBlock =
+  | { text: { text: string; qualifiers?: Array<'grounding_source' | 'query' | 'guard_content' | (string & {})> } }
+  | { image: { format: 'png' | 'jpeg' | (string & {}); source: { bytes: Uint8Array } } };
+
+export interface ApplyGuardrailRequest {
+  guardrailIdentifier: string;
+  guardrailVersion: string;
+  source: 'INPUT' | 'OUTPUT';
+  content: GuardrailContentBlock[];
+  outputScope?: 'INTERVENTIONS' | 'FULL';
+}
+
+export interface ApplyGuardrailResponse extends MetadataBearer {
+  usage: Record<string, number>;
+  action: 'NONE' | 'GUARDRAIL_INTERVENED' | (string & {});
+  actionReason?: string;
+  outputs: Array<{ text?: string }>;
+  /** Per-policy findings: `topicPolicy`, `contentPolicy`, `wordPolicy`, `sensitiveInformationPolicy`, … */
+  assessments: Array<Record<string, unknown>>;
+  guardrailCoverage?: {
+    textCharacters?: { guarded?: number; total?: number };
+    images?: { guarded?: number; total?: number };
+  };
+}
+
+export interface InvokeGuardrailChecksRequest {
+  messages: Array<{ role: 'user' | 'assistant' | (string & {}); content: Array<{ text: string }> }>;
+  checks: {
+    contentFilter?: { categories: Array<{ category: string }> };
+    promptAttack?: { categories: Array<{ category: string }> };
+    sensitiveInformation?: { entities: Array<{ type: string }> };
+  };
+}
+
+export interface InvokeGuardrailChecksResponse extends MetadataBearer {
+  results: {
+    contentFilter?: { results: Array<{ category: string; severityScore: number }> };
+    promptAttack?: { results: Array<{ category: string; severityScore: number }> };
+    sensitiveInformation?: {
+      results: Array<{
+        type: string;
+        confidenceScore: number;
+        beginOffset: number;
+        endOffset: number;
+        messageIndex: number;
+        contentIndex: number;
+      }>;
+      truncated?: boolean;
+    };
+  };
+  usage: {
+    contentFilter?: { textUnits: number };
+    promptAttack?: { textUnits: number };
+    sensitiveInformation?: { textUnits: number };
+  };
+}
+
+// Asynchronous invocation.
+
+export interface AsyncInvokeOutputDataConfig {
+  s3OutputDataConfig?: { s3Uri: string; kmsKeyId?: string; bucketOwner?: string };
+}
+
+export interface StartAsyncInvokeRequest {
+  modelId: string;
+  /** The model-native input, a JSON document. */
+  modelInput: unknown;
+  outputDataConfig: AsyncInvokeOutputDataConfig;
+  /** Made (a UUID) when absent, once per call, so retries are idempotent. */
+  clientRequestToken?: string;
+  tags?: Array<{ key: string; value: string }>;
+}
+
+export interface StartAsyncInvokeResponse extends MetadataBearer {
+  invocationArn: string;
+}
+
+export type AsyncInvokeStatus = 'InProgress' | 'Completed' | 'Failed';
+
+export interface AsyncInvokeSummary {
+  invocationArn: string;
+  modelArn: string;
+  clientRequestToken?: string;
+  status?: AsyncInvokeStatus | (string & {});
+  failureMessage?: string;
+  submitTime: Date;
+  lastModifiedTime?: Date;
+  endTime?: Date;
+  outputDataConfig: AsyncInvokeOutputDataConfig;
+}
+
+export interface GetAsyncInvokeRequest {
+  invocationArn: string;
+}
+
+export interface GetAsyncInvokeResponse extends AsyncInvokeSummary, MetadataBearer {
+  status: AsyncInvokeStatus | (string & {});
+}
+
+export interface ListAsyncInvokesRequest {
+  submitTimeAfter?: Date;
+  submitTimeBefore?: Date;
+  statusEquals?: AsyncInvokeStatus;
+  /** 1 to 1000. */
+  maxResults?: number;
+  nextToken?: string;
+  sortBy?: 'SubmissionTime';
+  sortOrder?: 'Ascending' | 'Descending';
+}
+
+export interface ListAsyncInvokesResponse extends MetadataBearer {
+  nextToken?: string;
+  asyncInvokeSummaries?: AsyncInvokeSummary[];
+}
+
+/** The AWS SDK's paginator configuration. */
+export interface BedrockRuntimePaginationConfiguration {
+  client: BedrockRuntime;
+  /** Sets `maxResults` of each request. */
+  pageSize?: number;
+  startingToken?: string;
+  /** Stop when a page returns the token it was asked with. */
+  stopOnSameToken?: boolean;
+}
+
+/** Every page of ListAsyncInvokes, following `nextToken`. */
+export function paginateListAsyncInvokes(
+  config: BedrockRuntimePaginationConfiguration,
+  input: ListAsyncInvokesRequest,
+  options?: HttpHandlerOptions,
+): AsyncGenerator<ListAsyncInvokesResponse, undefined, unknown>;
+
+/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime` (every operation but
+ * InvokeModelWithBidirectionalStream). */
 export class BedrockRuntime {
   constructor(config: BedrockRuntimeClientConfig);
   invokeModel(input: InvokeModelRequest, options?: HttpHandlerOptions): Promise<InvokeModelResponse>;
@@ -221,6 +398,15 @@ export class BedrockRuntime {
   ): Promise<InvokeModelWithResponseStreamResponse>;
   converse(input: ConverseRequest, options?: HttpHandlerOptions): Promise<ConverseResponse>;
   converseStream(input: ConverseStreamRequest, options?: HttpHandlerOptions): Promise<ConverseStreamResponse>;
+  countTokens(input: CountTokensRequest, options?: HttpHandlerOptions): Promise<CountTokensResponse>;
+  applyGuardrail(input: ApplyGuardrailRequest, options?: HttpHandlerOptions): Promise<ApplyGuardrailResponse>;
+  invokeGuardrailChecks(
+    input: InvokeGuardrailChecksRequest,
+    options?: HttpHandlerOptions,
+  ): Promise<InvokeGuardrailChecksResponse>;
+  startAsyncInvoke(input: StartAsyncInvokeRequest, options?: HttpHandlerOptions): Promise<StartAsyncInvokeResponse>;
+  getAsyncInvoke(input: GetAsyncInvokeRequest, options?: HttpHandlerOptions): Promise<GetAsyncInvokeResponse>;
+  listAsyncInvokes(input?: ListAsyncInvokesRequest, options?: HttpHandlerOptions): Promise<ListAsyncInvokesResponse>;
   /** No-op, for compatibility with the SDK. */
   destroy(): void;
 }
@@ -251,6 +437,27 @@ export function textStream(
     | Promise<InvokeModelWithResponseStreamResponse | ConverseStreamResponse>,
   options?: { modelId?: string },
 ): TextStream;
+
+export interface SignedFetchConfig {
+  /** e.g. `"us-east-1"`. */
+  region: string;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** A Bedrock API key, sent as `Authorization: Bearer`; used instead of `credentials` when set. */
+  token?: string | TokenIdentity | (() => Promise<string | TokenIdentity>);
+  /** Sends the signed request; default: the global `fetch`, looked up at each call. */
+  fetch?: typeof fetch;
+  /** As for `BedrockRuntime`. */
+  allowInsecureEndpoint?: boolean;
+}
+
+/**
+ * `fetch` that authorizes each request for Bedrock: SigV4 (service `bedrock`, or
+ * `bedrock-mantle` for a `bedrock-mantle.*` host; clock skew corrected, re-signed once) or
+ * `Authorization: Bearer` with `token`, replacing any auth header the caller set. For the
+ * `fetch` option of the `openai` and `@anthropic-ai/sdk` packages (Bedrock's `/openai/v1` and
+ * `/anthropic` APIs), or any request you send yourself.
+ */
+export function createSignedFetch(config: SignedFetchConfig): typeof fetch;
 
 /** A text chat for {@link buildInvokeBody}: Converse's fields, text content only. */
 export interface ChatInput {

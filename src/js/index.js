@@ -1,4 +1,4 @@
-// bedrock-wasm: Amazon Bedrock Runtime's four calls with the AWS SDK's shapes, over a
+// bedrock-wasm: Amazon Bedrock Runtime with the AWS SDK's shapes, over a
 // WebAssembly core (SigV4, retries, clock skew, event-stream decoding, idle watchdog).
 // This file is the package's browser/bundler entry; `node.js` adds reading the wasm from disk.
 import initWasm, {
@@ -7,6 +7,8 @@ import initWasm, {
   authorizeRequest,
   credentialsExpiring,
   buildInvokeBody as buildBody,
+  idempotencyToken,
+  skewCorrection,
   cognitoCredentials,
   __panicSink,
   __wbg_reset_state as restartCore,
@@ -357,7 +359,7 @@ function bodyBytes(body) {
 /** A streaming response's core stream, for `textStream` to read in text mode. */
 const RAW = Symbol('raw');
 
-/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime` (the four calls). */
+/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime`: every operation but InvokeModelWithBidirectionalStream. */
 export class BedrockRuntime {
   #config;
   #core;
@@ -397,7 +399,7 @@ export class BedrockRuntime {
   #coreGeneration = -1;
 
   async #send(operation, input, body, signal) {
-    if (!input || typeof input !== 'object') throw new TypeError('input must be an object with modelId');
+    if (!input || typeof input !== 'object') throw new TypeError(`${operation}'s input must be an object`);
     await init();
     // Before any credentials are fetched: an insecure endpoint is refused without them.
     const core = await this.#getCore();
@@ -477,6 +479,56 @@ export class BedrockRuntime {
     };
   }
 
+  /** CountTokens: how many input tokens a request would use (free). `input.input` is
+   * `{ invokeModel: { body } }` or `{ converse: { messages, system?, toolConfig?, … } }`. */
+  async countTokens(input, options) {
+    const body = input?.input?.invokeModel?.body;
+    const request = typeof body === 'string' ? { input: { invokeModel: { ...input.input.invokeModel, body: utf8.encode(body) } } } : { input: input?.input };
+    return this.#json('CountTokens', input, request, options);
+  }
+
+  /** ApplyGuardrail: checks content against a guardrail version, without a model. */
+  async applyGuardrail(input, options) {
+    return this.#json('ApplyGuardrail', input, without(input, 'guardrailIdentifier', 'guardrailVersion'), options);
+  }
+
+  /** InvokeGuardrailChecks: detect-only checks (content filters, prompt attacks, sensitive
+   * information) that need no guardrail resource. */
+  async invokeGuardrailChecks(input, options) {
+    return this.#json('InvokeGuardrailChecks', input, input, options);
+  }
+
+  /** StartAsyncInvoke: starts a long job (video generation) whose results land in S3. Without
+   * `clientRequestToken` one is made, once, so every retry is the same request. */
+  async startAsyncInvoke(input, options) {
+    const request = input?.clientRequestToken ? input : { ...input, clientRequestToken: sync(idempotencyToken) };
+    return this.#json('StartAsyncInvoke', request, request, options);
+  }
+
+  /** GetAsyncInvoke: one asynchronous invocation's status; times as `Date`s. */
+  async getAsyncInvoke(input, options) {
+    return asyncInvokeDates(await this.#json('GetAsyncInvoke', input, undefined, options));
+  }
+
+  /** ListAsyncInvokes: one page of invocations (`nextToken` for the next; see
+   * `paginateListAsyncInvokes`). */
+  async listAsyncInvokes(input = {}, options) {
+    const query = { ...input };
+    for (const k of ['submitTimeAfter', 'submitTimeBefore']) query[k] = queryTime(input?.[k], `input.${k}`);
+    const out = await this.#json('ListAsyncInvokes', query, undefined, options);
+    if (Array.isArray(out.asyncInvokeSummaries)) out.asyncInvokeSummaries.forEach(asyncInvokeDates);
+    return out;
+  }
+
+  /** A JSON operation: `body` (an object, or nothing for a GET) encoded with blobs as base64;
+   * the answer parsed, with `$metadata`. */
+  async #json(operation, input, body, options) {
+    const bytes = body === undefined ? new Uint8Array() : utf8.encode(JSON.stringify(body, blobReplacer));
+    const r = await withSignal(options, (signal) => this.#send(operation, input, bytes, signal));
+    const text = utf8Decoder.decode(r.body);
+    return { $metadata: r.$metadata, ...(text ? JSON.parse(text) : {}) };
+  }
+
   /** The AWS SDK's `client.send(new XCommand(input))` is not offered; the methods are. */
   async #stream(operation, input, body, options) {
     // Our own controller, so that `return()` aborts even a read in flight; the caller's
@@ -492,6 +544,51 @@ export class BedrockRuntime {
 
   /** Does nothing: there is no connection pool to close (the SDK's `destroy()`). */
   destroy() {}
+}
+
+/** A copy of `input` without the path labels. */
+function without(input, ...labels) {
+  const rest = { ...input };
+  for (const k of labels) delete rest[k];
+  return rest;
+}
+
+/** A timestamp in a query, as the AWS SDK writes it: RFC 3339, `.000` dropped. */
+function queryTime(value, what) {
+  if (value === undefined || value === null) return undefined;
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) throw new TypeError(`${what} must be a Date`);
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+/** GetAsyncInvoke's and each ListAsyncInvokes summary's times as `Date`s, as the SDK gives them. */
+function asyncInvokeDates(o) {
+  for (const k of ['submitTime', 'lastModifiedTime', 'endTime']) {
+    if (typeof o?.[k] === 'string') o[k] = new Date(o[k]);
+  }
+  return o;
+}
+
+/**
+ * The AWS SDK's paginator: an async iterable of ListAsyncInvokes pages, following
+ * `nextToken` until there is none (`pageSize` sets `maxResults`; `startingToken` starts
+ * later; `stopOnSameToken` stops when a page repeats the token it was asked with).
+ */
+export async function* paginateListAsyncInvokes(config, input = {}, ...rest) {
+  const client = config?.client;
+  if (typeof client?.listAsyncInvokes !== 'function') {
+    throw new TypeError('Invalid client, expected BedrockRuntime');
+  }
+  let token = config.startingToken || undefined;
+  for (;;) {
+    const request = { ...input, nextToken: token };
+    if (config.pageSize) request.maxResults = config.pageSize;
+    const page = await client.listAsyncInvokes(request, ...rest);
+    yield page;
+    const previous = token;
+    token = page.nextToken;
+    if (!token || (config.stopOnSameToken && token === previous)) return undefined;
+  }
 }
 
 function converseBody(input) {
@@ -710,6 +807,130 @@ export async function signRequest(request, config = {}) {
   } catch (e) {
     throw convert(e);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A signing fetch, for the OpenAI- and Anthropic-compatible APIs and any other Bedrock call.
+
+/** Bedrock's request-body limit: a larger body is refused before it is read further. */
+const MAX_SIGNED_BODY = 25_000_000;
+/** An error body is read for the clock-skew check only up to this size. */
+const MAX_SKEW_BODY = 65_536;
+/** Auth headers the caller's SDK may have set; ours replace them. */
+const REPLACED = ['authorization', 'x-api-key', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'];
+
+/** A request body as bytes to sign (fetch's body types; streams read up to the limit). */
+async function requestBytes(body) {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return utf8.encode(body);
+  if (body instanceof Uint8Array) return body;
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (typeof URLSearchParams !== 'undefined' && body instanceof URLSearchParams) return utf8.encode(String(body));
+  const tooBig = () => new RangeError(`the request body is over ${MAX_SIGNED_BODY} bytes, Bedrock's limit`);
+  if (typeof Blob !== 'undefined' && body instanceof Blob) {
+    if (body.size > MAX_SIGNED_BODY) throw tooBig();
+    return new Uint8Array(await body.arrayBuffer());
+  }
+  const chunks = [];
+  let size = 0;
+  const add = (chunk) => {
+    const bytes = typeof chunk === 'string' ? utf8.encode(chunk) : new Uint8Array(chunk.buffer ?? chunk, chunk.byteOffset ?? 0, chunk.byteLength);
+    size += bytes.length;
+    if (size > MAX_SIGNED_BODY) throw tooBig();
+    chunks.push(bytes);
+  };
+  if (typeof body.getReader === 'function') {
+    const reader = body.getReader();
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) add(r.value);
+    } catch (e) {
+      quietly(() => reader.cancel());
+      throw e;
+    }
+  } else if (typeof body[Symbol.asyncIterator] === 'function') {
+    for await (const chunk of body) add(chunk);
+  } else {
+    throw new TypeError('the request body must be a string, bytes, a Blob, URLSearchParams or a stream (FormData cannot be signed)');
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) out.set(c, (at += c.length) - c.length);
+  return out;
+}
+
+/**
+ * A function with `fetch`'s signature that authorizes each request for Bedrock: SigV4 with
+ * `credentials` (service `bedrock`, or `bedrock-mantle` for a `bedrock-mantle.*` host; clock
+ * skew corrected and the request re-signed once), or `Authorization: Bearer` with `token`.
+ * Any auth header the caller set (`authorization`, `x-api-key`) is replaced. It sends through
+ * `config.fetch`, or the global `fetch` looked up at each call.
+ */
+export function createSignedFetch(config = {}) {
+  const { region, credentials, token } = config ?? {};
+  if (!region || typeof region !== 'string') throw new TypeError('config.region is required, e.g. "us-east-1"');
+  if (!credentials && !token) {
+    throw new TypeError(
+      'pass config.credentials ({ accessKeyId, secretAccessKey, sessionToken? } or an async function returning them) or config.token (a Bedrock API key)',
+    );
+  }
+  if (config.fetch !== undefined && typeof config.fetch !== 'function') throw new TypeError("config.fetch must be a function with fetch's signature");
+  if (config.allowInsecureEndpoint !== undefined && typeof config.allowInsecureEndpoint !== 'boolean') {
+    throw new TypeError('config.allowInsecureEndpoint must be true or false');
+  }
+  const getCredentials = credentials && memoize(credentials);
+  const getToken = token && memoize(token);
+  let clockOffset = 0;
+  return async function signedFetch(input, options) {
+    const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
+    const url = request ? request.url : String(input instanceof URL ? input.href : input);
+    const method = String(options?.method ?? request?.method ?? 'GET').toUpperCase();
+    const headers = new Headers(options?.headers ?? request?.headers);
+    const rawBody = options && 'body' in options ? options.body : request?.body;
+    if (typeof rawBody === 'string' && !headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
+    if (typeof URLSearchParams !== 'undefined' && rawBody instanceof URLSearchParams && !headers.has('content-type')) {
+      headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+    }
+    const body = method === 'GET' || method === 'HEAD' ? undefined : await requestBytes(rawBody);
+    for (const name of REPLACED) headers.delete(name);
+    await init();
+    let auth;
+    if (getToken) {
+      const t = await getToken();
+      auth = { token: typeof t === 'string' ? t : t?.token };
+    } else {
+      auth = await getCredentials();
+    }
+    if (auth === null || typeof auth !== 'object') auth = {};
+    const send = () => {
+      // Only what every runtime sends unchanged is signed: a browser drops or rewrites some
+      // headers (user-agent, …), and a signed header that changes breaks the signature.
+      const signed = headers.has('content-type') ? { 'content-type': headers.get('content-type') } : {};
+      let added;
+      try {
+        added = sync(() =>
+          authorizeRequest(method, url, signed, body ?? new Uint8Array(), auth, region, Date.now(), clockOffset, config.allowInsecureEndpoint === true),
+        );
+      } catch (e) {
+        throw convert(e);
+      }
+      const out = new Headers(headers);
+      for (const [k, v] of Object.entries(added)) out.set(k, v);
+      const f = config.fetch ?? globalThis.fetch;
+      return f(url, { ...options, method, headers: out, body, signal: options?.signal ?? request?.signal });
+    };
+    const sentAt = Date.now();
+    const response = await send();
+    if (getToken || response.status < 400 || response.status >= 500) return response;
+    const length = Number(response.headers.get('content-length'));
+    if (!(length > 0 && length <= MAX_SKEW_BODY)) return response;
+    const text = new Uint8Array(await response.clone().arrayBuffer());
+    const offset = sync(() => skewCorrection(response.status, response.headers.get('x-amzn-errortype') ?? undefined, text, (sentAt + Date.now()) / 2));
+    if (offset === undefined) return response;
+    clockOffset = offset;
+    quietly(() => response.body?.cancel());
+    return send();
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

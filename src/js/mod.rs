@@ -16,11 +16,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::bedrock::async_invoke::ListAsyncInvokesQuery;
 use crate::bedrock::cognito::CognitoConfig;
-use crate::bedrock::retry::RetryPolicy;
+use crate::bedrock::retry::{Attempts, Next, RetryPolicy};
 use crate::bedrock::{
     BlockDelta, ChatInput, ConverseEvent, ConverseStreamEvent, Endpoint, Error, HttpRequest,
-    InvokeHeaders, InvokeModelInput, ModelFamily, Operation, OutputReader, StreamEvent,
+    InvokeHeaders, InvokeModelInput, ModelFamily, Operation, OutputReader, ServiceError,
+    StreamEvent, Target,
 };
 use crate::sign::{ApiKey, Auth, Credentials, EndpointPolicy, SignErrorKind};
 use crate::transport::{
@@ -123,22 +125,7 @@ impl Core {
         future_to_promise(async move {
             let operation = operation.ok_or_else(|| type_error("unknown operation"))?;
             client.set_auth(auth_from(&auth)?);
-            let model_id = string_field(&input, "modelId")?.ok_or_else(|| {
-                type_error("input.modelId is required, e.g. \"anthropic.claude-v2\"")
-            })?;
-            let request = match operation {
-                Operation::InvokeModel | Operation::InvokeModelWithResponseStream => {
-                    let input = invoke_input(&input, model_id, body)?;
-                    HttpRequest::invoke(client.endpoint(), operation, &input)
-                }
-                Operation::Converse | Operation::ConverseStream => HttpRequest::converse_json(
-                    client.endpoint(),
-                    operation.is_streaming(),
-                    &model_id,
-                    body,
-                ),
-            }
-            .map_err(to_js_error)?;
+            let request = operation_request(client.endpoint(), operation, &input, body)?;
             let signal = signal.as_ref();
             if operation.is_streaming() {
                 let mut stream = client
@@ -576,6 +563,93 @@ fn string_field(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
     v.as_string()
         .map(Some)
         .ok_or_else(|| type_error(&format!("{key} must be a string")))
+}
+
+/// The unsigned request of `operation`, its path labels and query read from the SDK-shaped
+/// `input` (the query values as strings: `index.js` writes dates as RFC 3339).
+fn operation_request(
+    endpoint: &Endpoint,
+    operation: Operation,
+    input: &JsValue,
+    body: Vec<u8>,
+) -> Result<HttpRequest, JsValue> {
+    let required = |key: &str, example: &str| -> Result<String, JsValue> {
+        string_field(input, key)?
+            .ok_or_else(|| type_error(&format!("input.{key} is required, e.g. {example}")))
+    };
+    let (model_id, identifier, version, arn, query);
+    let target = match operation {
+        Operation::InvokeModel | Operation::InvokeModelWithResponseStream => {
+            let model_id = required("modelId", "\"anthropic.claude-v2\"")?;
+            let input = invoke_input(input, model_id, body)?;
+            return HttpRequest::invoke(endpoint, operation, &input).map_err(to_js_error);
+        }
+        Operation::Converse | Operation::ConverseStream | Operation::CountTokens => {
+            model_id = required("modelId", "\"anthropic.claude-v2\"")?;
+            Target::Model(&model_id)
+        }
+        Operation::ApplyGuardrail => {
+            identifier = required("guardrailIdentifier", "\"gr1a2b3c4d5e\"")?;
+            version = required("guardrailVersion", "\"DRAFT\" or \"1\"")?;
+            Target::Guardrail {
+                identifier: &identifier,
+                version: &version,
+            }
+        }
+        Operation::GetAsyncInvoke => {
+            arn = required(
+                "invocationArn",
+                "\"arn:aws:bedrock:us-east-1:123456789012:async-invoke/abc123\"",
+            )?;
+            Target::AsyncInvoke(&arn)
+        }
+        Operation::ListAsyncInvokes => {
+            let max_results = get(input, "maxResults");
+            query = ListAsyncInvokesQuery {
+                submit_time_after: string_field(input, "submitTimeAfter")?,
+                submit_time_before: string_field(input, "submitTimeBefore")?,
+                status_equals: string_field(input, "statusEquals")?,
+                max_results: match max_results.as_f64() {
+                    None if max_results.is_undefined() || max_results.is_null() => None,
+                    // The service checks the range (1 to 1000), as for the AWS SDK.
+                    Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+                        Some(n as u32)
+                    }
+                    _ => return Err(type_error("input.maxResults must be a whole number")),
+                },
+                next_token: string_field(input, "nextToken")?,
+                sort_by: string_field(input, "sortBy")?,
+                sort_order: string_field(input, "sortOrder")?,
+            };
+            Target::AsyncInvokes(&query)
+        }
+        _ => Target::None,
+    };
+    HttpRequest::json(endpoint, operation, target, body).map_err(to_js_error)
+}
+
+/// `createSignedFetch`'s clock-skew decision, the client's own: the clock offset (ms) to
+/// re-sign with when an error response (`status`, `x-amzn-ErrorType`, body) says the
+/// signature's time was rejected, stamped at `received_at_ms` by the local clock; `undefined`
+/// otherwise.
+#[wasm_bindgen(js_name = skewCorrection)]
+pub fn skew_correction(
+    status: u16,
+    error_type: Option<String>,
+    body: &[u8],
+    received_at_ms: f64,
+) -> Option<f64> {
+    let e = ServiceError::from_response(status, error_type.as_deref(), None, body);
+    match Attempts::new(RetryPolicy::new(1)).after_service_error(e, received_at_ms, 0.0) {
+        Next::Resign { clock_offset_ms } => Some(clock_offset_ms),
+        _ => None,
+    }
+}
+
+/// A version 4 UUID for an idempotency token (StartAsyncInvoke's `clientRequestToken`).
+#[wasm_bindgen(js_name = idempotencyToken)]
+pub fn idempotency_token() -> String {
+    crate::transport::idempotency_token()
 }
 
 fn invoke_input(

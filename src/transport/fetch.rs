@@ -22,6 +22,9 @@ extern "C" {
     pub(super) fn set_timeout_with_arg(callback: &JsValue, ms: f64, arg: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     pub(super) fn clear_timeout(id: &JsValue);
+    /// `crypto.getRandomValues` (pages, workers, Node ≥ 19).
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    pub(super) fn random_values(buffer: &mut [u8]);
     /// `AbortSignal.any` (Node ≥ 20.3, every current browser); undefined where missing.
     #[wasm_bindgen(thread_local_v2, js_namespace = AbortSignal, js_name = any)]
     static ABORT_SIGNAL_ANY: JsValue;
@@ -46,7 +49,10 @@ pub(super) async fn fetch(
     let init = web_sys::RequestInit::new();
     init.set_method(request.method);
     init.set_headers(&headers);
-    init.set_body(&Uint8Array::from(request.body.as_slice()));
+    // A GET or HEAD with a body is a TypeError in fetch.
+    if request.method != "GET" {
+        init.set_body(&Uint8Array::from(request.body.as_slice()));
+    }
     init.set_mode(web_sys::RequestMode::Cors);
     init.set_redirect(web_sys::RequestRedirect::Manual);
     // Our controller always aborts the request (a dropped stream, the request timeout); the

@@ -16,9 +16,20 @@ use std::rc::Rc;
 
 use web_sys::{AbortSignal, Response};
 
+use crate::bedrock::async_invoke::{
+    uuid_v4, GetAsyncInvokeResponse, ListAsyncInvokesQuery, ListAsyncInvokesResponse,
+    StartAsyncInvokeRequest, StartAsyncInvokeResponse,
+};
 use crate::bedrock::converse::ConverseResponse;
+use crate::bedrock::count_tokens::{CountTokensRequest, CountTokensResponse};
+use crate::bedrock::guardrail::{
+    ApplyGuardrailRequest, ApplyGuardrailResponse, InvokeGuardrailChecksRequest,
+    InvokeGuardrailChecksResponse,
+};
 use crate::bedrock::retry::RetryPolicy;
-use crate::bedrock::{ConverseInput, Endpoint, Error, HttpRequest, InvokeModelInput, Operation};
+use crate::bedrock::{
+    ConverseInput, Endpoint, Error, HttpRequest, InvokeModelInput, Operation, Target,
+};
 use crate::sign::{Auth, Credentials, EndpointPolicy};
 
 mod body;
@@ -67,6 +78,14 @@ impl InvokeModelOutput {
 #[derive(Debug, Clone)]
 pub struct ConverseOutput {
     pub response: ConverseResponse,
+    pub metadata: ResponseMetadata,
+}
+
+/// The answer of a JSON operation (CountTokens, ApplyGuardrail, …), typed, with the
+/// response metadata.
+#[derive(Debug, Clone)]
+pub struct OperationOutput<T> {
+    pub response: T,
     pub metadata: ResponseMetadata,
 }
 
@@ -204,6 +223,109 @@ impl Client {
         self.stream(request, signal).await
     }
 
+    /// CountTokens: how many input tokens `request` would use with `model_id` (free).
+    pub async fn count_tokens(
+        &self,
+        model_id: &str,
+        request: &CountTokensRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<OperationOutput<CountTokensResponse>, Error> {
+        let body = encode(Operation::CountTokens, request)?;
+        self.json(
+            Operation::CountTokens,
+            Target::Model(model_id),
+            body,
+            signal,
+        )
+        .await
+    }
+
+    /// ApplyGuardrail: checks content against a guardrail without invoking a model.
+    pub async fn apply_guardrail(
+        &self,
+        guardrail_identifier: &str,
+        guardrail_version: &str,
+        request: &ApplyGuardrailRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<OperationOutput<ApplyGuardrailResponse>, Error> {
+        let target = Target::Guardrail {
+            identifier: guardrail_identifier,
+            version: guardrail_version,
+        };
+        let body = encode(Operation::ApplyGuardrail, request)?;
+        self.json(Operation::ApplyGuardrail, target, body, signal)
+            .await
+    }
+
+    /// InvokeGuardrailChecks: detect-only checks that need no guardrail resource.
+    pub async fn invoke_guardrail_checks(
+        &self,
+        request: &InvokeGuardrailChecksRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<OperationOutput<InvokeGuardrailChecksResponse>, Error> {
+        let body = encode(Operation::InvokeGuardrailChecks, request)?;
+        self.json(Operation::InvokeGuardrailChecks, Target::None, body, signal)
+            .await
+    }
+
+    /// StartAsyncInvoke: starts a long job whose results land in S3. Without a
+    /// `client_request_token` one is made, once, so that retries are idempotent.
+    pub async fn start_async_invoke(
+        &self,
+        request: &StartAsyncInvokeRequest,
+        signal: Option<&AbortSignal>,
+    ) -> Result<OperationOutput<StartAsyncInvokeResponse>, Error> {
+        let body = if request.client_request_token.is_some() {
+            encode(Operation::StartAsyncInvoke, request)?
+        } else {
+            let mut request = request.clone();
+            request.client_request_token = Some(idempotency_token());
+            encode(Operation::StartAsyncInvoke, &request)?
+        };
+        self.json(Operation::StartAsyncInvoke, Target::None, body, signal)
+            .await
+    }
+
+    /// GetAsyncInvoke: one asynchronous invocation's status.
+    pub async fn get_async_invoke(
+        &self,
+        invocation_arn: &str,
+        signal: Option<&AbortSignal>,
+    ) -> Result<OperationOutput<GetAsyncInvokeResponse>, Error> {
+        let target = Target::AsyncInvoke(invocation_arn);
+        self.json(Operation::GetAsyncInvoke, target, Vec::new(), signal)
+            .await
+    }
+
+    /// ListAsyncInvokes: one page of asynchronous invocations; pass the answer's
+    /// `next_token` back for the next.
+    pub async fn list_async_invokes(
+        &self,
+        query: &ListAsyncInvokesQuery,
+        signal: Option<&AbortSignal>,
+    ) -> Result<OperationOutput<ListAsyncInvokesResponse>, Error> {
+        let target = Target::AsyncInvokes(query);
+        self.json(Operation::ListAsyncInvokes, target, Vec::new(), signal)
+            .await
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: Operation,
+        target: Target<'_>,
+        body: Vec<u8>,
+        signal: Option<&AbortSignal>,
+    ) -> Result<OperationOutput<T>, Error> {
+        let request = HttpRequest::json(&self.endpoint, operation, target, body)?;
+        let out = self.call(request, signal).await?;
+        let response = serde_json::from_slice(&out.body)
+            .map_err(|e| Error::response_shape(format!("{} response: {e}", operation.name())))?;
+        Ok(OperationOutput {
+            response,
+            metadata: out.metadata,
+        })
+    }
+
     /// Sends a prepared non-streaming request (e.g. [`HttpRequest::converse_json`]) with the
     /// same retries and clock-skew handling, and reads the whole answer.
     pub async fn call(
@@ -250,4 +372,16 @@ impl Client {
         let sent = self.send(request, signal).await?;
         ResponseStream::open(sent, signal, &self.options).await
     }
+}
+
+fn encode(operation: Operation, body: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body)
+        .map_err(|e| Error::input(format!("cannot encode the {} body: {e}", operation.name())))
+}
+
+/// A version 4 UUID from the platform's `crypto.getRandomValues`: an idempotency token.
+pub fn idempotency_token() -> String {
+    let mut bytes = [0u8; 16];
+    fetch::random_values(&mut bytes);
+    uuid_v4(bytes)
 }

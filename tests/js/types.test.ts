@@ -4,7 +4,9 @@ import init, {
   InternalServerException, ModelErrorException, ModelNotReadyException, ModelStreamErrorException,
   ModelTimeoutException, ResourceNotFoundException, ServiceQuotaExceededException,
   ServiceUnavailableException, StreamIdleTimeoutError, ThrottlingException, ValidationException,
-  buildInvokeBody, fromCognitoIdentityPool, init as namedInit, signRequest, textStream,
+  buildInvokeBody, fromCognitoIdentityPool, init as namedInit, paginateListAsyncInvokes, signRequest, textStream,
+  type ApplyGuardrailResponse, type AsyncInvokeSummary, type CountTokensResponse, type GetAsyncInvokeResponse,
+  type InvokeGuardrailChecksResponse, type ListAsyncInvokesResponse, type StartAsyncInvokeResponse,
   type AwsCredentialIdentity, type ChatInput, type ConverseResponse, type ConverseStreamOutput, type InvokeModelResponse,
   type ResponseMetadata, type TextStreamResult, type CognitoIdentityCredentials,
 } from 'bedrock-wasm';
@@ -44,8 +46,12 @@ export async function everything(signal: AbortSignal): Promise<void> {
     messages: [{ role: 'user', content: [{ text: 'hi' }, { image: { format: 'png', source: { bytes: new Uint8Array() } } }] }],
     system: [{ text: 'be brief' }],
     inferenceConfig: { maxTokens: 10, temperature: 0.5, topP: 0.9, stopSequences: ['x'] },
-    toolConfig: { tools: [{ toolSpec: { name: 't', inputSchema: { json: {} } } }], toolChoice: { auto: {} } },
+    toolConfig: { tools: [{ toolSpec: { name: 't', inputSchema: { json: {} }, strict: true } }, { cachePoint: { type: 'default', ttl: '1h' } }], toolChoice: { auto: {} } },
+    outputConfig: { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}', name: 'answer' } } }, effort: 'high' },
+    aMemberFrom2027: { passes: 'through' },
   });
+  const cacheTtl: string | undefined = conv.usage.cacheDetails?.[0]?.ttl;
+  void cacheTtl;
   const stop: string = conv.stopReason;
   const total: number = conv.usage.totalTokens + conv.metrics.latencyMs;
   const cs = await client.converseStream({ modelId: 'm', messages: [{ role: 'user', content: [{ text: 'hi' }] }] });
@@ -94,5 +100,32 @@ export async function everything(signal: AbortSignal): Promise<void> {
   };
   const native: Record<string, unknown> = await buildInvokeBody('m', chat, { streaming: true });
   await client.invokeModel({ modelId: 'm', body: JSON.stringify(await buildInvokeBody('m', { messages: [] })) });
-  void [text, bytes, ct, n, id, stop, total, signed.authorization, bearer, native];
+  const counted: CountTokensResponse = await client.countTokens(
+    { modelId: 'm', input: { converse: { messages: [{ role: 'user', content: [{ text: 'hi' }] }], system: [{ text: 's' }] } } },
+    { abortSignal: signal },
+  );
+  const countedNative: number = (await client.countTokens({ modelId: 'm', input: { invokeModel: { body: '{}' } } })).inputTokens;
+  const guarded: ApplyGuardrailResponse = await client.applyGuardrail({
+    guardrailIdentifier: 'g', guardrailVersion: 'DRAFT', source: 'INPUT', outputScope: 'FULL',
+    content: [{ text: { text: 'hi', qualifiers: ['query'] } }, { image: { format: 'png', source: { bytes: new Uint8Array() } } }],
+  });
+  const action: string = guarded.action;
+  const shown: string | undefined = guarded.outputs[0]?.text;
+  const checks: InvokeGuardrailChecksResponse = await client.invokeGuardrailChecks({
+    messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+    checks: { promptAttack: { categories: [{ category: 'JAILBREAK' }] }, sensitiveInformation: { entities: [{ type: 'EMAIL' }] } },
+  });
+  void checks.results.sensitiveInformation?.results[0]?.beginOffset;
+  const started: StartAsyncInvokeResponse = await client.startAsyncInvoke({
+    modelId: 'amazon.nova-reel-v1:1', modelInput: { taskType: 'TEXT_VIDEO' },
+    outputDataConfig: { s3OutputDataConfig: { s3Uri: 's3://b/p' } }, tags: [{ key: 'k', value: 'v' }],
+  });
+  const job: GetAsyncInvokeResponse = await client.getAsyncInvoke({ invocationArn: started.invocationArn });
+  const submitted: Date = job.submitTime;
+  const page: ListAsyncInvokesResponse = await client.listAsyncInvokes({ statusEquals: 'Completed', submitTimeAfter: new Date(), maxResults: 10, sortOrder: 'Ascending' });
+  for await (const p of paginateListAsyncInvokes({ client, pageSize: 5 }, { statusEquals: 'InProgress' })) {
+    const summaries: AsyncInvokeSummary[] | undefined = p.asyncInvokeSummaries;
+    void summaries?.[0]?.endTime;
+  }
+  void [text, bytes, ct, n, id, stop, total, signed.authorization, bearer, native, counted.inputTokens, countedNative, action, shown, submitted, page.nextToken];
 }

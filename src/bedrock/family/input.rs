@@ -241,7 +241,7 @@ impl<'a> Chat<'a> {
         for block in &input.system {
             match block {
                 SystemContentBlock::Text(t) => system.push(t.as_str()),
-                SystemContentBlock::Other(_) => {
+                SystemContentBlock::CachePoint(_) | SystemContentBlock::Other(_) => {
                     return Err(invalid(
                         "system has a non-text block: native bodies take text only".into(),
                     ))

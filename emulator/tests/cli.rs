@@ -32,6 +32,8 @@ async fn the_binary_prints_its_url_and_credentials_and_serves() {
             "0",
             "--expose-headers",
             "x-amzn-RequestId,Date",
+            "--async-invoke-secs",
+            "0.5",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -68,7 +70,15 @@ async fn the_binary_prints_its_url_and_credentials_and_serves() {
         .filter(|u| u.starts_with("http://127.0.0.1:"))
         .unwrap_or_else(|| panic!("no URL in {text}"))
         .to_owned();
-    for expected in ["AKIDCLITEST", "cli-secret", "cli-token", "eu-central-1"] {
+    for expected in [
+        "AKIDCLITEST",
+        "cli-secret",
+        "cli-token",
+        "eu-central-1",
+        "CountTokens",
+        "emulatorguardrail",
+        "ListAsyncInvokes (0.5 s to complete)",
+    ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
 
@@ -154,6 +164,8 @@ fn the_binary_explains_bad_options() {
         "--expose-headers",
         "--replay",
         "--replay-dir",
+        "--cognito-lifetime-secs",
+        "--async-invoke-secs",
     ] {
         assert!(help.contains(option), "{option}");
     }

@@ -130,7 +130,11 @@ fn interpret(message: &Frame, meaning_only: bool) -> Result<Option<StreamEvent>,
             ))),
             Some(other) => Ok(ConverseStreamEvent::from_payload(other, &message.payload)?
                 .map(StreamEvent::Converse)),
-            None => Ok(None),
+            // Smithy's compliance cases (MissingEventTypeOutput, MalformedEventTypeOutput):
+            // an event that does not say what it is, or not as a string, is malformed.
+            None => Err(Error::response_shape(
+                "event-stream event without a string :event-type header",
+            )),
         },
         Some("exception") => {
             let kind = message

@@ -145,7 +145,8 @@ impl Error {
     /// `NetworkError`, `InvalidResponseError` or `ValidationError`.
     pub fn name(&self) -> &str {
         match &self.kind {
-            ErrorKind::Service(s) if s.code.is_empty() => "BedrockRuntimeServiceException",
+            // What the AWS SDK for JavaScript names an error it cannot identify.
+            ErrorKind::Service(s) if s.code.is_empty() => "Unknown",
             ErrorKind::Service(s) => &s.code,
             ErrorKind::StreamException(x) => &x.name,
             ErrorKind::Aborted => "AbortError",
@@ -352,9 +353,11 @@ impl ServiceError {
             .unwrap_or_else(|| {
                 let text = String::from_utf8_lossy(body);
                 let text = text.trim();
-                if text.is_empty() {
-                    format!("HTTP {status} with an empty body")
+                if text.is_empty() || json.is_some() {
+                    // The AWS SDK for JavaScript's words for an error without a message.
+                    "UnknownError".to_owned()
                 } else {
+                    // Not JSON (a proxy's HTML page): its start says more than a name could.
                     text.chars().take(300).collect()
                 }
             });

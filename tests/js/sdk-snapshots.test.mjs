@@ -225,3 +225,69 @@ test('the snapshot clock is the one FORMAT.md names', () => {
   assert.equal(new Date(NOW).toISOString(), '2000-01-01T04:59:59.999Z');
   assert.equal(LA.format(new Date(NOW)), 'Fri, Dec 31, 1999, 20:59:59 Pacific Standard Time');
 });
+
+// ---------------------------------------------------------------------------------------------
+// Errors.
+
+/** `res-err/` file → its sections: { title, status, headers, body, error } (the printed
+ * error object, or undefined when the SDK printed none). */
+function parseErrors(text) {
+  return text
+    .split(/^=+ (.+?) =+$/m)
+    .slice(1)
+    .reduce((sections, part, i, all) => (i % 2 ? sections : [...sections, [part, all[i + 1]]]), [])
+    .map(([title, section]) => {
+      const [head, rest = ''] = section.split('--- [error name & message] ---');
+      const [nameAndMessage, object = ''] = rest.split('--- [error object] ---');
+      const lines = head.split('\n');
+      const status = Number(lines.find((l) => l.startsWith('[status]')).split(' ')[1]);
+      const headers = {};
+      let i = lines.findIndex((l) => l === '  ') + 1;
+      for (; lines[i] !== ''; i++) {
+        const at = lines[i].indexOf(': ');
+        headers[lines[i].slice(0, at)] = lines[i].slice(at + 2);
+      }
+      const body = lines.slice(i + 2).join('\n').trim();
+      return { title, status, headers, body, printed: nameAndMessage.trim(), error: object.trim() ? parseDocument(object) : undefined };
+    });
+}
+
+const ERRORS = [
+  'AccessDeniedException', 'ConflictException', 'InternalServerException', 'ModelErrorException', 'ModelNotReadyException',
+  'ModelStreamErrorException', 'ModelTimeoutException', 'ResourceNotFoundException', 'ServiceQuotaExceededException',
+  'ServiceUnavailableException', 'ThrottlingException', 'UnmodeledServiceException', 'ValidationException',
+];
+
+for (const name of ERRORS) {
+  test(`${name}: each snapshot error response gives the AWS SDK's error`, async () => {
+    const sections = parseErrors(read(`res-err/${name}.txt`));
+    assert.ok(sections.length >= 2);
+    for (const section of sections) {
+      const respond = () => new Response(section.body, { status: section.status, headers: section.headers });
+      const { result: error } = await withFetch(respond, () =>
+        client()
+          .converse({ modelId: 'm', messages: [{ role: 'user', content: [{ text: 'hi' }] }] })
+          .then(() => assert.fail('expected an error'), (e) => e),
+      );
+      const where = `${name}, ${section.title}`;
+      if (section.title === 'frontend error') {
+        // The SDK fails to parse the proxy's HTML and throws a SyntaxError (a deserialization
+        // error); the package reports the service error with its status and text instead.
+        assert.match(section.printed, /^SyntaxError/);
+        assert.equal(error.$metadata.httpStatusCode, section.status, where);
+        assert.equal(error.$fault, 'server', where);
+        assert.match(error.message, /unmodeled error occurred in a front end layer/, where);
+        continue;
+      }
+      const expected = section.error;
+      assert.equal(error.name, expected.name, where);
+      assert.equal(error.message, expected.message, where);
+      assert.equal(error.$fault, expected.$fault, where);
+      assert.deepEqual(dropUndefined(tag(error.$metadata)), dropUndefined(expected.$metadata), where);
+      for (const k of ['originalStatusCode', 'resourceName']) {
+        if (k in expected) assert.equal(error[k], expected[k], `${where}: ${k}`);
+      }
+      assert.equal(section.printed.split(': ')[0], expected.name);
+    }
+  });
+}

@@ -185,3 +185,13 @@ test('the new operations take abortSignal and say what a missing label is', asyn
   await assert.rejects(ours.countTokens({ input: {} }), /modelId/);
   await assert.rejects(ours.listAsyncInvokes({ submitTimeAfter: 'not a date' }), TypeError);
 });
+
+test('the new operations correct clock skew with one re-signed retry, like the text calls', async () => {
+  let key = 0;
+  for (const skew of [-600, 600]) {
+    const modelId = `emulator-fault:clock-skew=${skew},key=${Date.now()}-${key++}:${HAIKU}`;
+    const r = await ours.countTokens({ modelId, input: { converse: { messages: [{ role: 'user', content: [{ text: 'skewed' }] }] } } });
+    assert.equal(r.$metadata.attempts, 2, `${skew}: one rejected, one re-signed`);
+    assert.ok(r.inputTokens > 0);
+  }
+});

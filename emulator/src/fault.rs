@@ -151,6 +151,11 @@ pub(crate) struct Faults {
     /// Record when each frame was handed to the connection (`chunk-times`), for latency
     /// benchmarks; off by default so long streams do not grow the log.
     pub chunk_times: bool,
+    /// Server-sent-event streams (`/openai/v1`, `/anthropic`) only: write every event in pieces
+    /// of at most this many bytes (`fragment=N`), each its own network write, instead of the
+    /// default 2–3 pieces. `fragment=1` splits every `data:` line and every multi-byte
+    /// character.
+    pub fragment: Option<usize>,
 }
 
 /// The six InvokeModelWithResponseStream exception members (`:exception-type` values) the
@@ -207,7 +212,8 @@ pub(crate) fn split_model_prefix(model_id: &str) -> (Option<&str>, &str) {
 const KNOWN: &str = "throttle[=N], internal[=N], unavailable[=N], not-ready[=N], validation[=N], \
     access-denied[=N], expired-token[=N], model-timeout[=N], model-error[=N], quota[=N], \
     unknown-operation[=N], retry-after=S, exception=TYPE[@K], error[@K], truncate[@K], \
-    corrupt-crc[@K], stall=S[@K], pace=MS[@K], clock-skew=±S, replay=NAME, key=NAME, chunk-times";
+    corrupt-crc[@K], stall=S[@K], pace=MS[@K], clock-skew=±S, replay=NAME, key=NAME, chunk-times, \
+    fragment=N";
 
 /// Parses a fault spec: comma-separated items `name[=value][@K]` (see the README).
 pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
@@ -349,6 +355,15 @@ pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
             "key" => f.key = need("NAME")?.to_owned(),
             "chunk-times" if value.is_none() => f.chunk_times = true,
             "chunk-times" => return Err(bad(item, "takes no value")),
+            "fragment" => {
+                f.fragment = Some(
+                    need("BYTES")?
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=65_536).contains(n))
+                        .ok_or_else(|| bad(item, "needs a piece size between 1 and 65536 bytes"))?,
+                )
+            }
             _ => return Err(bad(item, "is not a fault")),
         }
     }
@@ -392,6 +407,9 @@ mod tests {
         );
         assert!(parse("replay=a,chunk-times").unwrap().chunk_times);
         assert!(!parse("replay=a").unwrap().chunk_times);
+        assert_eq!(parse("fragment=1").unwrap().fragment, Some(1));
+        assert!(parse("fragment=0").is_err() && parse("fragment").is_err());
+        assert!(parse("fragment=65537").is_err() && parse("fragment=1@2").is_err());
         assert_eq!(
             parse("pace=2.5@10").unwrap().stream,
             [StreamFault {

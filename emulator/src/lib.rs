@@ -26,6 +26,7 @@
 //! ```
 
 mod answer;
+mod anthropic;
 mod async_invoke;
 pub mod clock;
 mod cognito;
@@ -38,6 +39,7 @@ mod guardrail;
 mod ids;
 mod json;
 mod log;
+mod openai;
 mod plan;
 mod server;
 pub mod sigv4;

@@ -4,17 +4,19 @@
 //! (CountTokens, guardrails, async invoke) through [`json_operation`] to their own modules.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
 
 use super::auth::authenticate;
+use super::body::{after, Producer, Stop};
 use super::delivery;
 use super::replay;
 use super::routes::{route, Operation};
 use super::{ApiError, Shared};
 use crate::answer::{check_echo, fnv1a, Answer, Rng};
+use crate::anthropic;
 use crate::async_invoke;
 use crate::clock::{self, unix_secs, MAX_CLOCK_SKEW_SECS};
 use crate::converse::{converse_body, converse_events, parse_converse};
@@ -22,10 +24,11 @@ use crate::count_tokens::count_tokens;
 use crate::families::{
     invoke_body, parse_request, stream_chunks, Family, Request, INVALID_MODEL_ID,
 };
-use crate::fault::{self, Faults, HttpFault};
+use crate::fault::{self, Faults, HttpFault, StreamFaultKind};
 use crate::guardrail;
 use crate::json::J;
 use crate::log::elapsed_ms;
+use crate::openai::{self, CompatError};
 use crate::plan::Planned;
 use crate::sigv4::{self, percent_decode};
 use crate::validate::OpError;
@@ -161,6 +164,17 @@ pub(super) async fn operation(
         }
     }
 
+    if matches!(
+        op,
+        Operation::ChatCompletions | Operation::AnthropicMessages
+    ) {
+        let ctx = Ctx {
+            id: id.to_owned(),
+            started,
+            skew: *skew,
+        };
+        return compatible_api(s, ctx, op, parts, &body, faults, now).await;
+    }
     if !matches!(
         op,
         Operation::Invoke | Operation::Stream | Operation::Converse | Operation::ConverseStream
@@ -197,6 +211,241 @@ pub(super) async fn operation(
             "The emulator routed a JSON operation to a text handler (an emulator bug).",
         )),
     }
+}
+
+impl From<CompatError> for ApiError {
+    fn from(e: CompatError) -> Self {
+        ApiError {
+            openai: Some(Box::new((e.param, e.api_code))),
+            ..ApiError::new(e.status, e.code, e.message)
+        }
+    }
+}
+
+/// What an OpenAI- or Anthropic-compatible request is answered with.
+struct CompatAnswer {
+    model: String,
+    family: &'static str,
+    prompt: String,
+    tokens: usize,
+    stream: bool,
+    body: Vec<u8>,
+    events: Vec<(u32, String)>,
+    error_event: fn(&str) -> String,
+}
+
+/// `POST /openai/v1/chat/completions` and `POST /anthropic/v1/messages`: the body validated
+/// by the API's own rules, then the answer whole (after the generation time) or as
+/// server-sent events, paced and cut into pieces.
+async fn compatible_api(
+    s: &Arc<Shared>,
+    ctx: Ctx,
+    op: Operation,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    faults: Faults,
+    now: SystemTime,
+) -> Result<Response, ApiError> {
+    replay::refuse(&faults, op)?;
+    let a = if op == Operation::ChatCompletions {
+        let req = openai::parse(body)?;
+        let answer = req.answer();
+        let created = unix_secs(now);
+        CompatAnswer {
+            family: "gpt-oss",
+            tokens: answer.tokens.len(),
+            stream: req.stream,
+            body: openai::completion_body(&req, &answer, created),
+            events: openai::completion_events(&req, &answer, created),
+            error_event: openai::error_event,
+            model: req.model,
+            prompt: req.prompt,
+        }
+    } else {
+        let req = anthropic::parse(body, &parts.headers)?;
+        let answer = req.answer();
+        CompatAnswer {
+            family: Family::ClaudeMessages.name(),
+            tokens: answer.tokens.len(),
+            stream: req.stream,
+            body: anthropic::message_body(&req, &answer),
+            events: anthropic::message_events(&req, &answer),
+            error_event: anthropic::error_event,
+            model: req.model,
+            prompt: req.prompt,
+        }
+    };
+    s.log.update(&ctx.id, |r| {
+        r.model_id = Some(a.model.clone());
+        r.family = Some(a.family.into());
+    });
+    let rng = Rng::new(fnv1a(a.prompt.as_bytes()) ^ 0x55e);
+    if !a.stream {
+        delivery::generation_time(s, a.tokens).await;
+        return Ok(delivery::whole(s, &ctx, a.body, None, rng).await);
+    }
+    Ok(sse_stream(s, &ctx, a.events, &faults, a.error_event, rng))
+}
+
+/// Cuts one server-sent event into network writes: with `fragment=N`, pieces of N bytes;
+/// otherwise 2–3 pieces, the first cut inside the `data:` line and, when the event holds a
+/// multi-byte character, a cut right before one of its continuation bytes.
+fn sse_pieces(event: &[u8], fragment: Option<usize>, rng: &mut Rng) -> Vec<Bytes> {
+    if let Some(n) = fragment {
+        return event.chunks(n.max(1)).map(Bytes::copy_from_slice).collect();
+    }
+    let mut cuts = Vec::new();
+    let data = event
+        .windows(6)
+        .position(|w| w == b"data: ")
+        .map_or(0, |at| at + 6);
+    let room = event.len().saturating_sub(data + 2);
+    if room > 1 {
+        cuts.push(data + 1 + rng.below(room.min(24)));
+    }
+    if let Some(k) = event
+        .iter()
+        .skip(cuts.first().copied().unwrap_or(0) + 1)
+        .position(|b| b & 0xc0 == 0x80)
+    {
+        cuts.push(cuts.first().copied().unwrap_or(0) + 1 + k);
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    for cut in cuts {
+        if cut > start && cut < event.len() {
+            out.push(Bytes::copy_from_slice(&event[start..cut]));
+            start = cut;
+        }
+    }
+    out.push(Bytes::copy_from_slice(&event[start..]));
+    out
+}
+
+/// A server-sent-event stream, paced by the tokens each event carries (after the first-byte
+/// delay), each event cut by [`sse_pieces`], with the stream faults: `stall`, `pace`,
+/// `exception=TYPE` (the API's in-band error event, then the end), `error` (as
+/// `exception=internalServerException`), `truncate` (half of the next event, then a clean
+/// end). `corrupt-crc` has nothing to corrupt and is ignored.
+fn sse_stream(
+    s: &Arc<Shared>,
+    ctx: &Ctx,
+    events: Vec<(u32, String)>,
+    faults: &Faults,
+    error_event: fn(&str) -> String,
+    mut rng: Rng,
+) -> Response {
+    let mut producer = Producer::new(s, &ctx.id, ctx.started);
+    let body_stream = producer.body(None);
+    let all_sent = producer.all_sent.clone();
+    let (first_byte_delay, token_delay) = (s.config.first_byte_delay, s.config.token_delay);
+    let log = s.log.clone();
+    let id = ctx.id.clone();
+    let fragment = faults.fragment;
+    let mut stream_faults = faults.stream.clone();
+    stream_faults.sort_by_key(|f| !matches!(f.kind, StreamFaultKind::Stall(_)));
+    tokio::spawn(async move {
+        let mut producer = producer;
+        let n = events.len();
+        let note = |what: String| log.update(&id, |r| r.note_applied(what));
+        let result = async {
+            producer.wait(first_byte_delay).await?;
+            let tokens_start = tokio::time::Instant::now();
+            let mut due_tokens = 0u32;
+            let mut pace = Duration::ZERO;
+            for i in 0..=n {
+                let mut truncate = false;
+                for f in stream_faults.iter().filter(|f| f.after.min(n) == i) {
+                    match &f.kind {
+                        StreamFaultKind::Stall(d) => {
+                            note(format!("stalled {:.3}s after {i} events", d.as_secs_f64()));
+                            producer.wait(*d).await?;
+                        }
+                        StreamFaultKind::Pace(d) => pace = *d,
+                        StreamFaultKind::Exception(_) | StreamFaultKind::Error => {
+                            let t = match &f.kind {
+                                StreamFaultKind::Exception(t) => t.as_str(),
+                                _ => "internalServerException",
+                            };
+                            note(format!("{t} after {i} events"));
+                            let event = error_event(t);
+                            send_pieces(
+                                &mut producer,
+                                event.as_bytes(),
+                                fragment,
+                                &mut rng,
+                                token_delay,
+                            )
+                            .await?;
+                            return Ok(());
+                        }
+                        StreamFaultKind::Truncate => truncate = true,
+                        StreamFaultKind::CorruptCrc => {}
+                    }
+                }
+                let Some((tokens, event)) = events.get(i) else {
+                    break;
+                };
+                if !pace.is_zero() {
+                    producer.wait(pace).await?;
+                }
+                due_tokens = due_tokens.saturating_add(*tokens);
+                producer
+                    .wait_until(after(tokens_start, token_delay.saturating_mul(due_tokens)))
+                    .await?;
+                if truncate {
+                    let cut = event.len() / 2;
+                    note(format!(
+                        "truncated event {} after {cut} of {} bytes",
+                        i + 1,
+                        event.len()
+                    ));
+                    producer
+                        .send(Bytes::copy_from_slice(&event.as_bytes()[..cut]))
+                        .await?;
+                    return Ok(());
+                }
+                send_pieces(
+                    &mut producer,
+                    event.as_bytes(),
+                    fragment,
+                    &mut rng,
+                    token_delay,
+                )
+                .await?;
+                log.update(&id, |r| r.chunks_sent = i + 1);
+            }
+            Ok(())
+        }
+        .await;
+        producer.finish(result, &all_sent, &format!("of {n} events"));
+    });
+    s.log.update(&ctx.id, |r| r.status = 200);
+    let b = s
+        .response(&ctx.id, axum::http::StatusCode::OK, ctx.skew)
+        .header(
+            axum::http::header::CONTENT_TYPE,
+            "text/event-stream; charset=utf-8",
+        )
+        .header(axum::http::header::CACHE_CONTROL, "no-cache");
+    super::finish(b, body_stream)
+}
+
+/// Writes one event in pieces, pausing briefly between them so they leave separately.
+async fn send_pieces(
+    producer: &mut Producer,
+    event: &[u8],
+    fragment: Option<usize>,
+    rng: &mut Rng,
+    token_delay: Duration,
+) -> Result<(), Stop> {
+    for (j, piece) in sse_pieces(event, fragment, rng).into_iter().enumerate() {
+        if j > 0 && (fragment.is_some() || !token_delay.is_zero()) {
+            producer.wait(Duration::from_millis(1)).await?;
+        }
+        producer.send(piece).await?;
+    }
+    Ok(())
 }
 
 impl From<OpError> for ApiError {
@@ -262,7 +511,12 @@ async fn json_operation(
         Operation::ListAsyncInvokes => s
             .async_invokes
             .list(&query_params(parts.uri.query()), &env)?,
-        Operation::Invoke | Operation::Stream | Operation::Converse | Operation::ConverseStream => {
+        Operation::Invoke
+        | Operation::Stream
+        | Operation::Converse
+        | Operation::ConverseStream
+        | Operation::ChatCompletions
+        | Operation::AnthropicMessages => {
             return Err(ApiError::new(
                 500,
                 "InternalServerException",

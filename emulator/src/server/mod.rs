@@ -34,7 +34,7 @@ use crate::fault;
 use crate::log::{InFlight, RequestLog, RequestRecord};
 use crate::sigv4::percent_decode;
 use crate::Config;
-use routes::{preflight, route, UNKNOWN_OPERATION_BODY};
+use routes::{preflight, route, ErrorShape, UNKNOWN_OPERATION_BODY};
 
 const ERROR_NAMESPACE: &str = ":http://internal.amazon.com/coral/com.amazon.bedrock/";
 
@@ -135,6 +135,45 @@ impl Shared {
     }
 
     fn error_response(&self, id: &str, e: &ApiError, skew: i64) -> Response {
+        self.shaped_error_response(id, e, skew, ErrorShape::Bedrock)
+    }
+
+    /// An error in the shape of the API the route serves. Every shape keeps Bedrock's
+    /// `x-amzn-ErrorType` header and status code.
+    fn shaped_error_response(
+        &self,
+        id: &str,
+        e: &ApiError,
+        skew: i64,
+        shape: ErrorShape,
+    ) -> Response {
+        let status = e.status.as_u16();
+        let body = match shape {
+            ErrorShape::Bedrock => serde_json::Value::Object(self.bedrock_error_body(e)),
+            ErrorShape::OpenAi => serde_json::to_value(crate::openai::error_json(
+                status,
+                e.code,
+                &e.message,
+                e.openai.as_ref().and_then(|d| d.0.as_deref()),
+                e.openai.as_ref().and_then(|d| d.1),
+            ))
+            .unwrap_or_default(),
+            ErrorShape::Anthropic => {
+                serde_json::to_value(crate::anthropic::error_json(status, e.code, &e.message))
+                    .unwrap_or_default()
+            }
+        };
+        let mut b = self
+            .response(id, e.status, skew)
+            .header("x-amzn-ErrorType", format!("{}{ERROR_NAMESPACE}", e.code))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(secs) = e.retry_after {
+            b = b.header(header::RETRY_AFTER, secs);
+        }
+        finish(b, Body::from(body.to_string()))
+    }
+
+    fn bedrock_error_body(&self, e: &ApiError) -> serde_json::Map<String, serde_json::Value> {
         let mut body = serde_json::Map::new();
         // Bedrock's front end spells it `Message` for API-key failures, `message` otherwise.
         let key = if e.capital_message {
@@ -146,14 +185,7 @@ impl Shared {
         if let Some(serde_json::Value::Object(extra)) = &e.extra {
             body.extend(extra.clone());
         }
-        let mut b = self
-            .response(id, e.status, skew)
-            .header("x-amzn-ErrorType", format!("{}{ERROR_NAMESPACE}", e.code))
-            .header(header::CONTENT_TYPE, "application/json");
-        if let Some(secs) = e.retry_after {
-            b = b.header(header::RETRY_AFTER, secs);
-        }
-        finish(b, Body::from(serde_json::Value::Object(body).to_string()))
+        body
     }
 
     fn unknown_operation(&self, id: &str, skew: i64) -> Response {
@@ -232,6 +264,9 @@ struct ApiError {
     /// More body fields (`originalStatusCode`, `resourceName`).
     extra: Option<serde_json::Value>,
     capital_message: bool,
+    /// For the `/openai/v1` routes: the OpenAI error's `param` (the member at fault) and its
+    /// `code` when that is not the Bedrock code (`invalid_value`, …). Boxed: errors stay small.
+    openai: Option<Box<(Option<String>, Option<&'static str>)>>,
 }
 
 impl ApiError {
@@ -243,6 +278,7 @@ impl ApiError {
             retry_after: None,
             extra: None,
             capital_message: false,
+            openai: None,
         }
     }
 
@@ -313,7 +349,7 @@ async fn handle(s: Arc<Shared>, req: Request) -> Response {
             let error = format!("{}: {}", e.code, e.message);
             s.log
                 .update(&id, |r| r.answered(e.status.as_u16(), Some(error), started));
-            s.error_response(&id, &e, skew)
+            s.shaped_error_response(&id, &e, skew, op.error_shape())
         }
     }
 }

@@ -28,6 +28,10 @@ pub(super) enum Operation {
     StartAsyncInvoke,
     GetAsyncInvoke,
     ListAsyncInvokes,
+    /// `POST /openai/v1/chat/completions` (OpenAI Chat Completions, see `openai.rs`).
+    ChatCompletions,
+    /// `POST /anthropic/v1/messages` (Anthropic Messages, see `anthropic.rs`).
+    AnthropicMessages,
 }
 
 impl Operation {
@@ -43,6 +47,17 @@ impl Operation {
             Operation::StartAsyncInvoke => "StartAsyncInvoke",
             Operation::GetAsyncInvoke => "GetAsyncInvoke",
             Operation::ListAsyncInvokes => "ListAsyncInvokes",
+            Operation::ChatCompletions => "OpenAI.ChatCompletions",
+            Operation::AnthropicMessages => "Anthropic.Messages",
+        }
+    }
+
+    /// The error shape of the API the route serves: Bedrock's, OpenAI's or Anthropic's.
+    pub(super) fn error_shape(self) -> ErrorShape {
+        match self {
+            Operation::ChatCompletions => ErrorShape::OpenAi,
+            Operation::AnthropicMessages => ErrorShape::Anthropic,
+            _ => ErrorShape::Bedrock,
         }
     }
 
@@ -57,6 +72,17 @@ impl Operation {
                 | Operation::CountTokens
         )
     }
+}
+
+/// Whose error body a route answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ErrorShape {
+    /// `x-amzn-ErrorType` + `{"message":…}`.
+    Bedrock,
+    /// `{"error":{"message","type","param","code"}}` (plus `x-amzn-ErrorType`).
+    OpenAi,
+    /// `{"type":"error","error":{"type","message"}}` (plus `x-amzn-ErrorType`).
+    Anthropic,
 }
 
 /// A routed request: the operation and its raw (still percent-encoded) labels.
@@ -111,6 +137,8 @@ pub(super) fn route<'a>(method: &Method, path: &'a str) -> Option<Routed<'a>> {
         "/guardrail-checks/invoke" if post => one(Operation::InvokeGuardrailChecks, ""),
         "/async-invoke" if post => one(Operation::StartAsyncInvoke, ""),
         "/async-invoke" if get => one(Operation::ListAsyncInvokes, ""),
+        "/openai/v1/chat/completions" if post => one(Operation::ChatCompletions, ""),
+        "/anthropic/v1/messages" if post => one(Operation::AnthropicMessages, ""),
         _ => {
             let arn = label(path.strip_prefix("/async-invoke/")?)?;
             if get {
@@ -226,5 +254,16 @@ mod tests {
         assert_eq!(r(Method::POST, "/async-invoke/x"), None);
         assert_eq!(r(Method::DELETE, "/async-invoke"), None);
         assert_eq!(r(Method::GET, "/async-invoke/"), None);
+        assert_eq!(
+            post("/openai/v1/chat/completions"),
+            Some((Operation::ChatCompletions, ["", ""]))
+        );
+        assert_eq!(
+            post("/anthropic/v1/messages"),
+            Some((Operation::AnthropicMessages, ["", ""]))
+        );
+        assert_eq!(r(Method::GET, "/openai/v1/chat/completions"), None);
+        assert_eq!(post("/openai/v1/responses"), None);
+        assert_eq!(post("/anthropic/v1/messages/"), None);
     }
 }

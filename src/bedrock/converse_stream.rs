@@ -253,6 +253,7 @@ impl ConverseEvent {
     /// Adds the event to `acc`: text, reasoning and tool input are kept apart; a tool call is
     /// complete (its input parsed) at its block's `contentBlockStop`.
     pub(crate) fn apply(&self, acc: &mut Accumulator, d: &mut TextDelta) -> Result<(), Error> {
+        acc.msg.converse(self);
         match self {
             ConverseEvent::MessageStart { .. } => {}
             ConverseEvent::ContentBlockStart { index, start } => {

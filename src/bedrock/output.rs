@@ -202,6 +202,8 @@ struct PendingTool {
 pub(crate) struct Accumulator {
     pub out: Output,
     pending: BTreeMap<u64, PendingTool>,
+    /// The assistant message the blocks make (ConverseStream, Nova and Claude Messages).
+    pub msg: super::message::MessageBuilder,
 }
 
 impl Accumulator {

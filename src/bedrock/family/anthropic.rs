@@ -59,8 +59,7 @@ fn body(chat: &Chat, _streaming: bool) -> Result<Map<String, Value>, Error> {
 struct AnthropicTextDelta<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
-    #[serde(rename = "index")]
-    _index: u64,
+    index: u64,
     #[serde(borrow)]
     delta: AnthropicTextDeltaBody<'a>,
 }
@@ -78,6 +77,7 @@ fn fast_text_delta(bytes: &[u8], acc: &mut Accumulator, d: &mut TextDelta) -> bo
     match serde_json::from_slice::<AnthropicTextDelta>(bytes) {
         Ok(c) if c.kind == "content_block_delta" && c.delta.kind == "text_delta" => {
             acc.text(d, &c.delta.text);
+            acc.msg.claude_text(c.index, &c.delta.text);
             true
         }
         _ => false,
@@ -96,6 +96,7 @@ fn anthropic_usage(u: &Value) -> UsagePatch {
 
 /// Claude Messages: stream events by `type`, and the whole `message`.
 fn read(v: &Value, acc: &mut Accumulator, d: &mut TextDelta) -> Result<(), Error> {
+    acc.msg.claude(v);
     let index = u64_at(v, "index").unwrap_or(0);
     match str_at(v, "type").unwrap_or_default() {
         "message_start" => {

@@ -91,6 +91,25 @@ impl OutputReader {
         &self.acc.out
     }
 
+    /// The assistant message the stream's blocks make, to push onto `messages` for the next
+    /// turn (ConverseStream, or Nova's chunks): what the whole Converse answer's
+    /// `output.message` holds. `None` for other families' chunks.
+    pub fn message(&self) -> Option<crate::bedrock::converse::Message> {
+        self.acc.msg.to_converse()
+    }
+
+    /// The assistant message as JSON, in the shape the stream spoke: Converse's (see
+    /// [`message`](Self::message)) or, for Claude Messages chunks, Claude's native
+    /// `{"role":"assistant","content":[{"type":"thinking",…},{"type":"text",…},…]}`.
+    pub fn message_json(&self) -> Option<Value> {
+        serde_json::from_str(&self.message_json_text()?).ok()
+    }
+
+    /// [`message_json`](Self::message_json) as JSON text.
+    pub fn message_json_text(&self) -> Option<String> {
+        self.acc.msg.to_json_text()
+    }
+
     pub fn into_output(self) -> Output {
         self.acc.out
     }

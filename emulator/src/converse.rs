@@ -3,7 +3,10 @@
 //! `messageStart → contentBlockDelta… → contentBlockStop → messageStop → metadata`, each
 //! payload with its keys sorted and a `p` padding field, as in the captures.
 
+use base64::Engine as _;
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value};
+use sha2::Sha256;
 
 use crate::answer::check_echo;
 use crate::answer::{answer_for, Answer};
@@ -33,19 +36,94 @@ const CONTENT_BLOCKS: [&str; 14] = [
     "toolRemoval",
 ];
 
+/// The key of the emulator's reasoning signatures (HMAC-SHA256 of the reasoning text, base64).
+const SIGNATURE_KEY: &[u8] = b"bedrock-emulator reasoning signature key";
+
+/// In the last user message, asks for a redacted reasoning block too.
+pub const REDACTED_MARKER: &str = "[redacted-reasoning]";
+
+/// The signature the emulator gives a reasoning text, and requires back with it.
+pub fn reasoning_signature(text: &str) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SIGNATURE_KEY)
+        .expect("HMAC takes keys of any length");
+    mac.update(text.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// The error Bedrock passes on from the model (Anthropic's wording) for a history it refuses.
+fn model_error(detail: String) -> String {
+    format!("The model returned the following errors: {detail}")
+}
+
 /// What a Converse answer depends on.
 #[derive(Debug, Clone)]
 pub(crate) struct ConverseRequest {
-    /// The text of the last user message (its `text` blocks joined with `"\n"`).
+    /// The text of the last user message (its `text` blocks, and the `text` of its tool
+    /// results, joined with `"\n"`).
     pub prompt: String,
     pub max_tokens: u32,
     pub stops: Vec<String>,
+    /// `additionalModelRequestFields.thinking: {type: "enabled"}` or `reasoningConfig`.
+    pub reasoning: bool,
+    /// The tool the last user message asks for (`use <name>`), when `toolConfig` has it and
+    /// the message carries no tool result.
+    pub tool: Option<String>,
+}
+
+/// A Converse answer: the text [`Answer`] (which it derefs to) and the blocks around it.
+#[derive(Debug, Clone)]
+pub(crate) struct ConverseAnswer {
+    pub answer: Answer,
+    /// The reasoning text (block 0), signed with [`reasoning_signature`].
+    pub reasoning: Option<String>,
+    /// A redacted reasoning block (base64), when the prompt holds [`REDACTED_MARKER`].
+    pub redacted: Option<String>,
+    /// `(toolUseId, name, input JSON)` of a tool call after the text.
+    pub tool: Option<(String, String, String)>,
+}
+
+impl std::ops::Deref for ConverseAnswer {
+    type Target = Answer;
+    fn deref(&self) -> &Answer {
+        &self.answer
+    }
 }
 
 impl ConverseRequest {
-    pub fn answer(&self) -> Answer {
+    pub fn answer(&self) -> ConverseAnswer {
         let stops: Vec<&str> = self.stops.iter().map(String::as_str).collect();
-        answer_for(&self.prompt, self.max_tokens, &stops)
+        let mut answer = answer_for(&self.prompt, self.max_tokens, &stops);
+        let hash = crate::answer::fnv1a(self.prompt.as_bytes());
+        let tool = self.tool.as_ref().map(|name| {
+            answer.tokens = vec!["I will".into(), " call ".into(), format!("{name}.")];
+            answer.stop_reason = "tool_use";
+            answer.stop_sequence = None;
+            let input = serde_json::json!({
+                "query": self.prompt,
+                "units": "celsius",
+                "days": [1, 2.5, -3],
+                "options": {"detail": "a \"quoted\" ☕ value", "strict": true, "none": null}
+            });
+            (
+                format!("tooluse_{hash:016x}"),
+                name.clone(),
+                input.to_string(),
+            )
+        });
+        let reasoning = self.reasoning.then(|| {
+            let head: String = self.prompt.chars().take(40).collect();
+            format!("The user wrote \u{201c}{head}\u{201d}. I think it through step by step — café, 日本語, 🍫 — then answer.")
+        });
+        let redacted = (self.reasoning && self.prompt.contains(REDACTED_MARKER)).then(|| {
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("emulator-redacted-reasoning:{hash:016x}"))
+        });
+        ConverseAnswer {
+            answer,
+            reasoning,
+            redacted,
+            tool,
+        }
     }
 }
 
@@ -58,7 +136,7 @@ pub fn converse_answer(model_id: &str, body: &[u8]) -> Result<Answer, String> {
     Family::of_model(model_id).ok_or(INVALID_MODEL_ID)?;
     let req = parse_converse(body)?;
     check_echo(&req.prompt)?;
-    Ok(req.answer())
+    Ok(req.answer().answer)
 }
 
 /// `1 validation error detected: Value '<v>' at '<path>' failed to satisfy constraint: Member
@@ -96,6 +174,9 @@ pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
     let messages = list(messages, "messages")?;
     let mut prompt = None;
     let mut previous_role = None;
+    // The toolUse ids of the previous (assistant) message, which tool results must answer.
+    let mut tool_ids: Vec<String> = Vec::new();
+    let mut last_has_tool_result = false;
     for (i, message) in messages.iter().enumerate() {
         let path = format!("messages.{}.member", i + 1);
         let m = object(message, &path)?;
@@ -126,6 +207,8 @@ pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
             ));
         }
         let mut texts = Vec::new();
+        let mut ids = Vec::new();
+        last_has_tool_result = false;
         for (j, block) in list(content, &format!("{path}.content"))?
             .iter()
             .enumerate()
@@ -145,7 +228,10 @@ pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
                     None => return Err(constraint(text, &format!("{bpath}.text"), "be a string")),
                 }
             }
+            check_history_block(b, role, i, j, &tool_ids, &mut ids, &mut texts)?;
+            last_has_tool_result |= b.contains_key("toolResult");
         }
+        tool_ids = ids;
         if role == "user" {
             prompt = Some(texts.join("\n"));
         }
@@ -224,14 +310,100 @@ pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
     if let Some(v) = obj.get("additionalModelResponseFieldPaths") {
         list(v, "additionalModelResponseFieldPaths")?;
     }
+    let fields = obj.get("additionalModelRequestFields");
+    let reasoning = fields.is_some_and(|f| {
+        f.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled")
+            || f.pointer("/reasoningConfig/type").and_then(Value::as_str) == Some("enabled")
+    });
+    let tools = obj
+        .get("toolConfig")
+        .and_then(|c| c.get("tools"))
+        .and_then(Value::as_array);
+    let tool = (!last_has_tool_result)
+        .then(|| {
+            tools.into_iter().flatten().find_map(|t| {
+                let name = t.pointer("/toolSpec/name")?.as_str()?;
+                prompt
+                    .contains(&format!("use {name}"))
+                    .then(|| name.to_owned())
+            })
+        })
+        .flatten();
     Ok(ConverseRequest {
         prompt,
         max_tokens,
         stops,
+        reasoning,
+        tool,
     })
 }
 
-fn usage(a: &Answer) -> J {
+/// Checks one content block of the history as Bedrock (the model behind it) does: an
+/// assistant's reasoning must carry the signature it was given; a user's tool result must
+/// answer a toolUse of the message before. Collects the message's toolUse ids into `ids` and
+/// a tool result's text into `texts`.
+fn check_history_block(
+    b: &Map<String, Value>,
+    role: &str,
+    i: usize,
+    j: usize,
+    previous_ids: &[String],
+    ids: &mut Vec<String>,
+    texts: &mut Vec<String>,
+) -> Result<(), String> {
+    if role == "assistant" {
+        if let Some(r) = b
+            .get("reasoningContent")
+            .and_then(|r| r.get("reasoningText"))
+        {
+            let text = r.get("text").and_then(Value::as_str).unwrap_or_default();
+            match r.get("signature").and_then(Value::as_str) {
+                None | Some("") => {
+                    return Err(model_error(format!(
+                        "messages.{i}.content.{j}.thinking.signature: Field required"
+                    )))
+                }
+                Some(s) if s != reasoning_signature(text) => {
+                    return Err(model_error(format!(
+                        "messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(id) = b
+            .get("toolUse")
+            .and_then(|t| t.get("toolUseId"))
+            .and_then(Value::as_str)
+        {
+            ids.push(id.to_owned());
+        }
+    }
+    if let Some(r) = b.get("toolResult") {
+        let id = r
+            .get("toolUseId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if role != "user" || !previous_ids.iter().any(|p| p == id) {
+            return Err(model_error(format!(
+                "messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: {id}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message."
+            )));
+        }
+        for c in r
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(t) = c.get("text").and_then(Value::as_str) {
+                texts.push(t.to_owned());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn usage(a: &ConverseAnswer) -> J {
     J::obj([
         ("inputTokens", a.input_tokens.into()),
         ("outputTokens", a.output_tokens().into()),
@@ -242,18 +414,69 @@ fn usage(a: &Answer) -> J {
     ])
 }
 
+/// The answer's content blocks, in order: reasoning, redacted reasoning, text, tool use. The
+/// stream sends the same blocks at the same indices.
+fn blocks(a: &ConverseAnswer) -> Vec<J> {
+    let mut out = Vec::new();
+    if let Some(r) = &a.reasoning {
+        out.push(J::obj([(
+            "reasoningContent",
+            J::obj([(
+                "reasoningText",
+                J::obj([
+                    ("signature", reasoning_signature(r).into()),
+                    ("text", r.as_str().into()),
+                ]),
+            )]),
+        )]));
+    }
+    if let Some(r) = &a.redacted {
+        out.push(J::obj([(
+            "reasoningContent",
+            J::obj([("redactedContent", r.as_str().into())]),
+        )]));
+    }
+    out.push(J::obj([("text", a.text().into())]));
+    if let Some((id, name, input)) = &a.tool {
+        let input: Value = serde_json::from_str(input).unwrap_or_default();
+        out.push(J::obj([(
+            "toolUse",
+            J::obj([
+                ("input", J::Raw(input)),
+                ("name", name.as_str().into()),
+                ("toolUseId", id.as_str().into()),
+            ]),
+        )]));
+    }
+    out
+}
+
+/// `s` in pieces cut at awkward places: after 1 byte, then every 7 (on char boundaries), so
+/// fragments end inside keys, strings, escapes and numbers.
+fn awkward_pieces(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut want = 1;
+    for (i, _) in s.char_indices().skip(1) {
+        if i - start >= want {
+            out.push(&s[start..i]);
+            start = i;
+            want = 7;
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
 /// The Converse response body (keys sorted, as Bedrock sends them).
-pub(crate) fn converse_body(a: &Answer, latency_ms: u64) -> J {
+pub(crate) fn converse_body(a: &ConverseAnswer, latency_ms: u64) -> J {
     J::obj([
         ("metrics", J::obj([("latencyMs", latency_ms.into())])),
         (
             "output",
             J::obj([(
                 "message",
-                J::obj([
-                    ("content", vec![J::obj([("text", a.text().into())])].into()),
-                    ("role", "assistant".into()),
-                ]),
+                J::obj([("content", blocks(a).into()), ("role", "assistant".into())]),
             )]),
         ),
         ("stopReason", a.stop_reason.into()),
@@ -270,12 +493,59 @@ fn event(event_type: &'static str, tokens: u32, json: J) -> Planned {
 
 /// The ConverseStream events for an answer. `p` padding and `metrics.latencyMs` are added
 /// when each event is sent.
-pub(crate) fn converse_events(a: &Answer) -> Vec<Planned> {
+pub(crate) fn converse_events(a: &ConverseAnswer) -> Vec<Planned> {
     let mut out = vec![event(
         "messageStart",
         0,
         J::obj([("role", "assistant".into())]),
     )];
+    let mut index = 0u32;
+    let delta = |index: u32, tokens: u32, d: J| {
+        event(
+            "contentBlockDelta",
+            tokens,
+            J::obj([("contentBlockIndex", index.into()), ("delta", d)]),
+        )
+    };
+    let stop = |index: u32| {
+        event(
+            "contentBlockStop",
+            0,
+            J::obj([("contentBlockIndex", index.into())]),
+        )
+    };
+    if let Some(r) = &a.reasoning {
+        for piece in r.split_inclusive(' ') {
+            out.push(delta(
+                index,
+                1,
+                J::obj([("reasoningContent", J::obj([("text", piece.into())]))]),
+            ));
+        }
+        // The signature comes last, in a delta of its own.
+        out.push(delta(
+            index,
+            0,
+            J::obj([(
+                "reasoningContent",
+                J::obj([("signature", reasoning_signature(r).into())]),
+            )]),
+        ));
+        out.push(stop(index));
+        index += 1;
+    }
+    if let Some(r) = &a.redacted {
+        out.push(delta(
+            index,
+            0,
+            J::obj([(
+                "reasoningContent",
+                J::obj([("redactedContent", r.as_str().into())]),
+            )]),
+        ));
+        out.push(stop(index));
+        index += 1;
+    }
     let empty = [String::new()];
     let tokens = if a.tokens.is_empty() {
         &empty[..]
@@ -283,20 +553,37 @@ pub(crate) fn converse_events(a: &Answer) -> Vec<Planned> {
         &a.tokens[..]
     };
     for t in tokens {
+        out.push(delta(index, 1, J::obj([("text", t.as_str().into())])));
+    }
+    out.push(stop(index));
+    if let Some((id, name, input)) = &a.tool {
+        index += 1;
         out.push(event(
-            "contentBlockDelta",
-            1,
+            "contentBlockStart",
+            0,
             J::obj([
-                ("contentBlockIndex", 0u32.into()),
-                ("delta", J::obj([("text", t.as_str().into())])),
+                ("contentBlockIndex", index.into()),
+                (
+                    "start",
+                    J::obj([(
+                        "toolUse",
+                        J::obj([
+                            ("name", name.as_str().into()),
+                            ("toolUseId", id.as_str().into()),
+                        ]),
+                    )]),
+                ),
             ]),
         ));
+        for piece in awkward_pieces(input) {
+            out.push(delta(
+                index,
+                1,
+                J::obj([("toolUse", J::obj([("input", piece.into())]))]),
+            ));
+        }
+        out.push(stop(index));
     }
-    out.push(event(
-        "contentBlockStop",
-        0,
-        J::obj([("contentBlockIndex", 0u32.into())]),
-    ));
     out.push(event(
         "messageStop",
         0,
@@ -359,7 +646,12 @@ mod tests {
 
     #[test]
     fn events_in_bedrock_order() {
-        let a = answer_for("Hi", 3, &[]);
+        let a = ConverseAnswer {
+            answer: answer_for("Hi", 3, &[]),
+            reasoning: None,
+            redacted: None,
+            tool: None,
+        };
         let names: Vec<&str> = converse_events(&a)
             .iter()
             .map(|p| match &p.frame {

@@ -60,7 +60,7 @@ pub use answer::{
 };
 pub use async_invoke::{DEFAULT_MAX_RESULTS, FAILURE_MESSAGE, FAIL_MARKER};
 pub use cognito::DEMO_IDENTITY_POOL_ID;
-pub use converse::converse_answer;
+pub use converse::{converse_answer, reasoning_signature, REDACTED_MARKER};
 pub use families::{invoke_answer, Family};
 pub use fault::{FAULT_HEADER, FAULT_MODEL_PREFIX, STREAM_EXCEPTIONS};
 pub use guardrail::{

@@ -9,8 +9,8 @@
 //! `claude-sonnet-…`, `claude-opus-…`, `claude-haiku-…`, as ids, system inference profiles or
 //! ARNs) — the emulator's own [`Family::of_model`] rule. The version: the AWS guide asks for
 //! `"anthropic_version": "bedrock-2023-05-31"` in the body on bedrock-runtime, while the
-//! official SDKs send the `anthropic-version: 2023-06-01` header; either is accepted, one is
-//! required.
+//! official SDKs send an `anthropic-version` header (a date: `2023-06-01` in the guide's curl,
+//! `2026-10-21` from `@anthropic-ai/sdk` 1.17); either is accepted, one is required.
 
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
@@ -23,8 +23,19 @@ use crate::openai::CompatError;
 
 /// The body's `anthropic_version` that bedrock-runtime documents.
 pub const BEDROCK_ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
-/// The `anthropic-version` header values accepted (the official SDKs send `2023-06-01`).
-pub const ANTHROPIC_VERSIONS: [&str; 2] = ["2023-06-01", "2023-01-01"];
+/// Whether an `anthropic-version` header value is a version: a date `YYYY-MM-DD` from
+/// `2023-01-01` on (Anthropic's versions are dates; the guide's curl sends `2023-06-01`, the
+/// SDK 1.17 sends `2026-10-21`).
+fn is_version(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [0..4, 5..7, 8..10]
+            .into_iter()
+            .all(|r| b[r].iter().all(u8::is_ascii_digit))
+        && v >= "2023-01-01"
+}
 
 /// Top-level members of a Messages request; anything else is refused, as Anthropic does.
 const KNOWN: [&str; 19] = [
@@ -180,10 +191,10 @@ pub(crate) fn parse(body: &[u8], headers: &HeaderMap) -> Result<MessagesRequest,
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             match header {
                 None => return Err(invalid("anthropic-version: header is required")),
-                Some(v) if !ANTHROPIC_VERSIONS.contains(&v.trim()) => {
+                Some(v) if !is_version(v.trim()) => {
                     return Err(invalid(format!(
-                        "anthropic-version: invalid version {v:?}; use 2023-06-01 (or \
-                         \"anthropic_version\": \"{BEDROCK_ANTHROPIC_VERSION}\" in the body)"
+                        "anthropic-version: invalid version {v:?}; use a date such as 2023-06-01 \
+                         (or \"anthropic_version\": \"{BEDROCK_ANTHROPIC_VERSION}\" in the body)"
                     )))
                 }
                 Some(_) => {}
@@ -576,5 +587,17 @@ mod tests {
             exception_status("throttlingException").1,
             "ThrottlingException"
         );
+        for ok in ["2023-06-01", "2026-10-21"] {
+            assert!(is_version(ok), "{ok}");
+        }
+        for bad in [
+            "2022-12-31",
+            "2023-6-01",
+            "latest",
+            "2023-06-01x",
+            "２023-06-01",
+        ] {
+            assert!(!is_version(bad), "{bad}");
+        }
     }
 }

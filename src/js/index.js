@@ -860,6 +860,23 @@ async function requestBytes(body) {
 }
 
 /**
+ * An error body in Bedrock's shape (`{"message"}`) for the skew check: the OpenAI-compatible
+ * (`{"error":{"message",…}}`) and Anthropic-compatible (`{"type":"error","error":{"message",…}}`)
+ * routes nest the message.
+ */
+function errorMessageBody(bytes) {
+  try {
+    const body = JSON.parse(utf8Decoder.decode(bytes));
+    if (typeof body?.message !== 'string' && typeof body?.error?.message === 'string') {
+      return utf8.encode(JSON.stringify({ message: body.error.message }));
+    }
+  } catch {
+    // Not JSON: read as it is.
+  }
+  return bytes;
+}
+
+/**
  * A function with `fetch`'s signature that authorizes each request for Bedrock: SigV4 with
  * `credentials` (service `bedrock`, or `bedrock-mantle` for a `bedrock-mantle.*` host; clock
  * skew corrected and the request re-signed once), or `Authorization: Bearer` with `token`.
@@ -924,7 +941,7 @@ export function createSignedFetch(config = {}) {
     if (getToken || response.status < 400 || response.status >= 500) return response;
     const length = Number(response.headers.get('content-length'));
     if (!(length > 0 && length <= MAX_SKEW_BODY)) return response;
-    const text = new Uint8Array(await response.clone().arrayBuffer());
+    const text = errorMessageBody(new Uint8Array(await response.clone().arrayBuffer()));
     const offset = sync(() => skewCorrection(response.status, response.headers.get('x-amzn-errortype') ?? undefined, text, (sentAt + Date.now()) / 2));
     if (offset === undefined) return response;
     clockOffset = offset;

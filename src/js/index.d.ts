@@ -419,6 +419,16 @@ export interface TextStreamResult {
   usage?: { inputTokens: number; outputTokens: number; totalTokens?: number };
   /** `amazon-bedrock-invocationMetrics` (InvokeModelWithResponseStream) or `{ latencyMs }` (ConverseStream). */
   metrics?: Record<string, number>;
+  /**
+   * The assistant message the stream makes, ready to push onto `messages` for the next turn:
+   * Converse's `Message` for `converseStream` (reasoning with its signature, redacted
+   * reasoning as `Uint8Array`, tool uses with their input parsed — kept as the text when it
+   * does not parse —, citations, in block order); for `invokeModelWithResponseStream`, the
+   * family's native assistant message where it has one (Claude Messages:
+   * `{ role: 'assistant', content: [{ type: 'thinking', thinking, signature }, …] }`; Nova:
+   * Converse's shape), else absent.
+   */
+  message?: Message | { role: 'assistant'; content: Record<string, unknown>[] };
 }
 
 export interface TextStream extends AsyncGenerator<string, void, undefined> {

@@ -651,8 +651,8 @@ function events(source, map) {
 
 /**
  * Plain text pieces of an `invokeModelWithResponseStream` (any model family) or
- * `converseStream` response. `result` resolves at the end with the stop reason, usage and
- * metrics.
+ * `converseStream` response. `result` resolves at the end with the stop reason, usage,
+ * metrics and the assistant `message` to send back.
  */
 export function textStream(response, options = {}) {
   if (options === null || typeof options !== 'object') options = {};
@@ -727,6 +727,8 @@ function summarize(o) {
     stopReason: o.stop_reason ?? undefined,
     usage,
     metrics: o.metrics ?? (o.latency_ms != null ? { latencyMs: o.latency_ms } : undefined),
+    // The assistant message for the next turn, built in Rust; blobs as the SDK's Uint8Arrays.
+    message: o.message && reviveBlobs(o.message),
   };
 }
 

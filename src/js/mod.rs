@@ -299,11 +299,11 @@ impl RawStream {
     }
 
     /// Text mode: everything the stream said so far, as JSON `{ text, reasoning,
-    /// stop_reason, usage, metrics, latency_ms, … }`.
+    /// stop_reason, usage, metrics, latency_ms, …, message? }`.
     #[wasm_bindgen(js_name = textOutput)]
     pub fn text_output(&self) -> String {
         match self.extractor.borrow().as_ref() {
-            Some(x) => output_json(x.output()),
+            Some(x) => output_json(x),
             None => "{}".into(),
         }
     }
@@ -374,16 +374,24 @@ impl Extractor {
 
     /// Everything so far, as JSON: `{ text, reasoning, stop_reason, usage, metrics, … }`.
     pub fn output(&self) -> String {
-        output_json(self.inner.output())
+        output_json(&self.inner)
     }
 }
 
 /// An output as JSON for `textStream`'s result, with the token counts to report
-/// ([`Output::token_usage`](crate::bedrock::Output::token_usage)) in `usage`.
-fn output_json(output: &crate::bedrock::Output) -> String {
-    let mut output = output.clone();
+/// ([`Output::token_usage`](crate::bedrock::Output::token_usage)) in `usage` and the assistant
+/// message to send back ([`OutputReader::message_json`]) in `message`.
+fn output_json(reader: &OutputReader) -> String {
+    let mut output = reader.output().clone();
     output.usage = output.token_usage();
-    serde_json::to_string(&output).unwrap_or_default()
+    let mut json = serde_json::to_string(&output).unwrap_or_default();
+    if let Some(m) = reader.message_json_text() {
+        json.pop(); // The closing brace.
+        json.push_str(",\"message\":");
+        json.push_str(&m);
+        json.push('}');
+    }
+    json
 }
 
 /// Whether credentials expiring at `expirationMs` must be renewed at `nowMs` (the one margin,

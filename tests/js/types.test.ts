@@ -8,7 +8,7 @@ import init, {
   type ApplyGuardrailResponse, type AsyncInvokeSummary, type CountTokensResponse, type GetAsyncInvokeResponse,
   type InvokeGuardrailChecksResponse, type ListAsyncInvokesResponse, type StartAsyncInvokeResponse,
   type AwsCredentialIdentity, type ChatInput, type ConverseResponse, type ConverseStreamOutput, type InvokeModelResponse,
-  type ResponseMetadata, type TextStreamResult, type CognitoIdentityCredentials,
+  type ResponseMetadata, type TextStreamResult, type CognitoIdentityCredentials, type Message,
 } from 'bedrock-wasm';
 
 export async function everything(signal: AbortSignal): Promise<void> {
@@ -68,6 +68,10 @@ export async function everything(signal: AbortSignal): Promise<void> {
   }
   const summary: TextStreamResult | undefined = await ts.result;
   void summary?.usage?.outputTokens;
+  // The stream becomes the next turn.
+  const history: Message[] = [{ role: 'user', content: [{ text: 'hi' }] }];
+  if (summary?.message) history.push(summary.message as Message);
+  void client.converseStream({ modelId: 'm', messages: history });
   void textStream(stream);
   client.destroy();
   try {

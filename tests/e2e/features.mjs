@@ -340,6 +340,65 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal(await storage(), '{"local":{},"session":{}}');
     },
 
+    async 'a host config.json pre-fills, titles the page and limits sign-in and models; a bad one warns by field'(p) {
+      // Without one (the site serves none), the defaults and no warning.
+      assert.equal(await p.page.title(), 'bedrock-wasm playground');
+      assert.ok(await p.byId('config-warning').isHidden());
+      const config = {
+        title: 'Acme Bedrock',
+        region: 'us-east-1',
+        endpoint: env.EMULATOR_URL,
+        modelId: 'amazon.nova-lite-v1:0',
+        models: ['amazon.nova-lite-v1:0', 'anthropic.claude-v2'],
+        authModes: ['sigv4', 'cognito'],
+        cognito: { identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000', roleArn: 'arn:aws:iam::123456789012:role/Team' },
+      };
+      const serve = (body) => p.page.route('**/config.json', (route) => route.fulfill({ contentType: 'application/json', body }));
+      await serve(JSON.stringify(config));
+      await p.open();
+      await until(async () => (await p.page.title()) === 'Acme Bedrock', 'the title is the host\'s');
+      assert.equal(await p.page.locator('h1').textContent(), 'Acme Bedrock');
+      assert.equal(await p.byId('endpoint').inputValue(), env.EMULATOR_URL);
+      assert.equal(await p.byId('model-id').inputValue(), 'amazon.nova-lite-v1:0');
+      assert.equal(await p.byId('cognito-pool-id').inputValue(), config.cognito.identityPoolId);
+      assert.equal(await p.byId('cognito-role-arn').inputValue(), config.cognito.roleArn);
+      const values = (id) => p.byId(id).locator('option').evaluateAll((os) => os.map((o) => o.value));
+      assert.deepEqual(await values('auth-mode'), ['sigv4', 'cognito']);
+      assert.deepEqual(await values('model-catalog'), ['', 'amazon.nova-lite-v1:0', 'anthropic.claude-v2']);
+      assert.equal(await p.byId('model-catalog').inputValue(), 'amazon.nova-lite-v1:0');
+      assert.ok(await p.byId('config-warning').isHidden());
+      // The pre-filled page works.
+      await p.fill({
+        'access-key-id': env.ACCESS_KEY_ID,
+        'secret-access-key': env.SECRET_ACCESS_KEY,
+        'session-token': env.SESSION_TOKEN,
+        'model-id': 'anthropic.claude-v2',
+        prompt: expected.prompt,
+        'max-tokens': expected.maxTokens,
+      });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), expected.text);
+
+      // A config with wrong fields: each named, the rest applied, nothing broken.
+      await p.page.unroute('**/config.json');
+      await serve(JSON.stringify({ title: 5, authModes: ['password'], modelId: 'amazon.nova-lite-v1:0', colour: 'red' }));
+      await p.open();
+      await p.byId('config-warning').waitFor();
+      const warning = await p.text('config-warning');
+      for (const field of ['"title"', '"authModes"', '"colour"']) assert.ok(warning.includes(field), `${field} in ${warning}`);
+      assert.equal(await p.byId('model-id').inputValue(), 'amazon.nova-lite-v1:0');
+      assert.deepEqual(await values('auth-mode'), ['sigv4', 'api-key', 'cognito']);
+      assert.equal(await p.page.title(), 'bedrock-wasm playground');
+
+      // Not JSON at all (a host's HTML error page): one warning, the defaults.
+      await p.page.unroute('**/config.json');
+      await serve('<html>Not here</html>');
+      await p.open();
+      await p.byId('config-warning').waitFor();
+      assert.match(await p.text('config-warning'), /not valid JSON/);
+    },
+
     async 'the page works from a sub-path of the host'(p) {
       const requests = [];
       p.page.on('request', (r) => requests.push(r.url()));

@@ -34,6 +34,7 @@ pub mod failure;
 pub mod fatal;
 mod figures;
 pub mod form;
+pub mod host;
 pub mod markdown;
 #[cfg(target_arch = "wasm32")]
 pub mod reply;

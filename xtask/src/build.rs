@@ -224,6 +224,25 @@ pub fn pkg_from(wasm: &Path, out: &Path) -> Result {
         std::fs::copy(root.join("src/js").join(file), out.join(file))
             .map_err(|e| format!("src/js/{file}: {e}"))?;
     }
+    // Whitespace and syntax minified, names kept (stack traces and the classes' names read
+    // as in the source; the types and their docs are in index.d.ts): measured -8.8 KB gzip
+    // on the package (index.js 12,430 → 7,406, the glue 10,639 → 6,814).
+    for file in ["index.js", "bedrock_wasm.js"] {
+        let path = out.join(file);
+        let path = path.to_str().unwrap();
+        run(
+            "esbuild",
+            &[
+                path,
+                "--minify-whitespace",
+                "--minify-syntax",
+                "--format=esm",
+                "--log-level=warning",
+                "--allow-overwrite",
+                &format!("--outfile={path}"),
+            ],
+        )?;
+    }
     // Written by hand, not with `json!`: export conditions are matched in key order, so
     // "node" must come before "default" (serde_json would sort the keys).
     let text = format!(

@@ -82,6 +82,15 @@ async function check(result) {
   assert.equal(result.stopReason, 'end_turn');
   assert.equal(result.outputTokens, 4);
   assert.deepEqual(result.error, { name: 'ThrottlingException', fault: 'client', status: 429, typed: true });
+  assert.deepEqual(result.surface, {
+    counted: true,
+    blocked: 'GUARDRAIL_INTERVENED',
+    jobDated: true,
+    listed: true,
+    signed: 'string',
+    tool: 'get_weather',
+    secondTurn: true,
+  });
   await sawClientClose(result.cancelledId);
 }
 

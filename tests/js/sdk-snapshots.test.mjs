@@ -291,3 +291,26 @@ for (const name of ERRORS) {
     }
   });
 }
+
+test('Converse members newer than the SDK pass through untouched, both ways', async () => {
+  const input = {
+    modelId: 'm',
+    messages: [{ role: 'user', content: [{ text: 'hi' }, { cachePoint: { type: 'default', ttl: '1h' } }, { futureBlock2027: { x: [1, 2] } }] }],
+    outputConfig: { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: '{"type":"object"}' } } }, effort: 'high' },
+    toolConfig: { tools: [{ toolSpec: { name: 't', inputSchema: { json: {} }, strict: true } }, { systemTool: { name: 'nova_grounding' } }] },
+    aMember2027: { nested: true },
+  };
+  const answer = {
+    output: { message: { role: 'assistant', content: [{ text: '{}' }, { futureBlock2027: { y: 'z' } }] } },
+    stopReason: 'end_turn',
+    usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2, cacheDetails: [{ ttl: '1h', inputTokens: 9 }] },
+    metrics: { latencyMs: 1 },
+    aResponseMember2027: [1],
+  };
+  const respond = () => new Response(JSON.stringify(answer), { status: 200, headers: { 'content-type': 'application/json' } });
+  const { result, sent } = await withFetch(respond, () => client().converse(input));
+  const { modelId, ...body } = input;
+  assert.deepEqual(JSON.parse(Buffer.from(sent[0].body).toString()), body);
+  const { $metadata, ...out } = result;
+  assert.deepEqual(out, answer);
+});

@@ -340,6 +340,38 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal(await storage(), '{"local":{},"session":{}}');
     },
 
+    async 'chat first: the settings panel folds away, stays folded after a reload, and sits above the chat on a phone'(p) {
+      const box = (id) => p.byId(id).boundingBox();
+      const settings = p.page.locator('#settings');
+      assert.ok(await settings.isVisible(), 'open on a first visit (credentials are needed)');
+      const chatWidth = (await box('transcript')).width;
+      const settingsBox = await settings.boundingBox();
+      assert.ok(settingsBox.x > (await box('transcript')).x, 'the settings sit beside the chat, on its right');
+      assert.equal(await p.byId('settings-toggle').isChecked(), true);
+      await p.byId('settings-toggle').click();
+      assert.ok(await settings.isHidden());
+      assert.equal(await p.byId('settings-toggle').isChecked(), false);
+      assert.ok((await box('transcript')).width > chatWidth + 200, 'the chat takes the room');
+      // The page still works folded: fill in, unfold, send.
+      await p.page.reload();
+      await p.byId('send').waitFor();
+      assert.ok(await settings.isHidden(), 'remembered across a reload');
+      const stored = await p.page.evaluate(() => ({ ...localStorage }));
+      assert.deepEqual(stored, { 'bedrock-wasm.settings': 'closed' }, 'only the layout choice is stored');
+      await p.byId('settings-toggle').click();
+      assert.ok(await settings.isVisible());
+      await p.fillValid();
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), expected.text);
+      // A phone: one column, settings first, nothing wider than the screen.
+      await p.page.setViewportSize({ width: 390, height: 844 });
+      const narrow = await settings.boundingBox();
+      assert.ok(narrow.y < (await box('transcript')).y, 'settings above the chat');
+      const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(overflow, false);
+    },
+
     async 'a host config.json pre-fills, titles the page and limits sign-in and models; a bad one warns by field'(p) {
       // Without one (the site serves none), the defaults and no warning.
       assert.equal(await p.page.title(), 'bedrock-wasm playground');

@@ -163,6 +163,19 @@ async fn load_demo_config(form: Form, creds: Creds) {
     creds.apply(&config);
 }
 
+/// Where the settings panel's open/closed state is kept (`localStorage`).
+const SETTINGS_KEY: &str = "bedrock-wasm.settings";
+
+/// The stored state of the settings panel: open, closed, or never chosen.
+fn settings_stored() -> Option<bool> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    match storage.get_item(SETTINGS_KEY).ok()??.as_str() {
+        "closed" => Some(false),
+        "open" => Some(true),
+        _ => None,
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let form = Form::new();
@@ -188,15 +201,30 @@ pub fn App() -> impl IntoView {
     // The body the next streamed Send would use.
     let generated = Signal::derive(move || pretty(&form.request(&chat.conversation())));
 
+    // The settings panel, open until the user closes it; the choice is kept in this browser
+    // (a layout preference, never anything secret). The folding itself is CSS (`:has`).
+    let settings_open = settings_stored() != Some(false);
+    let remember_settings = move |ev| {
+        let open = event_target_checked(&ev);
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(SETTINGS_KEY, if open { "open" } else { "closed" });
+        }
+    };
+
     view! {
         <header>
             <h1>"bedrock-wasm playground"</h1>
             // Filled by a host's config.json when it has fields it could not use.
             <p class="error" data-testid="config-warning" role="alert" hidden></p>
-            <p class="hint">"Amazon Bedrock straight from this page: requests are signed here and go only to the endpoint below."</p>
+            <p class="hint">"Amazon Bedrock straight from this page: requests are signed here and go only to the endpoint in the settings."</p>
+            <label class="check toggle">
+                <input type="checkbox" role="switch" data-testid="settings-toggle" aria-controls="settings"
+                    prop:checked=settings_open on:change=remember_settings />
+                "Settings"
+            </label>
         </header>
         <div class="layout">
-            <aside>
+            <aside id="settings">
                 <CredentialsFields creds endpoint=form.endpoint />
                 <EndpointFields form />
                 <ModelFields form />

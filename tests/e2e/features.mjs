@@ -340,6 +340,44 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal(await storage(), '{"local":{},"session":{}}');
     },
 
+    async 'the token meter shows what CountTokens counts for the pending request, or a marked estimate; it never blocks sending'(p) {
+      const { BedrockRuntime } = await import('../../pkg/node.js');
+      const direct = new BedrockRuntime({
+        region: 'us-east-1',
+        endpoint: env.EMULATOR_URL,
+        credentials: { accessKeyId: env.ACCESS_KEY_ID, secretAccessKey: env.SECRET_ACCESS_KEY, sessionToken: env.SESSION_TOKEN },
+      });
+      const model = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+      // Before any credentials: an estimate, marked as such.
+      await p.fill({ 'model-id': model, prompt: 'How many tokens is this?' });
+      await until(async () => /estimate/.test(await p.text('token-meter')), 'an estimate without credentials');
+      await p.fillValid({ 'model-id': model, 'max-tokens': '50' });
+      await p.byId('api').selectOption('converse');
+      const prompt = 'Count the words in this prompt please';
+      await p.fill({ prompt, 'system-prompt': 'Be brief.' });
+      const { inputTokens } = await direct.countTokens({
+        modelId: model,
+        input: { converse: { messages: [{ role: 'user', content: [{ text: prompt }] }], system: [{ text: 'Be brief.' }] } },
+      });
+      await until(async () => (await p.text('token-count')) === String(inputTokens), `the meter shows ${inputTokens}`);
+      const meter = await p.text('token-meter');
+      assert.doesNotMatch(meter, /estimate/);
+      assert.match(meter, /of 200000/, 'against the context window');
+      assert.match(meter, /\$/, 'with the input cost');
+      const counted = (await emulatorLog()).filter((r) => r.operation === 'CountTokens');
+      assert.ok(counted.length >= 1 && counted.length <= 4, `debounced: ${counted.length} CountTokens calls`);
+      // A model Bedrock cannot count for (Nova): an estimate, and no request.
+      await p.fill({ 'model-id': 'amazon.nova-lite-v1:0' });
+      await until(async () => /estimate/.test(await p.text('token-meter')), 'an estimate for Nova');
+      // A failing count never blocks sending: the count fails (a fault on its model id), the send works.
+      await p.fill({ 'model-id': faulty('validation', model) });
+      await until(async () => /estimate/.test(await p.text('token-meter')), 'an estimate when counting fails');
+      await p.fill({ 'model-id': model });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.ok((await p.text('output')).length > 0);
+    },
+
     async 'chat first: the settings panel folds away, stays folded after a reload, and sits above the chat on a phone'(p) {
       const box = (id) => p.byId(id).boundingBox();
       const settings = p.page.locator('#settings');

@@ -15,6 +15,7 @@ use crate::components::compare::{Compare, ComparePanel};
 use crate::components::credentials::CredentialsFields;
 use crate::components::endpoint::EndpointFields;
 use crate::components::inspector::Inspector;
+use crate::components::meter::TokenMeter;
 use crate::components::model::ModelFields;
 use crate::components::parameters::ParameterFields;
 use crate::components::prompt::Prompt;
@@ -233,6 +234,7 @@ pub fn App() -> impl IntoView {
             <main>
                 <Transcript chat />
                 <Prompt form chat />
+                <TokenMeter form chat />
                 <ComparePanel compare form />
                 <CodeView form creds generated />
                 <Inspector frames=chat.frames />

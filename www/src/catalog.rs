@@ -289,9 +289,124 @@ pub fn cost(model_id: &str, input_tokens: u64, output_tokens: u64) -> Option<f64
     Some((input_tokens as f64 * i + output_tokens as f64 * o) / 1e6)
 }
 
+/// Context windows (input tokens) by model-id prefix, first match wins: the providers'
+/// published limits on Bedrock.
+const CONTEXT_WINDOWS: &[(&str, u32)] = &[
+    ("anthropic.claude-v2:1", 200_000),
+    ("anthropic.claude-v2", 100_000),
+    ("anthropic.claude-instant", 100_000),
+    ("anthropic.claude", 200_000),
+    ("amazon.nova-micro", 128_000),
+    ("amazon.nova-premier", 1_000_000),
+    ("amazon.nova", 300_000),
+    ("amazon.titan-text-express", 8_000),
+    ("amazon.titan-text-lite", 4_000),
+    ("meta.llama3-8b", 8_000),
+    ("meta.llama3-70b", 8_000),
+    ("meta.llama3", 128_000),
+    ("mistral.mistral-large-2407", 128_000),
+    ("mistral.", 32_000),
+    ("cohere.command-r", 128_000),
+    ("cohere.command", 4_000),
+    ("ai21.jamba", 256_000),
+];
+
+/// The id CountTokens takes for `model_id`: the foundation-model id, without an ARN's path
+/// or a system inference profile's geography; an emulator fault prefix is kept.
+pub fn count_tokens_id(model_id: &str) -> String {
+    let id = model_id.trim();
+    let prefix = &id[..id.len() - strip_fault(id).len()];
+    format!("{prefix}{}", bare_id(id))
+}
+
+/// The id a model is known by, without an emulator fault prefix, an ARN's path or a system
+/// inference profile's geography (`us.`, `eu.`, …).
+pub fn bare_id(model_id: &str) -> &str {
+    let id = strip_fault(model_id);
+    let id = id.rsplit('/').next().unwrap_or(id);
+    match find(id) {
+        Some(m) => m.id,
+        None => id,
+    }
+}
+
+/// The model's context window in tokens, when known.
+pub fn context_window(model_id: &str) -> Option<u32> {
+    let id = bare_id(model_id);
+    CONTEXT_WINDOWS
+        .iter()
+        .find(|(prefix, _)| id.starts_with(prefix))
+        .map(|&(_, n)| n)
+}
+
+/// Whether Bedrock's CountTokens counts for this model (Claude 3.5 and later; others,
+/// Nova included, are refused), so the meter asks it rather than estimating.
+pub fn counts_tokens(model_id: &str) -> bool {
+    let id = bare_id(model_id);
+    id.starts_with("anthropic.claude-")
+        && !id.starts_with("anthropic.claude-3-haiku")
+        && !id.starts_with("anthropic.claude-v2")
+        && !id.starts_with("anthropic.claude-instant")
+}
+
+/// A rough token count where the model cannot count: a token per four bytes of text, the
+/// usual rule of thumb for English.
+pub fn estimate_tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> u64 {
+    texts
+        .into_iter()
+        .map(|t| (t.len() as u64).div_ceil(4))
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_windows_counting_and_estimates() {
+        assert_eq!(
+            bare_id("us.anthropic.claude-3-5-haiku-20241022-v1:0"),
+            "anthropic.claude-3-5-haiku-20241022-v1:0"
+        );
+        assert_eq!(
+            bare_id("emulator-fault:throttle:eu.amazon.nova-lite-v1:0"),
+            "amazon.nova-lite-v1:0"
+        );
+        assert_eq!(context_window("anthropic.claude-v2:1"), Some(200_000));
+        assert_eq!(context_window("anthropic.claude-v2"), Some(100_000));
+        assert_eq!(context_window("us.amazon.nova-micro-v1:0"), Some(128_000));
+        assert_eq!(
+            context_window("meta.llama3-1-8b-instruct-v1:0"),
+            Some(128_000)
+        );
+        assert_eq!(
+            context_window("mistral.mistral-large-2407-v1:0"),
+            Some(128_000)
+        );
+        assert_eq!(context_window("writer.palmyra-x5-v1:0"), None);
+        for m in MODELS {
+            assert!(
+                context_window(m.id).is_some(),
+                "{} has a context window",
+                m.id
+            );
+        }
+        assert!(counts_tokens("us.anthropic.claude-3-5-haiku-20241022-v1:0"));
+        assert!(counts_tokens("anthropic.claude-sonnet-4-20250514-v1:0"));
+        assert!(!counts_tokens("anthropic.claude-3-haiku-20240307-v1:0"));
+        assert!(!counts_tokens("amazon.nova-lite-v1:0"));
+        assert_eq!(estimate_tokens(["abcd", "abcde", ""]), 3);
+        assert_eq!(
+            count_tokens_id(
+                "emulator-fault:validation:us.anthropic.claude-3-5-haiku-20241022-v1:0"
+            ),
+            "emulator-fault:validation:anthropic.claude-3-5-haiku-20241022-v1:0"
+        );
+        assert_eq!(
+            count_tokens_id(" eu.amazon.nova-lite-v1:0 "),
+            "amazon.nova-lite-v1:0"
+        );
+    }
 
     #[test]
     fn finds_profiles_arns_and_fault_prefixes() {

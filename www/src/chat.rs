@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::body::Msg;
 use crate::failure::Failure;
 use crate::form::{messages, Form, FormError};
 use crate::reply::{Frame, Reply};
@@ -59,6 +60,11 @@ impl Chat {
             turns.push((self.user.get(), self.reply.text.get()));
         }
         turns
+    }
+
+    /// CountTokens for `msgs` through this chat's runner (see [`Runner::count_tokens`]).
+    pub async fn count_tokens(&self, form: Form, msgs: Vec<Msg>) -> Result<u64, Failure> {
+        self.runner.count_tokens(form, msgs).await
     }
 
     /// Whether an answer is under way (tracked).

@@ -2,7 +2,10 @@
 //! when Cognito needs it, gets the endpoint's shared client, streams or reads the answer
 //! (InvokeModel or Converse), and ends each reply with its figures, "Stopped." or the error.
 
-use bedrock_wasm::bedrock::converse::ConverseRequest;
+use bedrock_wasm::bedrock::converse::{Blob, ConverseRequest};
+use bedrock_wasm::bedrock::count_tokens::{
+    ConverseTokensRequest, CountTokensInput, CountTokensRequest, InvokeModelTokensRequest,
+};
 use bedrock_wasm::bedrock::{
     invoke_body, ConverseInput, Endpoint, InvokeHeaders, InvokeModelInput, ModelFamily,
     OutputReader,
@@ -13,6 +16,7 @@ use leptos::task::spawn_local;
 use web_sys::{AbortController, AbortSignal};
 
 use crate::body::Msg;
+use crate::catalog;
 use crate::choices::Api;
 use crate::clients::Clients;
 use crate::creds::Creds;
@@ -120,6 +124,41 @@ impl Runner {
                 });
             }
         });
+    }
+
+    /// CountTokens for the request `msgs` would make now (free). Never signs in: without
+    /// credentials ready it fails, and the meter estimates instead.
+    pub async fn count_tokens(&self, form: Form, msgs: Vec<Msg>) -> Result<u64, Failure> {
+        let endpoint = Endpoint::from_parts(
+            Some(&form.endpoint.get_untracked()),
+            &form.region.get_untracked(),
+        )?;
+        let auth = self.creds.auth()?;
+        let settings = form.settings.get_untracked()?;
+        let input = match settings.api {
+            Api::Converse => {
+                let r = settings.converse_request(&msgs);
+                CountTokensInput::Converse(ConverseTokensRequest {
+                    messages: r.messages,
+                    system: r.system,
+                    tool_config: r.tool_config,
+                    additional_model_request_fields: r.additional_model_request_fields,
+                    ..Default::default()
+                })
+            }
+            Api::Invoke => CountTokensInput::InvokeModel(InvokeModelTokensRequest {
+                body: Blob(settings.native_body(&msgs, false).to_string().into_bytes()),
+            }),
+        };
+        let client = self
+            .clients
+            .try_update_value(|c| c.client(endpoint, auth))
+            .ok_or(Failure::Stopped)?;
+        let model = catalog::count_tokens_id(&settings.model_id);
+        let out = client
+            .count_tokens(&model, &CountTokensRequest { input }, None)
+            .await?;
+        Ok(out.response.input_tokens)
     }
 
     fn job(&self, form: Form, task: &Task) -> Result<Job, Failure> {

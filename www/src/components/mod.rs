@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod fields;
 pub mod inspector;
+pub mod meter;
 pub mod model;
 pub mod parameters;
 pub mod prompt;

@@ -192,6 +192,7 @@ pub struct RawStream {
     /// before it are delivered first.
     pending_error: Rc<RefCell<Option<Error>>>,
     /// Text mode's per-family extractor, made by the first `nextText`.
+    #[cfg_attr(feature = "size-without-text-mode", allow(dead_code))]
     extractor: Rc<RefCell<Option<OutputReader>>>,
 }
 
@@ -270,6 +271,7 @@ impl RawStream {
     /// format) or ConverseStream, possibly `""`; `undefined` at the end. The text is pulled
     /// out in Rust, so nothing per event crosses into JavaScript. `textOutput()` tells the
     /// rest (stop reason, usage, metrics) at the end.
+    #[cfg(not(feature = "size-without-text-mode"))]
     #[wasm_bindgen(js_name = nextText)]
     pub fn next_text(&self, model_id: &str) -> js_sys::Promise {
         let cell = self.stream.clone();
@@ -300,6 +302,7 @@ impl RawStream {
 
     /// Text mode: everything the stream said so far, as JSON `{ text, reasoning,
     /// stop_reason, usage, metrics, latency_ms, …, message? }`.
+    #[cfg(not(feature = "size-without-text-mode"))]
     #[wasm_bindgen(js_name = textOutput)]
     pub fn text_output(&self) -> String {
         match self.extractor.borrow().as_ref() {
@@ -339,11 +342,13 @@ fn event_to_js(event: StreamEvent) -> JsValue {
 }
 
 /// Text, reasoning, stop reason, usage and metrics of any model family's chunks.
+#[cfg(not(feature = "size-without-text-mode"))]
 #[wasm_bindgen]
 pub struct Extractor {
     inner: OutputReader,
 }
 
+#[cfg(not(feature = "size-without-text-mode"))]
 #[wasm_bindgen]
 impl Extractor {
     #[wasm_bindgen(constructor)]
@@ -381,10 +386,12 @@ impl Extractor {
 /// An output as JSON for `textStream`'s result, with the token counts to report
 /// ([`Output::token_usage`](crate::bedrock::Output::token_usage)) in `usage` and the assistant
 /// message to send back ([`OutputReader::message_json`]) in `message`.
+#[cfg(not(feature = "size-without-text-mode"))]
 fn output_json(reader: &OutputReader) -> String {
     let mut output = reader.output().clone();
     output.usage = output.token_usage();
     let mut json = serde_json::to_string(&output).unwrap_or_default();
+    #[cfg(not(feature = "size-without-message-output"))]
     if let Some(m) = reader.message_json_text() {
         json.pop(); // The closing brace.
         json.push_str(",\"message\":");
@@ -404,6 +411,7 @@ pub fn credentials_expiring(expiration_ms: f64, now_ms: f64) -> bool {
 /// `buildInvokeBody`'s work: the model-native body for `model_id`'s family, from a chat in
 /// Converse's JSON shape (`ChatInput`), as JSON text. JavaScript encodes and parses; the
 /// meaning of every family's body is here.
+#[cfg(not(feature = "size-without-build-invoke-body"))]
 #[wasm_bindgen(js_name = buildInvokeBody)]
 pub fn build_invoke_body(model_id: &str, chat: &[u8], streaming: bool) -> Result<String, JsValue> {
     let chat = ChatInput::from_json(chat).map_err(to_js_error)?;
@@ -420,6 +428,7 @@ pub fn build_invoke_body(model_id: &str, chat: &[u8], streaming: bool) -> Result
 /// `now_ms` (the local clock) and `clock_offset_ms` are checked: a finite time between 1970
 /// and 9999 and an offset within ±24 h; `url` must be an absolute http(s) URL, and plain http
 /// only to loopback unless `allow_insecure`.
+#[cfg(not(feature = "size-without-sign-request"))]
 #[wasm_bindgen(js_name = authorizeRequest)]
 #[allow(clippy::too_many_arguments)]
 pub fn authorize_request(
@@ -469,6 +478,7 @@ pub fn authorize_request(
 
 /// `fromCognitoIdentityPool`'s work: resolves `{ accessKeyId, secretAccessKey, sessionToken,
 /// expiration?, identityId }`.
+#[cfg(not(feature = "size-without-cognito"))]
 #[wasm_bindgen(js_name = cognitoCredentials)]
 pub fn cognito(options: JsValue, signal: Option<web_sys::AbortSignal>) -> js_sys::Promise {
     future_to_promise(async move {
@@ -492,6 +502,7 @@ pub fn cognito(options: JsValue, signal: Option<web_sys::AbortSignal>) -> js_sys
     })
 }
 
+#[cfg(not(feature = "size-without-cognito"))]
 fn cognito_config(o: &JsValue) -> Result<CognitoConfig, JsValue> {
     let mut logins = std::collections::BTreeMap::new();
     let l = get(o, "logins");
@@ -585,7 +596,10 @@ fn operation_request(
         string_field(input, key)?
             .ok_or_else(|| type_error(&format!("input.{key} is required, e.g. {example}")))
     };
+    #[cfg(not(feature = "size-without-json-operations"))]
     let (model_id, identifier, version, arn, query);
+    #[cfg(feature = "size-without-json-operations")]
+    let model_id;
     let target = match operation {
         Operation::InvokeModel | Operation::InvokeModelWithResponseStream => {
             let model_id = required("modelId", "\"anthropic.claude-v2\"")?;
@@ -596,6 +610,7 @@ fn operation_request(
             model_id = required("modelId", "\"anthropic.claude-v2\"")?;
             Target::Model(&model_id)
         }
+        #[cfg(not(feature = "size-without-json-operations"))]
         Operation::ApplyGuardrail => {
             identifier = required("guardrailIdentifier", "\"gr1a2b3c4d5e\"")?;
             version = required("guardrailVersion", "\"DRAFT\" or \"1\"")?;
@@ -604,6 +619,7 @@ fn operation_request(
                 version: &version,
             }
         }
+        #[cfg(not(feature = "size-without-json-operations"))]
         Operation::GetAsyncInvoke => {
             arn = required(
                 "invocationArn",
@@ -611,6 +627,7 @@ fn operation_request(
             )?;
             Target::AsyncInvoke(&arn)
         }
+        #[cfg(not(feature = "size-without-json-operations"))]
         Operation::ListAsyncInvokes => {
             let max_results = get(input, "maxResults");
             query = ListAsyncInvokesQuery {
@@ -640,6 +657,7 @@ fn operation_request(
 /// re-sign with when an error response (`status`, `x-amzn-ErrorType`, body) says the
 /// signature's time was rejected, stamped at `received_at_ms` by the local clock; `undefined`
 /// otherwise.
+#[cfg(not(feature = "size-without-skew-correction"))]
 #[wasm_bindgen(js_name = skewCorrection)]
 pub fn skew_correction(
     status: u16,
@@ -655,6 +673,7 @@ pub fn skew_correction(
 }
 
 /// A version 4 UUID for an idempotency token (StartAsyncInvoke's `clientRequestToken`).
+#[cfg(not(feature = "size-without-json-operations"))]
 #[wasm_bindgen(js_name = idempotencyToken)]
 pub fn idempotency_token() -> String {
     crate::transport::idempotency_token()

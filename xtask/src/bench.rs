@@ -178,6 +178,9 @@ pub fn run() -> Result {
         serde_json::from_slice(&js.stdout).map_err(|e| format!("run.mjs output: {e}"))?;
     let browser = browser(&root, &bench_dir, &root.join("dist"))?;
     let report = render(&native, sign_us, &js, &browser);
+    // `cargo xtask size`'s section stays (it is that command's to rewrite).
+    let old = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
+    let report = crate::size::keep_section(&old, report);
     std::fs::write(root.join("BENCHMARKS.md"), &report).map_err(|e| e.to_string())?;
     println!("\n{report}");
     Ok(())

@@ -74,8 +74,9 @@ pub fn pkg_test() -> Result {
 }
 
 /// The package's wasm with the `pkg` profile (plus `extra` cargo arguments), at
-/// `target/wasm32-unknown-unknown/pkg/bedrock_wasm.wasm`.
-fn build_pkg_wasm(extra: &[&str]) -> Result {
+/// `target/wasm32-unknown-unknown/pkg/bedrock_wasm.wasm` (under `--target-dir` if `extra` has
+/// one: `cargo xtask size` builds its variants there).
+pub fn build_pkg_wasm(extra: &[&str]) -> Result {
     let args = [
         "build",
         "--profile",
@@ -93,7 +94,7 @@ pub fn pkg_test_dir() -> PathBuf {
     target_dir().join("pkg-test")
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root().join("target"))
@@ -178,6 +179,29 @@ fn patch_glue(glue: &str) -> Result<String> {
     Ok(out)
 }
 
+/// wasm-bindgen's flags for the package (after the input and `--out-dir`).
+pub const PKG_BINDGEN_FLAGS: &[&str] = &[
+    "--target",
+    "web",
+    "--no-typescript",
+    // Exports `__wbg_reset_state`: index.js restarts the module at once after a panic.
+    "--experimental-reset-state-function",
+];
+
+/// wasm-opt's flags for the package's wasm (before the input and `-o`). `cargo xtask size`
+/// runs them without `--strip-debug` and with `-g`, for a copy that keeps the function names.
+pub const PKG_WASM_OPT_FLAGS: &[&str] = &[
+    // -O3, not -Oz: -Oz undoes the inlining the decode path was built with
+    // (~25% slower decoding for ~5% smaller gzip, measured).
+    "-O3",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--strip-debug",
+    "--strip-producers",
+];
+
 /// Writes the package into `out` from a built `bedrock_wasm.wasm`.
 pub fn pkg_from(wasm: &Path, out: &Path) -> Result {
     let root = root();
@@ -189,37 +213,17 @@ pub fn pkg_from(wasm: &Path, out: &Path) -> Result {
     run(
         "wasm-bindgen",
         &[
-            wasm.to_str().unwrap(),
-            "--out-dir",
-            out.to_str().unwrap(),
-            "--target",
-            "web",
-            "--no-typescript",
-            // Exports `__wbg_reset_state`: index.js restarts the module at once after a panic.
-            "--experimental-reset-state-function",
-        ],
+            &[wasm.to_str().unwrap(), "--out-dir", out.to_str().unwrap()][..],
+            PKG_BINDGEN_FLAGS,
+        ]
+        .concat(),
     )?;
     let glue = out.join("bedrock_wasm.js");
     let text = std::fs::read_to_string(&glue).map_err(|e| e.to_string())?;
     std::fs::write(&glue, patch_glue(&text)?).map_err(|e| e.to_string())?;
     let bg = out.join("bedrock_wasm_bg.wasm");
-    run(
-        "wasm-opt",
-        &[
-            // -O3, not -Oz: -Oz undoes the inlining the decode path was built with
-            // (~25% slower decoding for ~5% smaller gzip, measured).
-            "-O3",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--strip-debug",
-            "--strip-producers",
-            bg.to_str().unwrap(),
-            "-o",
-            bg.to_str().unwrap(),
-        ],
-    )?;
+    let bg = bg.to_str().unwrap();
+    run("wasm-opt", &[PKG_WASM_OPT_FLAGS, &[bg, "-o", bg]].concat())?;
     for file in ["index.js", "node.js", "index.d.ts"] {
         std::fs::copy(root.join("src/js").join(file), out.join(file))
             .map_err(|e| format!("src/js/{file}: {e}"))?;

@@ -4,6 +4,8 @@
 //! - `test`  fmt, clippy (native and wasm32), native tests, wasm tests in headless Chromium,
 //!   and the end-to-end browser test.
 //! - `build` writes `dist/` (the static site) and `pkg/` (the npm package).
+//! - `size`  prints what `pkg/` and `dist/` weigh (gzip, brotli), their wasm by crate and by our
+//!   module, and what each public feature of the package costs; writes it into BENCHMARKS.md.
 //! - `fuzz`  runs the event-stream decoder's fuzz target (`fuzz/`, nightly) for a while.
 //!
 //! Missing tools are installed first, and each installation is announced (see `tools.rs`).
@@ -14,6 +16,7 @@ mod build;
 mod cmd;
 mod npm;
 mod serve;
+mod size;
 mod tools;
 
 use std::net::SocketAddr;
@@ -25,7 +28,7 @@ use bedrock_emulator::{Config, Credential, Emulator};
 type Result<T = ()> = std::result::Result<T, String>;
 
 const USAGE: &str =
-    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | test-wasm | test-e2e | fuzz [--seconds N] [--target decoder|api|all] | bench>";
+    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | size [--skip-features] | test-wasm | test-e2e | fuzz [--seconds N] [--target decoder|api|all] | bench>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +38,8 @@ fn main() -> ExitCode {
         Some("build") => tools::ensure_build_tools()
             .and_then(|_| build::all())
             .and_then(|_| budget::check()),
+        // A report, not a gate (the budgets are `build`'s and `test`'s): see size.rs.
+        Some("size") => size::run(&args[1..]),
         // Single steps of `test`, for quick iteration.
         Some("test-wasm") => tools::ensure_test_tools().and_then(|_| wasm_tests()),
         Some("test-e2e") => tools::ensure_test_tools()

@@ -12,6 +12,8 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Trunk 0.22 needs rustc 1.96; 0.21.14 builds with this machine's 1.95.
 const TRUNK_VERSION: &str = "0.21.14";
+/// `cargo xtask size`'s wasm breakdown (builds with `--locked` on rustc 1.95).
+const TWIGGY_VERSION: &str = "0.8.0";
 
 pub fn ensure_build_tools() -> Result {
     ensure_wasm_target()?;
@@ -28,6 +30,22 @@ pub fn ensure_test_tools() -> Result {
 
 fn announce(what: &str) {
     println!("xtask: installing {what}");
+}
+
+/// What `cargo xtask size` needs besides the build tools: twiggy, for the wasm breakdown.
+pub fn ensure_size_tools() -> Result {
+    ensure_build_tools()?;
+    let found = output("twiggy", &["--version"]).unwrap_or_default();
+    if found != format!("twiggy {TWIGGY_VERSION}") {
+        announce(&format!(
+            "twiggy {TWIGGY_VERSION} (cargo install, a few minutes)"
+        ));
+        run(
+            "cargo",
+            &["install", &format!("twiggy@{TWIGGY_VERSION}"), "--locked"],
+        )?;
+    }
+    Ok(())
 }
 
 fn ensure_rust_components() -> Result {

@@ -340,6 +340,37 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal(await storage(), '{"local":{},"session":{}}');
     },
 
+    async 'reasoning and prompt caching are written into the Converse request as Bedrock expects, and answer'(p) {
+      const model = 'anthropic.claude-3-7-sonnet-20250219-v1:0';
+      await p.fillValid({ 'model-id': model, 'max-tokens': '4096', 'system-prompt': 'Be brief.' });
+      await p.byId('api').selectOption('converse');
+      const preview = async () => JSON.parse(await p.byId('invoke-body').inputValue());
+      await p.byId('reasoning-enabled').check();
+      await p.fill({ 'reasoning-budget': '2048' });
+      await p.byId('cache-prompt').check();
+      let body = await preview();
+      assert.deepEqual(body.additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 2048 } });
+      assert.deepEqual(body.system, [{ text: 'Be brief.' }, { cachePoint: { type: 'default' } }]);
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.ok((await p.text('reasoning')).length > 0, 'the emulator reasoned, and the page shows it');
+      assert.ok((await p.text('output')).length > 0);
+      // The next turn caches up to the end of the history.
+      await p.fill({ prompt: 'And then?' });
+      body = await preview();
+      assert.deepEqual(body.messages[1].content.at(-1), { cachePoint: { type: 'default' } });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      // What the model refuses is said before anything is sent.
+      await p.fill({ temperature: '0.5' });
+      assert.match(await p.byId('invoke-body').inputValue(), /reasoning takes the model's default temperature/);
+      await p.fill({ temperature: '', 'reasoning-budget': '9000' });
+      assert.match(await p.byId('invoke-body').inputValue(), /reasoning budget must be/);
+      await p.fill({ 'reasoning-budget': '2048' });
+      await p.byId('api').selectOption('invoke');
+      assert.match(await p.byId('invoke-body').inputValue(), /choose Converse/);
+    },
+
     async 'the token meter shows what CountTokens counts for the pending request, or a marked estimate; it never blocks sending'(p) {
       const { BedrockRuntime } = await import('../../pkg/node.js');
       const direct = new BedrockRuntime({

@@ -3,7 +3,7 @@
 //! (`ModelFamily::request_body`); this only maps the form onto it.
 
 use bedrock_wasm::bedrock::converse::{
-    ConverseRequest, InferenceConfig, Message, SystemContentBlock,
+    CachePoint, ContentBlock, ConverseRequest, InferenceConfig, Message, SystemContentBlock,
 };
 use bedrock_wasm::bedrock::family::{ChatInferenceConfig, ChatInput, ModelFamily};
 use serde_json::{json, Map, Value};
@@ -17,6 +17,10 @@ pub struct Params {
     pub top_k: Option<u32>,
     pub stop: Vec<String>,
     pub system: String,
+    /// Converse only: reasoning with this budget of tokens (Claude's `thinking`).
+    pub reasoning_budget: Option<u32>,
+    /// Converse only: cache points after the system prompt and after the history.
+    pub cache: bool,
 }
 
 /// One message of the conversation.
@@ -92,9 +96,37 @@ pub fn native(family: ModelFamily, p: &Params, msgs: &[Msg], streaming: bool) ->
 
 /// The Converse / ConverseStream request body.
 pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseRequest {
+    let mut messages = messages(msgs);
+    let mut system = system(p);
+    if p.cache {
+        // Everything before the new prompt is the same next turn: cache up to there.
+        if !system.is_empty() {
+            system.push(SystemContentBlock::CachePoint(CachePoint::new(None)));
+        }
+        if let Some(history) = messages
+            .len()
+            .checked_sub(2)
+            .and_then(|i| messages.get_mut(i))
+        {
+            history
+                .content
+                .push(ContentBlock::CachePoint(CachePoint::new(None)));
+        }
+    }
+    let mut fields = Map::new();
+    // Converse has no top-k of its own: it goes to the model under the model's name.
+    if let Some((k, key)) = p.top_k.zip(family.top_k_parameter()) {
+        fields.insert(key.into(), json!(k));
+    }
+    if let Some(budget) = p.reasoning_budget {
+        fields.insert(
+            "thinking".into(),
+            json!({"type": "enabled", "budget_tokens": budget}),
+        );
+    }
     ConverseRequest {
-        messages: messages(msgs),
-        system: system(p),
+        messages,
+        system,
         inference_config: Some(InferenceConfig {
             max_tokens: Some(p.max_tokens),
             temperature: p.temperature,
@@ -102,11 +134,7 @@ pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseReques
             stop_sequences: p.stop.clone(),
             extra: Map::new(),
         }),
-        // Converse has no top-k of its own: it goes to the model under the model's name.
-        additional_model_request_fields: p
-            .top_k
-            .zip(family.top_k_parameter())
-            .map(|(k, key)| json!({ key: k })),
+        additional_model_request_fields: (!fields.is_empty()).then_some(Value::Object(fields)),
         ..Default::default()
     }
 }
@@ -131,6 +159,35 @@ mod tests {
         );
     }
 
+    #[test]
+    fn reasoning_and_caching_go_where_converse_expects_them() {
+        let (mut p, msgs) = chat();
+        p.top_k = None;
+        p.temperature = None;
+        p.reasoning_budget = Some(2048);
+        p.cache = true;
+        let r = serde_json::to_value(converse(ModelFamily::ClaudeMessages, &p, &msgs)).unwrap();
+        assert_eq!(
+            r["additionalModelRequestFields"],
+            json!({"thinking": {"type": "enabled", "budget_tokens": 2048}})
+        );
+        assert_eq!(
+            r["system"],
+            json!([{"text": "Be brief."}, {"cachePoint": {"type": "default"}}])
+        );
+        // After the history (the assistant's last answer), not after the new prompt.
+        assert_eq!(
+            r["messages"][1]["content"][1],
+            json!({"cachePoint": {"type": "default"}})
+        );
+        assert_eq!(r["messages"][2]["content"].as_array().unwrap().len(), 1);
+        // Off: nothing added.
+        let (p, msgs) = chat();
+        let r = serde_json::to_value(converse(ModelFamily::ClaudeMessages, &p, &msgs)).unwrap();
+        assert_eq!(r["additionalModelRequestFields"], json!({"top_k": 40}));
+        assert!(!r.to_string().contains("cachePoint"));
+    }
+
     fn chat() -> (Params, [Msg; 3]) {
         let p = Params {
             max_tokens: 300,
@@ -139,6 +196,7 @@ mod tests {
             top_k: Some(40),
             stop: vec!["END".into()],
             system: " Be brief. ".into(),
+            ..Default::default()
         };
         let msg = |user, text: &str| Msg {
             user,

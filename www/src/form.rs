@@ -29,6 +29,12 @@ pub enum FormError {
     NotSignedIn,
     /// A Converse request that does not encode as JSON (the parser's words).
     Unencodable(String),
+    /// The reasoning budget is not a whole number from 1,024 below max tokens.
+    ReasoningBudget,
+    /// Reasoning with a sampling parameter the model refuses alongside it.
+    ReasoningSampling,
+    /// Reasoning or caching set with InvokeModel, or reasoning for a model it is not set for.
+    ConverseOnly,
 }
 
 impl fmt::Display for FormError {
@@ -49,6 +55,15 @@ impl fmt::Display for FormError {
                 "get credentials from the identity pool first (enter its id and press Get credentials)",
             ),
             Self::Unencodable(e) => write!(f, "the request cannot be encoded as JSON: {e}"),
+            Self::ReasoningBudget => f.write_str(
+                "the reasoning budget must be a whole number of at least 1024 tokens, below max tokens",
+            ),
+            Self::ReasoningSampling => f.write_str(
+                "reasoning takes the model's default temperature and top-k: clear them, or turn reasoning off",
+            ),
+            Self::ConverseOnly => f.write_str(
+                "reasoning and prompt caching are set here for the Converse API with Claude models: choose Converse (and a Claude model), or turn them off",
+            ),
         }
     }
 }
@@ -64,6 +79,9 @@ pub struct ParamFields<'a> {
     /// One stop sequence per line.
     pub stop: &'a str,
     pub system: &'a str,
+    pub reasoning: bool,
+    pub reasoning_budget: &'a str,
+    pub cache: bool,
 }
 
 fn optional<T: std::str::FromStr>(v: &str, what: &'static str) -> Result<Option<T>, FormError> {
@@ -76,12 +94,23 @@ fn optional<T: std::str::FromStr>(v: &str, what: &'static str) -> Result<Option<
 
 impl ParamFields<'_> {
     pub fn parse(&self) -> Result<Params, FormError> {
+        let max_tokens: u32 = self
+            .max_tokens
+            .trim()
+            .parse()
+            .map_err(|_| FormError::MaxTokens)?;
+        let reasoning_budget = if self.reasoning {
+            match self.reasoning_budget.trim().parse::<u32>() {
+                Ok(b) if (1024..max_tokens).contains(&b) => Some(b),
+                _ => return Err(FormError::ReasoningBudget),
+            }
+        } else {
+            None
+        };
         Ok(Params {
-            max_tokens: self
-                .max_tokens
-                .trim()
-                .parse()
-                .map_err(|_| FormError::MaxTokens)?,
+            max_tokens,
+            reasoning_budget,
+            cache: self.cache,
             temperature: optional(self.temperature, "temperature")?,
             top_p: optional(self.top_p, "top-p")?,
             top_k: optional(self.top_k, "top-k")?,
@@ -112,6 +141,25 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Refuses controls the chosen API or model does not take here: reasoning and caching
+    /// are Converse's, reasoning is Claude's (its `thinking`), and Claude refuses a
+    /// temperature or top-k alongside it.
+    fn checked(self) -> Result<Self, FormError> {
+        let p = &self.params;
+        if (p.reasoning_budget.is_some() || p.cache) && self.api != Api::Converse {
+            return Err(FormError::ConverseOnly);
+        }
+        if p.reasoning_budget.is_some() {
+            if self.family() != ModelFamily::ClaudeMessages {
+                return Err(FormError::ConverseOnly);
+            }
+            if p.temperature.is_some() || p.top_k.is_some() {
+                return Err(FormError::ReasoningSampling);
+            }
+        }
+        Ok(self)
+    }
+
     pub fn family(&self) -> ModelFamily {
         catalog::family(&self.model_id)
     }
@@ -182,6 +230,11 @@ pub struct Form {
     pub stop: RwSignal<String>,
     pub system: RwSignal<String>,
     pub api: RwSignal<Api>,
+    /// Converse with Claude: reasoning on, with `reasoning_budget` tokens.
+    pub reasoning: RwSignal<bool>,
+    pub reasoning_budget: RwSignal<String>,
+    /// Converse: cache points after the system prompt and the history.
+    pub cache_prompt: RwSignal<bool>,
     /// The user's edit of the InvokeModel body; `None` follows the form.
     pub custom_body: RwSignal<Option<String>>,
     /// The fields parsed: the settings every request is prepared from, recomputed only when
@@ -211,6 +264,8 @@ impl Form {
         );
         let model_id = text("anthropic.claude-v2");
         let api = RwSignal::new(Api::Invoke);
+        let (reasoning, reasoning_budget, cache_prompt) =
+            (RwSignal::new(false), text("2048"), RwSignal::new(false));
         let settings = Memo::new(move |_| {
             let params = ParamFields {
                 max_tokens: &max_tokens.get(),
@@ -219,13 +274,17 @@ impl Form {
                 top_k: &top_k.get(),
                 stop: &stop.get(),
                 system: &system.get(),
+                reasoning: reasoning.get(),
+                reasoning_budget: &reasoning_budget.get(),
+                cache: cache_prompt.get(),
             }
             .parse()?;
-            Ok(Settings {
+            Settings {
                 model_id: model_id.get().trim().to_owned(),
                 api: api.get(),
                 params,
-            })
+            }
+            .checked()
         });
         Self {
             region: text("us-east-1"),
@@ -239,6 +298,9 @@ impl Form {
             stop,
             system,
             api,
+            reasoning,
+            reasoning_budget,
+            cache_prompt,
             custom_body: RwSignal::new(None),
             settings,
         }
@@ -277,7 +339,55 @@ mod tests {
             top_k: leak(top_k),
             stop: "END\n\nSTOP",
             system: "Be brief.",
+            reasoning: false,
+            reasoning_budget: "",
+            cache: false,
         }
+    }
+
+    #[test]
+    fn reasoning_needs_a_budget_below_max_tokens_converse_claude_and_default_sampling() {
+        let mut f = fields("4096", "", "");
+        f.reasoning = true;
+        f.reasoning_budget = "2048";
+        assert_eq!(f.parse().unwrap().reasoning_budget, Some(2048));
+        for bad in ["1000", "4096", "lots", ""] {
+            f.reasoning_budget = bad;
+            assert_eq!(f.parse(), Err(FormError::ReasoningBudget), "{bad}");
+        }
+        f.reasoning_budget = "2048";
+        let settings = |model: &str, api, f: &ParamFields| {
+            Settings {
+                model_id: model.into(),
+                api,
+                params: f.parse().unwrap(),
+            }
+            .checked()
+        };
+        let claude = "anthropic.claude-3-7-sonnet-20250219-v1:0";
+        assert!(settings(claude, Api::Converse, &f).is_ok());
+        assert_eq!(
+            settings(claude, Api::Invoke, &f).unwrap_err(),
+            FormError::ConverseOnly
+        );
+        assert_eq!(
+            settings("amazon.nova-lite-v1:0", Api::Converse, &f).unwrap_err(),
+            FormError::ConverseOnly
+        );
+        let mut warm = fields("4096", "0.5", "");
+        warm.reasoning = true;
+        warm.reasoning_budget = "2048";
+        assert_eq!(
+            settings(claude, Api::Converse, &warm).unwrap_err(),
+            FormError::ReasoningSampling
+        );
+        let mut cached = fields("200", "", "");
+        cached.cache = true;
+        assert!(settings("amazon.nova-lite-v1:0", Api::Converse, &cached).is_ok());
+        assert_eq!(
+            settings("amazon.nova-lite-v1:0", Api::Invoke, &cached).unwrap_err(),
+            FormError::ConverseOnly
+        );
     }
 
     #[test]

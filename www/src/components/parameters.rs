@@ -35,6 +35,19 @@ pub fn ParameterFields(form: Form, #[prop(into)] generated: Signal<String>) -> i
             </div>
             <Lines label="Stop sequences (one per line)" testid="stop-sequences" value=form.stop />
             <Lines label="System prompt" testid="system-prompt" value=form.system />
+            <div class="grid">
+                <label class="check">
+                    <input type="checkbox" data-testid="reasoning-enabled" prop:checked=move || form.reasoning.get()
+                        on:change=move |ev| form.reasoning.set(event_target_checked(&ev)) />
+                    "Reasoning (Converse, Claude)"
+                </label>
+                <Field label="Reasoning budget (tokens)" testid="reasoning-budget" value=form.reasoning_budget />
+                <label class="check">
+                    <input type="checkbox" data-testid="cache-prompt" prop:checked=move || form.cache_prompt.get()
+                        on:change=move |ev| form.cache_prompt.set(event_target_checked(&ev)) />
+                    "Prompt caching (Converse)"
+                </label>
+            </div>
             <BodyEditor form generated />
         </fieldset>
     }

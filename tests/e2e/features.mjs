@@ -340,6 +340,61 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal(await storage(), '{"local":{},"session":{}}');
     },
 
+    async 'a conversation exports as JSON (Converse shape) and Markdown, and the JSON imports back into a working chat'(p) {
+      await p.fillValid({ 'system-prompt': 'Be brief.' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const first = await p.text('output');
+      await p.fill({ prompt: 'And what do you do?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const second = await p.text('output');
+      const fetchDownload = async (id) => {
+        const [download] = await Promise.all([p.page.waitForEvent('download'), p.byId(id).click()]);
+        const { readFile } = await import('node:fs/promises');
+        return { name: download.suggestedFilename(), text: await readFile(await download.path(), 'utf8') };
+      };
+      const json = await fetchDownload('export-json');
+      assert.equal(json.name, 'conversation.json');
+      const file = JSON.parse(json.text);
+      assert.equal(file.modelId, 'anthropic.claude-v2');
+      assert.deepEqual(file.system, [{ text: 'Be brief.' }]);
+      assert.equal(file.inferenceConfig.maxTokens, Number(expected.maxTokens));
+      assert.deepEqual(file.messages, [
+        { role: 'user', content: [{ text: expected.prompt }] },
+        { role: 'assistant', content: [{ text: first }] },
+        { role: 'user', content: [{ text: 'And what do you do?' }] },
+        { role: 'assistant', content: [{ text: second }] },
+      ]);
+      const md = await fetchDownload('export-markdown');
+      assert.equal(md.name, 'conversation.md');
+      assert.match(md.text, /^# Conversation with anthropic\.claude-v2/);
+      assert.ok(md.text.includes(`## Assistant\n\n${second}`));
+
+      // A fresh page imports it: the turns, the model and the system prompt come back, and the
+      // next request carries the history.
+      await p.open();
+      await p.byId('import').setInputFiles({ name: 'conversation.json', mimeType: 'application/json', buffer: Buffer.from(json.text) });
+      await until(async () => /Imported 2 turns/.test(await p.text('import-status')), 'the import is done');
+      assert.equal(await p.byId('turn').count(), 2);
+      assert.equal(await p.byId('system-prompt').inputValue(), 'Be brief.');
+      await p.fill({
+        'access-key-id': env.ACCESS_KEY_ID,
+        'secret-access-key': env.SECRET_ACCESS_KEY,
+        'session-token': env.SESSION_TOKEN,
+        endpoint: env.EMULATOR_URL,
+        prompt: 'One more?',
+      });
+      const body = JSON.parse(await p.byId('invoke-body').inputValue());
+      assert.ok(body.prompt.includes(second) && body.prompt.includes('One more?'), 'the history is in the next request');
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      // A file that is not a conversation says why, and changes nothing.
+      await p.byId('import').setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"hello":1}') });
+      await until(async () => /Cannot import: .*"messages"/.test(await p.text('import-status')), 'the refusal is shown');
+      assert.equal(await p.byId('turn').count(), 2);
+    },
+
     async 'reasoning and prompt caching are written into the Converse request as Bedrock expects, and answer'(p) {
       const model = 'anthropic.claude-3-7-sonnet-20250219-v1:0';
       await p.fillValid({ 'model-id': model, 'max-tokens': '4096', 'system-prompt': 'Be brief.' });

@@ -12,6 +12,7 @@ use crate::choices::{AuthMode, Options};
 use crate::clients::Clients;
 use crate::components::code_view::CodeView;
 use crate::components::compare::{Compare, ComparePanel};
+use crate::components::conversation_file::ConversationFile;
 use crate::components::credentials::CredentialsFields;
 use crate::components::endpoint::EndpointFields;
 use crate::components::inspector::Inspector;
@@ -235,6 +236,7 @@ pub fn App() -> impl IntoView {
                 <Transcript chat />
                 <Prompt form chat />
                 <TokenMeter form chat />
+                <ConversationFile form chat />
                 <ComparePanel compare form />
                 <CodeView form creds generated />
                 <Inspector frames=chat.frames />

@@ -98,6 +98,31 @@ impl Chat {
         self.runner.stop();
     }
 
+    /// The conversation so far, untracked (see [`conversation`](Self::conversation)).
+    pub fn conversation_untracked(&self) -> Vec<(String, String)> {
+        untrack(|| self.conversation())
+    }
+
+    /// Replaces the conversation with `turns` (an imported one), all of them finished.
+    pub fn restore(&self, turns: Vec<(String, String)>) {
+        self.clear();
+        let history = turns
+            .into_iter()
+            .map(|(user, text)| {
+                let id = self.next_id.get_value();
+                self.next_id.set_value(id + 1);
+                Turn {
+                    id,
+                    user,
+                    text,
+                    figures: String::new(),
+                    error: String::new(),
+                }
+            })
+            .collect();
+        self.history.set(history);
+    }
+
     /// Empties the conversation.
     pub fn clear(&self) {
         self.history.set(Vec::new());

@@ -29,6 +29,7 @@ mod codegen;
 pub mod components;
 #[cfg(target_arch = "wasm32")]
 pub mod creds;
+pub mod export;
 pub mod failure;
 #[cfg(target_arch = "wasm32")]
 pub mod fatal;

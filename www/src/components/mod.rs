@@ -5,6 +5,7 @@ pub mod answer;
 pub mod body_editor;
 pub mod code_view;
 pub mod compare;
+pub mod conversation_file;
 pub mod credentials;
 pub mod endpoint;
 pub mod fields;

@@ -1,0 +1,113 @@
+//! The conversation as a file: export it as JSON (Converse's shape, re-importable) or
+//! Markdown, and import such a JSON back.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::chat::Chat;
+use crate::export::{self, Setup, MAX_IMPORT_BYTES};
+use crate::form::Form;
+
+/// The form's setup, for a file.
+fn setup(form: Form) -> Setup {
+    Setup {
+        model_id: form.model_id.get_untracked(),
+        system: form.system.get_untracked(),
+        max_tokens: form.max_tokens.get_untracked(),
+        temperature: form.temperature.get_untracked(),
+        top_p: form.top_p.get_untracked(),
+        top_k: form.top_k.get_untracked(),
+        stop: form.stop.get_untracked(),
+    }
+}
+
+/// Offers `text` as a download named `name`.
+fn download(name: &str, mime: &str, text: &str) -> Option<()> {
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let doc = web_sys::window()?.document()?;
+    let a: web_sys::HtmlAnchorElement = doc.create_element("a").ok()?.dyn_into().ok()?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Some(())
+}
+
+#[component]
+pub fn ConversationFile(form: Form, chat: Chat) -> impl IntoView {
+    let status = RwSignal::new(String::new());
+    let export_json = move |_| {
+        let text = export::to_json(&setup(form), &chat.conversation_untracked());
+        download("conversation.json", "application/json", &text);
+    };
+    let export_markdown = move |_| {
+        let text = export::to_markdown(&setup(form), &chat.conversation_untracked());
+        download("conversation.md", "text/markdown", &text);
+    };
+    let import = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        if file.size() > MAX_IMPORT_BYTES {
+            status
+                .set("That file is over 50 MB: not a conversation exported from this page.".into());
+            return;
+        }
+        spawn_local(async move {
+            let text = JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default();
+            match export::from_json(&text) {
+                Ok(c) => {
+                    let s = c.setup;
+                    for (signal, value) in [
+                        (form.model_id, s.model_id),
+                        (form.system, s.system),
+                        (form.max_tokens, s.max_tokens),
+                        (form.temperature, s.temperature),
+                        (form.top_p, s.top_p),
+                        (form.top_k, s.top_k),
+                        (form.stop, s.stop),
+                    ] {
+                        if !value.is_empty() {
+                            signal.set(value);
+                        }
+                    }
+                    let n = c.turns.len();
+                    chat.restore(c.turns);
+                    if let Some(p) = c.pending {
+                        form.prompt.set(p);
+                    }
+                    status.set(format!("Imported {n} turns."));
+                }
+                Err(e) => status.set(format!("Cannot import: {e}")),
+            }
+        });
+    };
+    view! {
+        <div class="actions">
+            <button data-testid="export-json" on:click=export_json>"Export JSON"</button>
+            <button data-testid="export-markdown" on:click=export_markdown>"Export Markdown"</button>
+            <label>
+                "Import a conversation (JSON)"
+                <input type="file" data-testid="import" accept="application/json,.json" on:change=import />
+            </label>
+            <span class="hint" data-testid="import-status" role="status">{move || status.get()}</span>
+        </div>
+    }
+}

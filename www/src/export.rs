@@ -1,0 +1,233 @@
+//! A conversation as a file: JSON in Converse's shape (the model id, the system prompt, the
+//! parameters and the `messages`), which imports back, and Markdown to read. Pure, so it is
+//! tested natively; the page only downloads and reads files.
+
+use serde_json::{json, Map, Value};
+
+/// What marks a file as ours (and which version of the shape it is).
+const FORMAT: &str = "bedrock-wasm-conversation";
+
+/// An imported file is read only up to this size.
+pub const MAX_IMPORT_BYTES: f64 = 50e6;
+
+/// What a conversation file carries besides its turns: the form's fields, as typed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Setup {
+    pub model_id: String,
+    pub system: String,
+    pub max_tokens: String,
+    pub temperature: String,
+    pub top_p: String,
+    pub top_k: String,
+    /// One stop sequence per line.
+    pub stop: String,
+}
+
+/// A conversation read from a file: its setup, the answered turns `(prompt, answer)`, and a
+/// last prompt without an answer, if any.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Conversation {
+    pub setup: Setup,
+    pub turns: Vec<(String, String)>,
+    pub pending: Option<String>,
+}
+
+fn number(text: &str) -> Option<Value> {
+    let t = text.trim();
+    t.parse::<u64>()
+        .map(Value::from)
+        .ok()
+        .or_else(|| t.parse::<f64>().ok().map(Value::from))
+}
+
+fn text_message(role: &str, text: &str) -> Value {
+    json!({"role": role, "content": [{"text": text}]})
+}
+
+/// The conversation as JSON: `{ format, modelId, system, inferenceConfig, topK?, messages }`.
+pub fn to_json(setup: &Setup, turns: &[(String, String)]) -> String {
+    let mut config = Map::new();
+    for (key, value) in [
+        ("maxTokens", &setup.max_tokens),
+        ("temperature", &setup.temperature),
+        ("topP", &setup.top_p),
+    ] {
+        if let Some(n) = number(value) {
+            config.insert(key.into(), n);
+        }
+    }
+    let stop: Vec<&str> = setup.stop.lines().filter(|l| !l.is_empty()).collect();
+    if !stop.is_empty() {
+        config.insert("stopSequences".into(), json!(stop));
+    }
+    let system: Vec<Value> = Some(setup.system.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| json!({ "text": s }))
+        .into_iter()
+        .collect();
+    // Answered turns only, as a request holds them (roles must alternate).
+    let mut messages = Vec::new();
+    for (user, answer) in turns.iter().filter(|(_, a)| !a.is_empty()) {
+        messages.push(text_message("user", user));
+        messages.push(text_message("assistant", answer));
+    }
+    let mut out = json!({
+        "format": FORMAT,
+        "version": 1,
+        "modelId": setup.model_id,
+        "system": system,
+        "inferenceConfig": config,
+        "messages": messages,
+    });
+    if let Some(k) = number(&setup.top_k) {
+        out["topK"] = k;
+    }
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}
+
+/// The conversation to read: a heading, the system prompt, then each turn.
+pub fn to_markdown(setup: &Setup, turns: &[(String, String)]) -> String {
+    let mut out = format!("# Conversation with {}\n\n", setup.model_id);
+    if !setup.system.trim().is_empty() {
+        out += &format!("**System:** {}\n\n", setup.system.trim());
+    }
+    for (user, answer) in turns.iter().filter(|(_, a)| !a.is_empty()) {
+        out += &format!("## User\n\n{user}\n\n## Assistant\n\n{answer}\n\n");
+    }
+    out
+}
+
+/// Reads a file written by [`to_json`] (or any JSON with Converse's `messages`, text
+/// content): what is wrong is said, naming the field.
+pub fn from_json(text: &str) -> Result<Conversation, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("the file is not JSON ({e})"))?;
+    let messages = v
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or("the file has no \"messages\" list: export a conversation from this page")?;
+    let field = |key: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let config = v.get("inferenceConfig").cloned().unwrap_or_default();
+    let shown = |n: Option<&Value>| n.map(|n| n.to_string()).unwrap_or_default();
+    let system = v
+        .get("system")
+        .and_then(Value::as_array)
+        .map(|blocks| {
+            blocks
+                .iter()
+                .filter_map(|b| b.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default();
+    let stop = config
+        .get("stopSequences")
+        .and_then(Value::as_array)
+        .map(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default();
+    let setup = Setup {
+        model_id: field("modelId"),
+        system,
+        max_tokens: shown(config.get("maxTokens")),
+        temperature: shown(config.get("temperature")),
+        top_p: shown(config.get("topP")),
+        top_k: shown(v.get("topK")),
+        stop,
+    };
+    let mut conversation = Conversation {
+        setup,
+        ..Default::default()
+    };
+    let mut prompt: Option<String> = None;
+    for (i, m) in messages.iter().enumerate() {
+        let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
+        let text: String = m
+            .get("content")
+            .and_then(Value::as_array)
+            .ok_or(format!("messages[{i}] has no \"content\" list"))?
+            .iter()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect();
+        match (role, prompt.take()) {
+            ("user", None) => prompt = Some(text),
+            ("assistant", Some(user)) => conversation.turns.push((user, text)),
+            (role, _) => {
+                return Err(format!(
+                    "messages[{i}] is {role:?}: messages must alternate user, assistant, starting with user"
+                ))
+            }
+        }
+    }
+    conversation.pending = prompt;
+    Ok(conversation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> Setup {
+        Setup {
+            model_id: "anthropic.claude-3-5-haiku-20241022-v1:0".into(),
+            system: "Be brief.".into(),
+            max_tokens: "300".into(),
+            temperature: "0.5".into(),
+            top_p: String::new(),
+            top_k: "40".into(),
+            stop: "END\nSTOP".into(),
+        }
+    }
+
+    #[test]
+    fn json_round_trips_in_converse_shape() {
+        let turns = vec![
+            ("Hi".to_owned(), "Hello!".to_owned()),
+            ("Name?".to_owned(), "Claude.".to_owned()),
+        ];
+        // The page's current turn without an answer yet is left out.
+        let mut with_current = turns.clone();
+        with_current.push((String::new(), String::new()));
+        let text = to_json(&setup(), &with_current);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["messages"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            v["messages"][1],
+            json!({"role": "assistant", "content": [{"text": "Hello!"}]})
+        );
+        assert_eq!(v["system"], json!([{"text": "Be brief."}]));
+        assert_eq!(
+            v["inferenceConfig"],
+            json!({"maxTokens": 300, "temperature": 0.5, "stopSequences": ["END", "STOP"]})
+        );
+        let back = from_json(&text).unwrap();
+        assert_eq!(back.turns, turns);
+        assert_eq!(back.setup, setup());
+        assert_eq!(back.pending, None);
+    }
+
+    #[test]
+    fn markdown_reads_as_the_conversation() {
+        let md = to_markdown(&setup(), &[("Hi".into(), "Hello!".into())]);
+        assert!(md.starts_with("# Conversation with anthropic.claude-3-5-haiku"));
+        assert!(md.contains("**System:** Be brief.\n\n## User\n\nHi\n\n## Assistant\n\nHello!\n"));
+    }
+
+    #[test]
+    fn a_bad_file_says_what_is_wrong() {
+        assert!(from_json("not json").unwrap_err().contains("not JSON"));
+        assert!(from_json("{}").unwrap_err().contains("\"messages\""));
+        let two_users = r#"{"messages":[{"role":"user","content":[{"text":"a"}]},{"role":"user","content":[{"text":"b"}]}]}"#;
+        assert!(from_json(two_users).unwrap_err().contains("messages[1]"));
+        let pending = r#"{"messages":[{"role":"user","content":[{"text":"a"}]}]}"#;
+        assert_eq!(from_json(pending).unwrap().pending.as_deref(), Some("a"));
+    }
+}

@@ -14,8 +14,8 @@ use crate::clock::{iso_date_millis, parse_iso_date_millis};
 use crate::families::schema::json_object;
 use crate::guardrail::ACCOUNT_ID;
 use crate::validate::{
-    all_bytes, constraint, integer, length, list, lower_alnum, object, one_of, optional, pattern,
-    required, string, union, OpError,
+    all_bytes, arn_parts, constraint, integer, is_bedrock_arn, length, list, lower_alnum, object,
+    one_of, optional, pattern, required, string, union, OpError,
 };
 
 /// A string anywhere in `modelInput` containing this makes the invocation end `Failed`.
@@ -61,24 +61,10 @@ fn is_s3_uri(s: &str) -> bool {
 }
 
 fn is_kms_key(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("arn:aws") else {
+    let Some([service, region, account, resource]) = arn_parts(s) else {
         return false;
     };
-    let rest = match rest.strip_prefix('-') {
-        Some(p) => match p.split_once(':') {
-            Some((part, r)) if !part.is_empty() => r,
-            _ => return false,
-        },
-        None => match rest.strip_prefix(':') {
-            Some(r) => r,
-            None => return false,
-        },
-    };
-    let parts: Vec<&str> = rest.splitn(4, ':').collect();
-    let [service, region, account, resource] = parts.as_slice() else {
-        return false;
-    };
-    *service == "kms"
+    service == "kms"
         && all_bytes(region, |b| b.is_ascii_alphanumeric() || b == b'-')
         && account.len() == 12
         && all_bytes(account, |b| b.is_ascii_digit())
@@ -96,31 +82,9 @@ fn is_tag_text(s: &str) -> bool {
 
 /// Whether `s` has the shape of an async-invoke ARN (the service model's pattern).
 fn is_invocation_arn(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("arn:aws") else {
-        return false;
-    };
-    let rest = match rest.strip_prefix('-') {
-        Some(p) => match p.split_once(':') {
-            Some((part, r)) if !part.is_empty() => r,
-            _ => return false,
-        },
-        None => match rest.strip_prefix(':') {
-            Some(r) => r,
-            None => return false,
-        },
-    };
-    let parts: Vec<&str> = rest.splitn(4, ':').collect();
-    let [service, region, account, resource] = parts.as_slice() else {
-        return false;
-    };
-    *service == "bedrock"
-        && (1..=20).contains(&region.len())
-        && all_bytes(region, |b| lower_alnum(b) || b == b'-')
-        && account.len() == 12
-        && all_bytes(account, |b| b.is_ascii_digit())
-        && resource
-            .strip_prefix("async-invoke/")
-            .is_some_and(|id| id.len() == 12 && all_bytes(id, lower_alnum))
+    is_bedrock_arn(s, "async-invoke", |id| {
+        id.len() == 12 && all_bytes(id, lower_alnum)
+    })
 }
 
 /// The base model id of an async-capable model id or foundation-model ARN.

@@ -20,8 +20,8 @@ use serde_json::{json, Map, Value};
 
 use crate::families::schema::json_object;
 use crate::validate::{
-    all_bytes, length, list, lower_alnum, object, one_of, optional, pattern, required, string,
-    text_units, union, OpError,
+    all_bytes, is_bedrock_arn, length, list, lower_alnum, object, one_of, optional, pattern,
+    required, string, text_units, union, OpError,
 };
 
 /// The emulator's guardrail id. (The service model's pattern is `[a-z0-9]+`, so an id with a
@@ -52,32 +52,9 @@ const IDENTIFIER_PATTERN: &str =
 const VERSION_PATTERN: &str = "(|([1-9][0-9]{0,7})|(DRAFT))";
 
 fn is_guardrail_arn(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("arn:aws") else {
-        return false;
-    };
-    // Optional `-partition` suffix: `-` then anything but `:`.
-    let rest = match rest.strip_prefix('-') {
-        Some(p) => match p.split_once(':') {
-            Some((part, r)) if !part.is_empty() => r,
-            _ => return false,
-        },
-        None => match rest.strip_prefix(':') {
-            Some(r) => r,
-            None => return false,
-        },
-    };
-    let parts: Vec<&str> = rest.splitn(4, ':').collect();
-    let [service, region, account, resource] = parts.as_slice() else {
-        return false;
-    };
-    *service == "bedrock"
-        && (1..=20).contains(&region.len())
-        && all_bytes(region, |b| lower_alnum(b) || b == b'-')
-        && account.len() == 12
-        && all_bytes(account, |b| b.is_ascii_digit())
-        && resource
-            .strip_prefix("guardrail/")
-            .is_some_and(|id| !id.is_empty() && all_bytes(id, lower_alnum))
+    is_bedrock_arn(s, "guardrail", |id| {
+        !id.is_empty() && all_bytes(id, lower_alnum)
+    })
 }
 
 fn is_version(s: &str) -> bool {

@@ -207,6 +207,39 @@ pub(crate) fn lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
 }
 
+/// An ARN `arn:aws[-partition]:service:region:account:resource` split into its four last
+/// parts, or `None` when `s` does not have that shape.
+pub(crate) fn arn_parts(s: &str) -> Option<[&str; 4]> {
+    let rest = s.strip_prefix("arn:aws")?;
+    // Optional `-partition` suffix: `-` then anything but `:`.
+    let rest = match rest.strip_prefix('-') {
+        Some(p) => match p.split_once(':') {
+            Some((part, r)) if !part.is_empty() => r,
+            _ => return None,
+        },
+        None => rest.strip_prefix(':')?,
+    };
+    let mut parts = rest.splitn(4, ':');
+    Some([parts.next()?, parts.next()?, parts.next()?, parts.next()?])
+}
+
+/// A Bedrock ARN's region (1 to 20 of `[a-z0-9-]`) and account (12 digits) are well formed
+/// and its resource is `{kind}/` followed by what `id` accepts.
+pub(crate) fn is_bedrock_arn(s: &str, kind: &str, id: impl Fn(&str) -> bool) -> bool {
+    let Some([service, region, account, resource]) = arn_parts(s) else {
+        return false;
+    };
+    service == "bedrock"
+        && (1..=20).contains(&region.len())
+        && all_bytes(region, |b| lower_alnum(b) || b == b'-')
+        && account.len() == 12
+        && all_bytes(account, |b| b.is_ascii_digit())
+        && resource
+            .strip_prefix(kind)
+            .and_then(|r| r.strip_prefix('/'))
+            .is_some_and(id)
+}
+
 /// Number of text units: one per started 1,000 characters (Bedrock Guardrails' unit).
 pub(crate) fn text_units(chars: usize) -> u64 {
     u64::try_from(chars.div_ceil(1000)).unwrap_or(u64::MAX)

@@ -335,7 +335,7 @@ mod tests {
             br#"{"__type":"NotAuthorizedException","message":"Unauthenticated access is not supported for this identity pool."}"#,
         )
         .unwrap_err();
-        let Some(e) = (e).service() else { panic!() };
+        let Some(e) = e.service() else { panic!() };
         assert_eq!(e.code, "NotAuthorizedException");
         assert!(e.message.contains("Unauthenticated access"));
     }

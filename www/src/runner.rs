@@ -126,14 +126,22 @@ impl Runner {
         });
     }
 
-    /// CountTokens for the request `msgs` would make now (free). Never signs in: without
-    /// credentials ready it fails, and the meter estimates instead.
-    pub async fn count_tokens(&self, form: Form, msgs: Vec<Msg>) -> Result<u64, Failure> {
+    /// The shared client for the form's endpoint, authorized as the credentials say now.
+    fn client(&self, form: Form) -> Result<Client, Failure> {
         let endpoint = Endpoint::from_parts(
             Some(&form.endpoint.get_untracked()),
             &form.region.get_untracked(),
         )?;
         let auth = self.creds.auth()?;
+        self.clients
+            .try_update_value(|c| c.client(endpoint, auth))
+            // Only once the page is gone.
+            .ok_or(Failure::Stopped)
+    }
+
+    /// CountTokens for the request `msgs` would make now (free). Never signs in: without
+    /// credentials ready it fails, and the meter estimates instead.
+    pub async fn count_tokens(&self, form: Form, msgs: Vec<Msg>) -> Result<u64, Failure> {
         let settings = form.settings.get_untracked()?;
         let input = match settings.api {
             Api::Converse => {
@@ -150,10 +158,7 @@ impl Runner {
                 body: Blob(settings.native_body(&msgs, false).to_string().into_bytes()),
             }),
         };
-        let client = self
-            .clients
-            .try_update_value(|c| c.client(endpoint, auth))
-            .ok_or(Failure::Stopped)?;
+        let client = self.client(form)?;
         let model = catalog::count_tokens_id(&settings.model_id);
         let out = client
             .count_tokens(&model, &CountTokensRequest { input }, None)
@@ -162,11 +167,7 @@ impl Runner {
     }
 
     fn job(&self, form: Form, task: &Task) -> Result<Job, Failure> {
-        let endpoint = Endpoint::from_parts(
-            Some(&form.endpoint.get_untracked()),
-            &form.region.get_untracked(),
-        )?;
-        let auth = self.creds.auth()?;
+        let client = self.client(form)?;
         let settings = form.settings.get_untracked()?.for_model(&task.model_id);
         let payload = match settings.api {
             Api::Converse => Payload::Converse(Box::new(settings.converse_request(&task.msgs))),
@@ -181,11 +182,6 @@ impl Runner {
                     .into_bytes(),
             }),
         };
-        let client = self
-            .clients
-            .try_update_value(|c| c.client(endpoint, auth))
-            // Only once the page is gone.
-            .ok_or(Failure::Stopped)?;
         Ok(Job {
             client,
             family: settings.family(),

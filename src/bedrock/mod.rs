@@ -14,6 +14,7 @@ pub mod family;
 pub mod guardrail;
 mod invoke_headers;
 mod json;
+pub mod media;
 pub mod message;
 mod output;
 mod request;

@@ -4,11 +4,12 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
+use super::super::converse::{Blob, ContentBlock, MediaSource};
 use super::super::output::{str_at, u64_at, Accumulator, TextDelta, ToolUse, UsagePatch};
 use super::super::Error;
-use super::input::{put, Chat};
+use super::input::{put, role, Chat};
 use super::{ModelFamily, PathStep, Reader, SamplingDefaults, Spec};
 
 pub(super) const CLAUDE_MESSAGES: Spec = Spec {
@@ -39,7 +40,7 @@ fn body(chat: &Chat, _streaming: bool) -> Result<Map<String, Value>, Error> {
         chat.required_max_tokens(ModelFamily::ClaudeMessages)?
             .into(),
     );
-    b.insert("messages".into(), chat.role_content_messages(false));
+    b.insert("messages".into(), messages(chat)?);
     if !chat.system.is_empty() {
         b.insert("system".into(), chat.system.clone().into());
     }
@@ -48,6 +49,78 @@ fn body(chat: &Chat, _streaming: bool) -> Result<Map<String, Value>, Error> {
     put(&mut b, "top_k", chat.top_k());
     put(&mut b, "stop_sequences", chat.stop());
     Ok(b)
+}
+
+/// `[{role, content}]`: the text as a string, as before; a turn with images or documents as
+/// Anthropic's block list, the files first (Anthropic's advice) and the text last.
+fn messages(chat: &Chat) -> Result<Value, Error> {
+    if chat.turns.iter().all(|t| t.media.is_empty()) {
+        return Ok(chat.role_content_messages(false));
+    }
+    let mut out = Vec::with_capacity(chat.turns.len());
+    for (i, t) in chat.turns.iter().enumerate() {
+        let content = if t.media.is_empty() {
+            Value::String(t.text.clone())
+        } else {
+            let mut blocks = Vec::with_capacity(t.media.len() + 1);
+            for block in &t.media {
+                blocks.push(media_block(block, i)?);
+            }
+            if !t.text.is_empty() {
+                blocks.push(json!({"type": "text", "text": t.text}));
+            }
+            Value::Array(blocks)
+        };
+        out.push(json!({"role": role(t), "content": content}));
+    }
+    Ok(Value::Array(out))
+}
+
+/// An image or document block in Anthropic's words: images and PDFs as base64, text-like
+/// documents as a text source. Other documents (Word, Excel) only go through Converse.
+fn media_block(block: &ContentBlock, turn: usize) -> Result<Value, Error> {
+    let refuse = |what: &str| {
+        Error::input(format!(
+            "messages[{turn}] has {what}, which Claude's native body cannot carry: send it with \
+             Converse"
+        ))
+    };
+    let (media_type, source) = match block {
+        ContentBlock::Image(i) => (format!("image/{}", i.format), &i.source),
+        ContentBlock::Document(d) => match d.format.as_deref() {
+            Some("pdf") => ("application/pdf".to_owned(), &d.source),
+            Some("txt" | "md" | "csv" | "html") => {
+                let MediaSource::Bytes(Blob(bytes)) = &d.source else {
+                    return Err(refuse("a document that is not inline bytes"));
+                };
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|_| refuse(&format!("document {:?}, not UTF-8 text,", d.name)))?;
+                return Ok(json!({
+                    "type": "document",
+                    "source": {"type": "text", "media_type": "text/plain", "data": text},
+                }));
+            }
+            _ => {
+                return Err(refuse(&format!(
+                    "document {:?} (PDF and text only)",
+                    d.name
+                )))
+            }
+        },
+        _ => return Err(refuse("a block other than an image or a document")),
+    };
+    let MediaSource::Bytes(bytes) = source else {
+        return Err(refuse("a file that is not inline bytes"));
+    };
+    let kind = if matches!(block, ContentBlock::Image(_)) {
+        "image"
+    } else {
+        "document"
+    };
+    Ok(json!({
+        "type": kind,
+        "source": {"type": "base64", "media_type": media_type, "data": bytes},
+    }))
 }
 
 /// The chunk nearly every Claude Messages token comes in,

@@ -189,14 +189,17 @@ pub(super) fn unknown_family() -> Error {
 }
 
 /// One turn, checked.
-pub(super) struct Turn {
+pub(super) struct Turn<'a> {
     pub user: bool,
     pub text: String,
+    /// Its `image` and `document` blocks, in order: only Claude's Messages body takes them
+    /// ([`Chat::refuse_media`] stops the others).
+    pub media: Vec<&'a ContentBlock>,
 }
 
 /// A [`ChatInput`] checked and reduced to what bodies are built from.
 pub(super) struct Chat<'a> {
-    pub turns: Vec<Turn>,
+    pub turns: Vec<Turn<'a>>,
     /// Trimmed; empty when there is none.
     pub system: String,
     pub config: &'a ChatInferenceConfig,
@@ -224,18 +227,20 @@ impl<'a> Chat<'a> {
                 }
             };
             let mut text = String::new();
+            let mut media = Vec::new();
             for block in &m.content {
                 match block {
                     ContentBlock::Text(t) => text.push_str(t),
+                    ContentBlock::Image(_) | ContentBlock::Document(_) => media.push(block),
                     _ => {
                         return Err(invalid(format!(
-                            "messages[{i}] has non-text content: native bodies are built from \
-                             text only; send images, documents and tools with Converse"
+                            "messages[{i}] has content a native body cannot carry: send \
+                             videos, tools and reasoning with Converse"
                         )))
                     }
                 }
             }
-            turns.push(Turn { user, text });
+            turns.push(Turn { user, text, media });
         }
         let mut system = Vec::new();
         for block in &input.system {
@@ -253,6 +258,17 @@ impl<'a> Chat<'a> {
             system: system.join("\n").trim().to_owned(),
             config: &input.inference_config,
         })
+    }
+
+    /// Refuses images and documents: every native body but Claude's Messages is text only.
+    pub fn refuse_media(&self, family: ModelFamily) -> Result<(), Error> {
+        match self.turns.iter().position(|t| !t.media.is_empty()) {
+            Some(i) => Err(invalid(format!(
+                "messages[{i}] has an image or document, which the native body of {family} \
+                 models cannot carry: send it with Converse"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The token cap, for families whose body requires one.

@@ -134,6 +134,9 @@ impl ModelFamily {
     pub fn request_body(self, input: &ChatInput, streaming: bool) -> Result<Value, Error> {
         let spec = self.spec().ok_or_else(input::unknown_family)?;
         let chat = Chat::new(input)?;
+        if self != ModelFamily::ClaudeMessages {
+            chat.refuse_media(self)?;
+        }
         let mut body = (spec.body)(&chat, streaming)?;
         for (k, v) in input.additional_model_request_fields.iter().flatten() {
             body.insert(k.clone(), v.clone());

@@ -383,3 +383,65 @@ fn stream_text_paths() {
         )
     );
 }
+
+#[test]
+fn claude_messages_carries_images_and_documents_and_other_families_refuse_them() {
+    use crate::bedrock::media::{content_block, media_type};
+    let file = |name: &str, bytes: &[u8]| {
+        content_block(
+            media_type(name, "").unwrap(),
+            &crate::bedrock::media::document_name(name),
+            bytes.to_vec(),
+        )
+    };
+    let mut input = chat();
+    let first = &mut input.messages[0].content;
+    first.insert(0, file("cat.png", &[0x89, b'P']));
+    first.insert(1, file("r.pdf", b"%PDF"));
+    first.insert(2, file("notes.md", "# Hé".as_bytes()));
+    let body = ClaudeMessages.request_body(&input, true).unwrap();
+    assert_eq!(
+        body["messages"],
+        json!([
+            {"role": "user", "content": [
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVA="}},
+                {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERg=="}},
+                {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "# Hé"}},
+                {"type": "text", "text": "Hi"},
+            ]},
+            {"role": "assistant", "content": " Hello!"},
+            {"role": "user", "content": "Name?"},
+        ])
+    );
+    let expect_input = |family: ModelFamily, input: &ChatInput, says: &str| match family
+        .request_body(input, true)
+        .as_ref()
+        .map_err(Error::kind)
+    {
+        Err(ErrorKind::Input(m)) => assert!(m.contains(says), "{family}: {m:?} lacks {says:?}"),
+        other => panic!("{family}: {other:?}"),
+    };
+    for family in [
+        ClaudeText,
+        TitanText,
+        Nova,
+        Llama,
+        Mistral,
+        MistralChat,
+        CohereCommand,
+        CohereCommandR,
+        Jamba,
+    ] {
+        expect_input(family, &input, "send it with Converse");
+    }
+    // Word files and text that is not UTF-8 only go through Converse.
+    let mut word = lone();
+    word.messages[0].content.push(file("plan.docx", b"PK"));
+    expect_input(ClaudeMessages, &word, "\"plan\" (PDF and text only)");
+    let mut latin1 = lone();
+    latin1.messages[0].content.push(file("old.txt", &[0xe9]));
+    expect_input(ClaudeMessages, &latin1, "not UTF-8");
+    let mut video = lone();
+    video.messages[0].content.push(file("clip.mp4", b"\0"));
+    expect_input(ClaudeMessages, &video, "Converse");
+}

@@ -395,6 +395,98 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal(await p.byId('turn').count(), 2);
     },
 
+    async 'attachments: picked, dropped and pasted files reach the request byte-exact, stay in the history, and what a model cannot take is said before sending'(p) {
+      const model = 'anthropic.claude-3-7-sonnet-20250219-v1:0';
+      await p.fillValid({ 'model-id': model, 'max-tokens': '300', prompt: 'What are these?' });
+      await p.byId('api').selectOption('converse');
+      const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+      const pdf = Buffer.from('%PDF-1.4\n% bedrock-wasm attachment test \xff\n', 'latin1');
+      const sent = [];
+      p.page.on('request', (r) => { if (/\/(converse|invoke)/.test(r.url()) && r.method() === 'POST') sent.push(r); });
+      const chips = () => p.page.locator('.composer [data-testid="attachment"]');
+      // Picked (two at once), dropped onto the composer, pasted into the prompt.
+      await p.byId('attach').setInputFiles([
+        { name: 'tiny.png', mimeType: 'image/png', buffer: png },
+        { name: 'Q3 report.pdf', mimeType: 'application/pdf', buffer: pdf },
+      ]);
+      await until(async () => (await chips().count()) === 2, 'two chips');
+      await p.page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['# Notes\nbullet one'], 'notes.md'));
+        document.querySelector('.composer').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      });
+      await until(async () => (await chips().count()) === 3, 'the dropped file');
+      await p.page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array([71, 73, 70, 56, 57, 97])], 'pasted.gif', { type: 'image/gif' }));
+        document.querySelector('[data-testid="prompt"]').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+      });
+      await until(async () => (await chips().count()) === 4, 'the pasted image');
+      assert.equal(await chips().nth(0).locator('img').count(), 1, 'an image chip shows a thumbnail');
+      await chips().nth(3).getByTestId('attachment-remove').click();
+      assert.equal(await chips().count(), 3);
+      // The preview shows each file as a placeholder, not its base64.
+      let preview = JSON.parse(await p.byId('invoke-body').inputValue());
+      assert.equal(preview.messages[0].content[0].image.source.bytes, `<tiny.png: ${png.length} bytes, sent as base64>`);
+      await p.screenshot('13-attachments');
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const blocks = JSON.parse(sent.at(-1).postDataBuffer().toString()).messages[0].content;
+      assert.deepEqual(blocks.map((b) => Object.keys(b)[0]), ['image', 'document', 'document', 'text']);
+      assert.deepEqual(Buffer.from(blocks[0].image.source.bytes, 'base64'), png, 'the image bytes, exactly');
+      assert.equal(blocks[0].image.format, 'png');
+      assert.deepEqual(Buffer.from(blocks[1].document.source.bytes, 'base64'), pdf, 'the PDF bytes, exactly');
+      assert.deepEqual([blocks[1].document.name, blocks[1].document.format], ['Q3 report', 'pdf']);
+      assert.deepEqual([blocks[2].document.name, blocks[2].document.format], ['notes', 'md']);
+      assert.equal(Buffer.from(blocks[2].document.source.bytes, 'base64').toString(), '# Notes\nbullet one');
+      assert.deepEqual(blocks[3], { text: 'What are these?' });
+      assert.equal(await chips().count(), 0, 'sent files leave the composer');
+      assert.equal(await p.page.locator('[data-testid="user-message"] [data-testid="attachment"]').count(), 3, 'the turn shows what it carried');
+      // The emulator says what it received (the first 16 hex digits of each file's SHA-256).
+      const { createHash } = await import('node:crypto');
+      const sha = (b) => createHash('sha256').update(b).digest('hex').slice(0, 16);
+      const received = (await p.text('output')).split(/\s*\n\s*|(?<=\.) (?=Received)/).slice(0, 3);
+      assert.deepEqual(received, [
+        `Received image png ${png.length} bytes sha256 ${sha(png)}.`,
+        `Received document "Q3 report" pdf ${pdf.length} bytes sha256 ${sha(pdf)}.`,
+        `Received document "notes" md 18 bytes sha256 ${sha(Buffer.from('# Notes\nbullet one'))}.`,
+      ]);
+      // The next turn carries them again in the history.
+      await p.fill({ prompt: 'And now?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const next = JSON.parse(sent.at(-1).postDataBuffer().toString()).messages;
+      assert.equal(next.length, 3);
+      assert.deepEqual(next[0].content, blocks);
+      assert.deepEqual(next[2].content, [{ text: 'And now?' }]);
+      assert.equal(await p.page.locator('[data-testid="turn"] [data-testid="attachment"]').count(), 3);
+
+      // A model that takes no images: said at once and on Send; nothing is sent or lost.
+      await p.byId('clear').click();
+      await p.fill({ 'model-id': 'anthropic.claude-v2', prompt: 'Describe it' });
+      await p.byId('attach').setInputFiles({ name: 'tiny.png', mimeType: 'image/png', buffer: png });
+      await until(async () => /Claude 2 does not take images/.test(await p.text('attach-status')), 'the refusal beside the files');
+      const before = sent.length;
+      await p.byId('send').click();
+      assert.match(await p.waitForError(), /Claude 2 does not take images/);
+      assert.equal(sent.length, before, 'nothing was sent');
+      assert.equal(await chips().count(), 1);
+      assert.equal(await p.byId('prompt').inputValue(), 'Describe it');
+      // InvokeModel: Claude's native body carries images; a Word file needs Converse.
+      await p.byId('api').selectOption('invoke');
+      await p.fill({ 'model-id': model });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const native = JSON.parse(sent.at(-1).postDataBuffer().toString());
+      assert.deepEqual(native.messages[0].content[0], { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png.toString('base64') } });
+      await p.fill({ prompt: 'And this?' });
+      await p.byId('attach').setInputFiles({ name: 'plan.docx', mimeType: '', buffer: Buffer.from('PK\x03\x04') });
+      await until(async () => /choose the Converse API/.test(await p.text('attach-status')), 'Word needs Converse');
+      // An unsupported file type is refused when picked.
+      await p.byId('attach').setInputFiles({ name: 'song.mp3', mimeType: 'audio/mpeg', buffer: Buffer.from('ID3') });
+      await until(async () => /song\.mp3: Bedrock takes png/.test(await p.text('attach-status')), 'mp3 refused');
+    },
+
     async 'reasoning and prompt caching are written into the Converse request as Bedrock expects, and answer'(p) {
       const model = 'anthropic.claude-3-7-sonnet-20250219-v1:0';
       await p.fillValid({ 'model-id': model, 'max-tokens': '4096', 'system-prompt': 'Be brief.' });

@@ -8,6 +8,8 @@ use bedrock_wasm::bedrock::converse::{
 use bedrock_wasm::bedrock::family::{ChatInferenceConfig, ChatInput, ModelFamily};
 use serde_json::{json, Map, Value};
 
+use crate::attachment::Attachment;
+
 /// The parameters, already parsed; `None` means the model's default.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Params {
@@ -23,11 +25,40 @@ pub struct Params {
     pub cache: bool,
 }
 
+/// One turn as a request carries it: the prompt, the files sent with it, and the answer
+/// (empty when there is none).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Exchange {
+    pub user: String,
+    pub attachments: Vec<Attachment>,
+    pub answer: String,
+}
+
 /// One message of the conversation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Msg {
     pub user: bool,
     pub text: String,
+    /// Files sent with a user message, before its text.
+    pub attachments: Vec<Attachment>,
+}
+
+impl Msg {
+    pub fn user(text: impl Into<String>, attachments: Vec<Attachment>) -> Self {
+        Self {
+            user: true,
+            text: text.into(),
+            attachments,
+        }
+    }
+
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Self {
+            user: false,
+            text: text.into(),
+            attachments: Vec::new(),
+        }
+    }
 }
 
 /// Whether the family takes a top-k parameter in its native body.
@@ -62,11 +93,16 @@ fn chat_input(p: &Params, msgs: &[Msg]) -> ChatInput {
 fn messages(msgs: &[Msg]) -> Vec<Message> {
     msgs.iter()
         .map(|m| {
-            if m.user {
+            let mut message = if m.user {
                 Message::user(m.text.clone())
             } else {
                 Message::assistant(m.text.clone())
+            };
+            if !m.attachments.is_empty() {
+                let files = m.attachments.iter().map(Attachment::block);
+                message.content.splice(0..0, files);
             }
+            message
         })
         .collect()
 }
@@ -149,10 +185,7 @@ mod tests {
             max_tokens: 200,
             ..Default::default()
         };
-        let msgs = [Msg {
-            user: true,
-            text: "Hi".into(),
-        }];
+        let msgs = [Msg::user("Hi", Vec::new())];
         assert_eq!(
             native(ModelFamily::ClaudeText, &p, &msgs, true),
             json!({"prompt": "\n\nHuman: Hi\n\nAssistant:", "max_tokens_to_sample": 200})
@@ -201,6 +234,7 @@ mod tests {
         let msg = |user, text: &str| Msg {
             user,
             text: text.into(),
+            attachments: Vec::new(),
         };
         (
             p,

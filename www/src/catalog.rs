@@ -1,6 +1,7 @@
 //! The model catalog: Bedrock text models by provider, with the APIs they answer, their
 //! system inference profiles and an on-demand price where known.
 
+use bedrock_wasm::bedrock::media::MediaKind;
 use bedrock_wasm::bedrock::ModelFamily;
 
 /// One catalog entry.
@@ -311,6 +312,43 @@ const CONTEXT_WINDOWS: &[(&str, u32)] = &[
     ("ai21.jamba", 256_000),
 ];
 
+/// What a model takes besides text, by model-id prefix, first match wins (AWS's "Supported
+/// models and model features" table for Converse): `(prefix, images, documents, videos)`.
+const MEDIA: &[(&str, bool, bool, bool)] = &[
+    ("anthropic.claude-v2", false, true, false),
+    ("anthropic.claude-instant", false, true, false),
+    ("anthropic.claude-3-5-haiku", false, true, false),
+    ("anthropic.claude", true, true, false),
+    ("amazon.nova-micro", false, false, false),
+    ("amazon.nova", true, true, true),
+    ("amazon.titan-text-premier", false, false, false),
+    ("amazon.titan", false, true, false),
+    ("meta.llama3-2-11b", true, true, false),
+    ("meta.llama3-2-90b", true, true, false),
+    ("meta.llama4", true, true, false),
+    ("meta.", false, true, false),
+    ("mistral.pixtral", true, true, false),
+    ("mistral.", false, true, false),
+    ("cohere.command-r", false, true, false),
+    ("cohere.", false, false, false),
+    ("ai21.jamba-instruct", false, false, false),
+    ("ai21.jamba", false, true, false),
+];
+
+/// Whether the model takes attachments of `kind`; models the catalog does not know are left
+/// to Bedrock to judge.
+pub fn takes(model_id: &str, kind: MediaKind) -> bool {
+    let id = bare_id(model_id);
+    match MEDIA.iter().find(|(prefix, ..)| id.starts_with(prefix)) {
+        Some(&(_, images, documents, videos)) => match kind {
+            MediaKind::Image => images,
+            MediaKind::Document => documents,
+            MediaKind::Video => videos,
+        },
+        None => true,
+    }
+}
+
 /// The id CountTokens takes for `model_id`: the foundation-model id, without an ARN's path
 /// or a system inference profile's geography; an emulator fault prefix is kept.
 pub fn count_tokens_id(model_id: &str) -> String {
@@ -356,6 +394,15 @@ pub fn estimate_tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> u64 {
         .into_iter()
         .map(|t| (t.len() as u64).div_ceil(4))
         .sum()
+}
+
+/// A rough token count of an attachment: an image at most about 1,600 tokens (Anthropic's
+/// figure for a full-size image), other files a token per four bytes.
+pub fn estimate_attachment_tokens(kind: MediaKind, bytes: u64) -> u64 {
+    match kind {
+        MediaKind::Image => 1_600,
+        _ => bytes.div_ceil(4),
+    }
 }
 
 #[cfg(test)]
@@ -405,6 +452,25 @@ mod tests {
         assert_eq!(
             count_tokens_id(" eu.amazon.nova-lite-v1:0 "),
             "amazon.nova-lite-v1:0"
+        );
+    }
+
+    #[test]
+    fn what_models_take_besides_text() {
+        use MediaKind::*;
+        let claude = "us.anthropic.claude-3-7-sonnet-20250219-v1:0";
+        assert!(takes(claude, Image) && takes(claude, Document) && !takes(claude, Video));
+        assert!(!takes("anthropic.claude-3-5-haiku-20241022-v1:0", Image));
+        assert!(!takes("anthropic.claude-v2:1", Image));
+        assert!(takes("anthropic.claude-v2:1", Document));
+        assert!(takes("amazon.nova-pro-v1:0", Video));
+        assert!(!takes("amazon.nova-micro-v1:0", Document));
+        assert!(!takes("meta.llama3-1-8b-instruct-v1:0", Image));
+        assert!(!takes("cohere.command-text-v14", Document));
+        assert!(takes("meta.llama3-2-90b-instruct-v1:0", Image));
+        assert!(
+            takes("writer.palmyra-x5-v1:0", Video),
+            "unknown: Bedrock decides"
         );
     }
 

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::body::Msg;
+use crate::attachment::{self, Attachment};
+use crate::body::{Exchange, Msg};
 use crate::failure::Failure;
 use crate::form::{messages, Form, FormError};
 use crate::reply::{Frame, Reply};
@@ -13,16 +14,21 @@ use crate::runner::{Runner, Task};
 pub struct Turn {
     pub id: usize,
     pub user: String,
+    pub attachments: Vec<Attachment>,
     pub text: String,
     pub figures: String,
     pub error: String,
 }
 
-/// Each turn as `(prompt, answer)`.
-fn turns(history: &[Turn]) -> Vec<(String, String)> {
+/// Each turn as an [`Exchange`].
+fn turns(history: &[Turn]) -> Vec<Exchange> {
     history
         .iter()
-        .map(|t| (t.user.clone(), t.text.clone()))
+        .map(|t| Exchange {
+            user: t.user.clone(),
+            attachments: t.attachments.clone(),
+            answer: t.text.clone(),
+        })
         .collect()
 }
 
@@ -32,6 +38,8 @@ pub struct Chat {
     pub history: RwSignal<Vec<Turn>>,
     /// The current turn's prompt (empty: none yet).
     pub user: RwSignal<String>,
+    /// The files sent with the current turn's prompt.
+    pub attachments: RwSignal<Vec<Attachment>>,
     pub reply: Reply,
     /// The decoded frames of the last streamed answer.
     pub frames: RwSignal<Vec<Frame>>,
@@ -44,6 +52,7 @@ impl Chat {
         Self {
             history: RwSignal::new(Vec::new()),
             user: RwSignal::new(String::new()),
+            attachments: RwSignal::new(Vec::new()),
             reply: Reply::new(),
             frames: RwSignal::new(Vec::new()),
             next_id: StoredValue::new(0),
@@ -51,13 +60,17 @@ impl Chat {
         }
     }
 
-    /// The conversation so far (tracked): each finished turn `(prompt, answer)`, and the
-    /// current one once its answer is complete (a streaming answer is not part of it until
-    /// it ends, so the preview is not rebuilt per token).
-    pub fn conversation(&self) -> Vec<(String, String)> {
+    /// The conversation so far (tracked): each finished turn, and the current one once its
+    /// answer is complete (a streaming answer is not part of it until it ends, so the
+    /// preview is not rebuilt per token).
+    pub fn conversation(&self) -> Vec<Exchange> {
         let mut turns = self.history.with(|h| turns(h));
         if !self.reply.busy.get() {
-            turns.push((self.user.get(), self.reply.text.get()));
+            turns.push(Exchange {
+                user: self.user.get(),
+                attachments: self.attachments.get(),
+                answer: self.reply.text.get(),
+            });
         }
         turns
     }
@@ -84,12 +97,14 @@ impl Chat {
         let turn = Turn {
             id,
             user,
+            attachments: self.attachments.get_untracked(),
             text: r.text.get_untracked(),
             figures: r.figures.get_untracked(),
             error: r.error.get_untracked(),
         };
         self.history.update(|h| h.push(turn));
         self.user.set(String::new());
+        self.attachments.set(Vec::new());
         r.clear();
     }
 
@@ -99,22 +114,23 @@ impl Chat {
     }
 
     /// The conversation so far, untracked (see [`conversation`](Self::conversation)).
-    pub fn conversation_untracked(&self) -> Vec<(String, String)> {
+    pub fn conversation_untracked(&self) -> Vec<Exchange> {
         untrack(|| self.conversation())
     }
 
     /// Replaces the conversation with `turns` (an imported one), all of them finished.
-    pub fn restore(&self, turns: Vec<(String, String)>) {
+    pub fn restore(&self, turns: Vec<Exchange>) {
         self.clear();
         let history = turns
             .into_iter()
-            .map(|(user, text)| {
+            .map(|e| {
                 let id = self.next_id.get_value();
                 self.next_id.set_value(id + 1);
                 Turn {
                     id,
-                    user,
-                    text,
+                    user: e.user,
+                    attachments: e.attachments,
+                    text: e.answer,
                     figures: String::new(),
                     error: String::new(),
                 }
@@ -127,6 +143,7 @@ impl Chat {
     pub fn clear(&self) {
         self.history.set(Vec::new());
         self.user.set(String::new());
+        self.attachments.set(Vec::new());
         self.reply.clear();
         self.frames.set(Vec::new());
     }
@@ -134,7 +151,9 @@ impl Chat {
     /// Puts the current turn's prompt back for editing and drops the turn.
     pub fn edit_last(&self, form: Form) {
         form.prompt.set(self.user.get_untracked());
+        form.attachments.set(self.attachments.get_untracked());
         self.user.set(String::new());
+        self.attachments.set(Vec::new());
         self.reply.clear();
     }
 
@@ -143,10 +162,13 @@ impl Chat {
         if self.runner.busy_untracked() {
             return;
         }
-        let prompt = if retry {
-            self.user.get_untracked()
+        let (prompt, files) = if retry {
+            (self.user.get_untracked(), self.attachments.get_untracked())
         } else {
-            form.prompt.get_untracked()
+            (
+                form.prompt.get_untracked(),
+                form.attachments.get_untracked(),
+            )
         };
         if prompt.trim().is_empty() {
             self.reply
@@ -154,21 +176,56 @@ impl Chat {
                 .set(Failure::from(FormError::NoPrompt).to_string());
             return;
         }
+        let history = self.history.with_untracked(|h| {
+            // Retry asks the current turn again: the archived history stays as it is.
+            if retry {
+                turns(h)
+            } else {
+                let mut t = turns(h);
+                t.extend(self.current());
+                t
+            }
+        });
+        let msgs = messages(&history, &prompt, &files);
+        // Files the model or Bedrock would refuse are said before anything is archived or
+        // sent, so nothing typed or attached is lost (the form's other errors end the turn,
+        // from the runner, as before).
+        let model_id = form.model_id.get_untracked();
+        let api = form
+            .settings
+            .with_untracked(|s| s.as_ref().ok().map(|s| s.api));
+        if let Some(Err(e)) = api.map(|api| attachment::check(&model_id, api, &msgs)) {
+            self.reply
+                .error
+                .set(Failure::from(FormError::Attachment(e)).to_string());
+            return;
+        }
         if !retry {
             self.archive();
+            form.attachments.set(Vec::new());
         }
-        let msgs = messages(&self.history.with_untracked(|h| turns(h)), &prompt);
         self.user.set(prompt);
+        self.attachments.set(files);
         self.reply.clear();
         self.frames.set(Vec::new());
         let task = Task {
             reply: self.reply,
-            model_id: form.model_id.get_untracked(),
+            model_id,
             msgs,
             streaming,
             custom_body: form.custom_body.get_untracked(),
             frames: Some(self.frames),
         };
         self.runner.start(form, vec![task]);
+    }
+
+    /// The current turn as it would be archived (none without a prompt).
+    fn current(&self) -> Option<Exchange> {
+        let user = self.user.get_untracked();
+        (!user.is_empty()).then(|| Exchange {
+            user,
+            attachments: self.attachments.get_untracked(),
+            answer: self.reply.text.get_untracked(),
+        })
     }
 }

@@ -91,8 +91,66 @@ fn js_chunk_text(family: ModelFamily) -> String {
     s
 }
 
+/// A file the body preview shows as a placeholder (`<cat.png: 12 bytes, sent as base64>`):
+/// its placeholder, JSON-quoted as it appears in the rendered code, the file name, and
+/// whether it is sent as text.
+struct FileRead {
+    quoted: String,
+    file: String,
+    text: bool,
+}
+
+/// The files in `body`, each once, in order.
+fn file_reads(body: &Value) -> Vec<FileRead> {
+    fn walk(v: &Value, out: &mut Vec<FileRead>) {
+        match v {
+            Value::String(s) => {
+                let Some(inner) = s.strip_prefix('<').and_then(|s| s.strip_suffix('>')) else {
+                    return;
+                };
+                let (rest, text) = if let Some(r) = inner.strip_suffix(" bytes, sent as text") {
+                    (r, true)
+                } else if let Some(r) = inner.strip_suffix(" bytes, sent as base64") {
+                    (r, false)
+                } else {
+                    return;
+                };
+                let Some((file, size)) = rest.rsplit_once(": ") else {
+                    return;
+                };
+                let quoted = q(s);
+                if size.parse::<u64>().is_ok() && !out.iter().any(|f| f.quoted == quoted) {
+                    out.push(FileRead {
+                        quoted,
+                        file: file.to_owned(),
+                        text,
+                    });
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, &mut out);
+    out
+}
+
+/// `code` with each file's placeholder replaced by `read(file)`.
+fn with_reads(mut code: String, reads: &[FileRead], read: impl Fn(&FileRead) -> String) -> String {
+    for f in reads {
+        code = code.replace(&f.quoted, &read(f));
+    }
+    code
+}
+
 pub fn python(r: &Request) -> String {
+    let reads = file_reads(r.body);
     let mut s = String::from("import json\n\nimport boto3\n\n");
+    if !reads.is_empty() && !r.converse {
+        s = format!("import base64\n{s}");
+    }
     if r.api_key {
         s += "# With a Bedrock API key: export AWS_BEARER_TOKEN_BEDROCK=<your key>\n";
     }
@@ -118,12 +176,24 @@ pub fn python(r: &Request) -> String {
             py_chunk_text(r.family)
         );
     }
-    s
+    // boto3 takes Converse's bytes raw; a native body is JSON, so base64 or text there.
+    with_reads(s, &reads, |f| match (r.converse, f.text) {
+        (true, _) => format!("open({}, \"rb\").read()", q(&f.file)),
+        (false, false) => format!(
+            "base64.b64encode(open({}, \"rb\").read()).decode()",
+            q(&f.file)
+        ),
+        (false, true) => format!("open({}, encoding=\"utf-8\").read()", q(&f.file)),
+    })
 }
 
 pub fn javascript(r: &Request) -> String {
-    let mut s =
-        String::from("import init, { BedrockRuntime } from \"bedrock-wasm\";\n\nawait init();\n");
+    let reads = file_reads(r.body);
+    let mut s = String::new();
+    if !reads.is_empty() {
+        s += "import { readFileSync } from \"node:fs\";\n";
+    }
+    s += "import init, { BedrockRuntime } from \"bedrock-wasm\";\n\nawait init();\n";
     s += &format!(
         "const client = new BedrockRuntime({{\n  region: {},\n",
         q(r.region)
@@ -147,7 +217,12 @@ pub fn javascript(r: &Request) -> String {
             js_chunk_text(r.family)
         );
     }
-    s
+    // Converse takes bytes (a Buffer is a Uint8Array); a native body is JSON.
+    with_reads(s, &reads, |f| match (r.converse, f.text) {
+        (true, _) => format!("readFileSync({})", q(&f.file)),
+        (false, false) => format!("readFileSync({}).toString(\"base64\")", q(&f.file)),
+        (false, true) => format!("readFileSync({}, \"utf8\")", q(&f.file)),
+    })
 }
 
 /// Single-quoted for a POSIX shell.
@@ -156,6 +231,16 @@ fn sh(s: &str) -> String {
 }
 
 pub fn cli(r: &Request) -> String {
+    let reads = file_reads(r.body);
+    // Each file is read by the shell inside the single-quoted JSON: the placeholder becomes a
+    // marker before quoting, and the marker a command substitution after.
+    let marker = |i: usize| format!("\"@@bedrock-wasm-file-{i}@@\"");
+    let mut quoted_body = r.body.to_string();
+    for (i, f) in reads.iter().enumerate() {
+        quoted_body = quoted_body.replace(&f.quoted, &marker(i));
+    }
+    let body: Value = serde_json::from_str(&quoted_body).unwrap_or(Value::Null);
+    let body = if reads.is_empty() { r.body } else { &body };
     let mut s = String::from("# The AWS CLI has no streaming form of these calls.\n");
     let op = if r.converse {
         "converse"
@@ -172,7 +257,7 @@ pub fn cli(r: &Request) -> String {
     s += &format!("  --model-id {} \\\n", sh(r.model_id));
     if r.converse {
         let mut args = Vec::new();
-        if let Value::Object(o) = r.body {
+        if let Value::Object(o) = body {
             for (k, v) in o {
                 let flag: String = k
                     .chars()
@@ -190,8 +275,17 @@ pub fn cli(r: &Request) -> String {
     } else {
         s += &format!(
             "  --content-type application/json \\\n  --cli-binary-format raw-in-base64-out \\\n  --body {} \\\n  answer.json\n",
-            sh(&r.body.to_string())
+            sh(&body.to_string())
         );
+    }
+    // The CLI reads JSON blobs as base64 in both APIs.
+    for (i, f) in reads.iter().enumerate() {
+        let read = if f.text {
+            format!("'\"$(jq -Rs . {})\"'", sh(&f.file))
+        } else {
+            format!("\"'\"$(base64 -w0 {})\"'\"", sh(&f.file))
+        };
+        s = s.replace(&marker(i), &read);
     }
     s
 }
@@ -199,6 +293,49 @@ pub fn cli(r: &Request) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attachments_are_read_from_files_in_every_language() {
+        let body = serde_json::json!({"messages": [{"role": "user", "content": [
+            {"image": {"format": "png", "source": {"bytes": "<cat.png: 2 bytes, sent as base64>"}}},
+            {"text": "What is it?"},
+        ]}]});
+        let r = Request {
+            region: "us-east-1",
+            endpoint: "",
+            model_id: "amazon.nova-lite-v1:0",
+            family: ModelFamily::Nova,
+            converse: true,
+            body: &body,
+            api_key: false,
+        };
+        assert!(python(&r).contains("\"bytes\": open(\"cat.png\", \"rb\").read(),"));
+        let js = javascript(&r);
+        assert!(js.starts_with("import { readFileSync } from \"node:fs\";"));
+        assert!(js.contains("\"bytes\": readFileSync(\"cat.png\")"));
+        let line = cli(&r);
+        assert!(
+            line.contains(r#""bytes":"'"$(base64 -w0 'cat.png')"'"}"#),
+            "{line}"
+        );
+        let native = serde_json::json!({"messages": [{"role": "user", "content": [
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "<n.txt: 2 bytes, sent as text>"}},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "<cat.png: 2 bytes, sent as base64>"}},
+        ]}]});
+        let r = Request {
+            converse: false,
+            family: ModelFamily::ClaudeMessages,
+            body: &native,
+            ..r
+        };
+        let py = python(&r);
+        assert!(py.starts_with("import base64\n"));
+        assert!(py.contains("base64.b64encode(open(\"cat.png\", \"rb\").read()).decode()"));
+        assert!(py.contains("open(\"n.txt\", encoding=\"utf-8\").read()"));
+        assert!(javascript(&r).contains("readFileSync(\"n.txt\", \"utf8\")"));
+        let line = cli(&r);
+        assert!(line.contains(r#""data":'"$(jq -Rs . 'n.txt')"'"#), "{line}");
+    }
 
     /// The expressions the code view showed before the paths moved into the library.
     #[test]

@@ -4,6 +4,9 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::attachment::Attachment;
+use crate::body::Exchange;
+
 /// What marks a file as ours (and which version of the shape it is).
 const FORMAT: &str = "bedrock-wasm-conversation";
 
@@ -23,13 +26,14 @@ pub struct Setup {
     pub stop: String,
 }
 
-/// A conversation read from a file: its setup, the answered turns `(prompt, answer)`, and a
-/// last prompt without an answer, if any.
+/// A conversation read from a file: its setup, the answered turns, and a last prompt
+/// without an answer (with its files), if any.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Conversation {
     pub setup: Setup,
-    pub turns: Vec<(String, String)>,
+    pub turns: Vec<Exchange>,
     pub pending: Option<String>,
+    pub pending_attachments: Vec<Attachment>,
 }
 
 fn number(text: &str) -> Option<Value> {
@@ -44,8 +48,15 @@ fn text_message(role: &str, text: &str) -> Value {
     json!({"role": role, "content": [{"text": text}]})
 }
 
+/// The user's message: its files as Converse blocks (bytes as base64), then the text.
+fn user_message(t: &Exchange) -> Value {
+    let mut content: Vec<Value> = t.attachments.iter().map(Attachment::to_json).collect();
+    content.push(json!({ "text": t.user }));
+    json!({"role": "user", "content": content})
+}
+
 /// The conversation as JSON: `{ format, modelId, system, inferenceConfig, topK?, messages }`.
-pub fn to_json(setup: &Setup, turns: &[(String, String)]) -> String {
+pub fn to_json(setup: &Setup, turns: &[Exchange]) -> String {
     let mut config = Map::new();
     for (key, value) in [
         ("maxTokens", &setup.max_tokens),
@@ -67,9 +78,9 @@ pub fn to_json(setup: &Setup, turns: &[(String, String)]) -> String {
         .collect();
     // Answered turns only, as a request holds them (roles must alternate).
     let mut messages = Vec::new();
-    for (user, answer) in turns.iter().filter(|(_, a)| !a.is_empty()) {
-        messages.push(text_message("user", user));
-        messages.push(text_message("assistant", answer));
+    for t in turns.iter().filter(|t| !t.answer.is_empty()) {
+        messages.push(user_message(t));
+        messages.push(text_message("assistant", &t.answer));
     }
     let mut out = json!({
         "format": FORMAT,
@@ -86,13 +97,17 @@ pub fn to_json(setup: &Setup, turns: &[(String, String)]) -> String {
 }
 
 /// The conversation to read: a heading, the system prompt, then each turn.
-pub fn to_markdown(setup: &Setup, turns: &[(String, String)]) -> String {
+pub fn to_markdown(setup: &Setup, turns: &[Exchange]) -> String {
     let mut out = format!("# Conversation with {}\n\n", setup.model_id);
     if !setup.system.trim().is_empty() {
         out += &format!("**System:** {}\n\n", setup.system.trim());
     }
-    for (user, answer) in turns.iter().filter(|(_, a)| !a.is_empty()) {
-        out += &format!("## User\n\n{user}\n\n## Assistant\n\n{answer}\n\n");
+    for t in turns.iter().filter(|t| !t.answer.is_empty()) {
+        out += "## User\n\n";
+        for a in &t.attachments {
+            out += &format!("*Attached: {}*\n\n", a.label());
+        }
+        out += &format!("{}\n\n## Assistant\n\n{}\n\n", t.user, t.answer);
     }
     out
 }
@@ -147,19 +162,35 @@ pub fn from_json(text: &str) -> Result<Conversation, String> {
         setup,
         ..Default::default()
     };
-    let mut prompt: Option<String> = None;
+    let mut prompt: Option<(String, Vec<Attachment>)> = None;
     for (i, m) in messages.iter().enumerate() {
         let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
-        let text: String = m
+        let content = m
             .get("content")
             .and_then(Value::as_array)
-            .ok_or(format!("messages[{i}] has no \"content\" list"))?
+            .ok_or(format!("messages[{i}] has no \"content\" list"))?;
+        let text: String = content
             .iter()
             .filter_map(|b| b.get("text").and_then(Value::as_str))
             .collect();
+        let mut files = Vec::new();
+        for (j, b) in content.iter().enumerate() {
+            for kind in ["image", "document", "video"] {
+                if let Some(v) = b.get(kind) {
+                    files.push(Attachment::from_json(kind, v).ok_or(format!(
+                        "messages[{i}].content[{j}] is a {kind} this page cannot read back: \
+                         it takes a format Bedrock lists, with the bytes inline as base64"
+                    ))?);
+                }
+            }
+        }
         match (role, prompt.take()) {
-            ("user", None) => prompt = Some(text),
-            ("assistant", Some(user)) => conversation.turns.push((user, text)),
+            ("user", None) => prompt = Some((text, files)),
+            ("assistant", Some((user, attachments))) => conversation.turns.push(Exchange {
+                user,
+                attachments,
+                answer: text,
+            }),
             (role, _) => {
                 return Err(format!(
                     "messages[{i}] is {role:?}: messages must alternate user, assistant, starting with user"
@@ -167,7 +198,10 @@ pub fn from_json(text: &str) -> Result<Conversation, String> {
             }
         }
     }
-    conversation.pending = prompt;
+    if let Some((text, files)) = prompt {
+        conversation.pending = Some(text);
+        conversation.pending_attachments = files;
+    }
     Ok(conversation)
 }
 
@@ -187,15 +221,64 @@ mod tests {
         }
     }
 
+    fn exchange(user: &str, answer: &str) -> Exchange {
+        Exchange {
+            user: user.into(),
+            answer: answer.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn attachments_round_trip_as_converse_blocks_with_base64() {
+        let file = |name: &str, bytes: &[u8]| {
+            Attachment::new(name, "", bytes.to_vec(), [].into_iter()).unwrap()
+        };
+        let turn = Exchange {
+            attachments: vec![
+                file("cat.png", &[0x89, b'P', 0]),
+                file("Q3.pdf", b"%PDF"),
+                file("c.mp4", b"\0"),
+            ],
+            ..exchange("What is this?", "A cat and a report.")
+        };
+        let text = to_json(&setup(), std::slice::from_ref(&turn));
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v["messages"][0]["content"],
+            json!([
+                {"image": {"format": "png", "source": {"bytes": "iVAA"}}},
+                {"document": {"format": "pdf", "name": "Q3", "source": {"bytes": "JVBERg=="}}},
+                {"video": {"format": "mp4", "source": {"bytes": "AA=="}}},
+                {"text": "What is this?"},
+            ])
+        );
+        let back = from_json(&text).unwrap();
+        let files = &back.turns[0].attachments;
+        assert_eq!(files.len(), 3);
+        for (a, b) in files.iter().zip(&turn.attachments) {
+            assert_eq!((a.media, &a.name, &a.bytes), (b.media, &b.name, &b.bytes));
+        }
+        assert!(to_markdown(&setup(), &[turn]).contains("*Attached: cat.png · image · 0.00 MB*"));
+        let pending = r#"{"messages":[{"role":"user","content":[{"image":{"format":"gif","source":{"bytes":"R0lG"}}},{"text":"a"}]}]}"#;
+        let c = from_json(pending).unwrap();
+        assert_eq!(c.pending_attachments[0].bytes.as_slice(), b"GIF");
+        let bad = r#"{"messages":[{"role":"user","content":[{"image":{"format":"tiff","source":{"bytes":"AA=="}}}]}]}"#;
+        assert!(from_json(bad)
+            .unwrap_err()
+            .contains("messages[0].content[0]"));
+        let not_base64 = r#"{"messages":[{"role":"user","content":[{"image":{"format":"png","source":{"bytes":"%%"}}}]}]}"#;
+        assert!(from_json(not_base64)
+            .unwrap_err()
+            .contains("messages[0].content[0]"));
+    }
+
     #[test]
     fn json_round_trips_in_converse_shape() {
-        let turns = vec![
-            ("Hi".to_owned(), "Hello!".to_owned()),
-            ("Name?".to_owned(), "Claude.".to_owned()),
-        ];
+        let turns = vec![exchange("Hi", "Hello!"), exchange("Name?", "Claude.")];
         // The page's current turn without an answer yet is left out.
         let mut with_current = turns.clone();
-        with_current.push((String::new(), String::new()));
+        with_current.push(Exchange::default());
         let text = to_json(&setup(), &with_current);
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["messages"].as_array().unwrap().len(), 4);
@@ -216,7 +299,7 @@ mod tests {
 
     #[test]
     fn markdown_reads_as_the_conversation() {
-        let md = to_markdown(&setup(), &[("Hi".into(), "Hello!".into())]);
+        let md = to_markdown(&setup(), &[exchange("Hi", "Hello!")]);
         assert!(md.starts_with("# Conversation with anthropic.claude-3-5-haiku"));
         assert!(md.contains("**System:** Be brief.\n\n## User\n\nHi\n\n## Assistant\n\nHello!\n"));
     }

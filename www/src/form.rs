@@ -8,6 +8,8 @@ use bedrock_wasm::bedrock::ModelFamily;
 use leptos::prelude::*;
 use serde_json::Value;
 
+use crate::attachment::{self, Attachment};
+use crate::body::Exchange;
 use crate::body::{self, Msg, Params};
 use crate::catalog;
 use crate::choices::Api;
@@ -35,6 +37,8 @@ pub enum FormError {
     ReasoningSampling,
     /// Reasoning or caching set with InvokeModel, or reasoning for a model it is not set for.
     ConverseOnly,
+    /// An attachment the model or Bedrock would refuse, and what to do about it.
+    Attachment(String),
 }
 
 impl fmt::Display for FormError {
@@ -64,6 +68,7 @@ impl fmt::Display for FormError {
             Self::ConverseOnly => f.write_str(
                 "reasoning and prompt caching are set here for the Converse API with Claude models: choose Converse (and a Claude model), or turn them off",
             ),
+            Self::Attachment(e) => f.write_str(e),
         }
     }
 }
@@ -194,24 +199,15 @@ impl Settings {
     }
 }
 
-/// A conversation as messages: each answered turn `(prompt, answer)`, then `prompt`. Turns
+/// A conversation as messages: each answered turn, then `prompt` with its `files`. Turns
 /// without an answer are left out (a model needs alternating roles).
-pub fn messages(turns: &[(String, String)], prompt: &str) -> Vec<Msg> {
+pub fn messages(turns: &[Exchange], prompt: &str, files: &[Attachment]) -> Vec<Msg> {
     let mut msgs = Vec::new();
-    for (user, answer) in turns.iter().filter(|(_, a)| !a.is_empty()) {
-        msgs.push(Msg {
-            user: true,
-            text: user.clone(),
-        });
-        msgs.push(Msg {
-            user: false,
-            text: answer.clone(),
-        });
+    for t in turns.iter().filter(|t| !t.answer.is_empty()) {
+        msgs.push(Msg::user(t.user.clone(), t.attachments.clone()));
+        msgs.push(Msg::assistant(t.answer.clone()));
     }
-    msgs.push(Msg {
-        user: true,
-        text: prompt.to_owned(),
-    });
+    msgs.push(Msg::user(prompt, files.to_vec()));
     msgs
 }
 
@@ -237,6 +233,8 @@ pub struct Form {
     pub cache_prompt: RwSignal<bool>,
     /// The user's edit of the InvokeModel body; `None` follows the form.
     pub custom_body: RwSignal<Option<String>>,
+    /// The files to send with the prompt.
+    pub attachments: RwSignal<Vec<Attachment>>,
     /// The fields parsed: the settings every request is prepared from, recomputed only when
     /// a field changes.
     pub settings: Memo<Result<Settings, FormError>>,
@@ -302,18 +300,26 @@ impl Form {
             reasoning_budget,
             cache_prompt,
             custom_body: RwSignal::new(None),
+            attachments: RwSignal::new(Vec::new()),
             settings,
         }
     }
 }
 
 impl Form {
-    /// The body the next streamed Send would use, from the settings and `conversation` (each
-    /// answered turn `(prompt, answer)` before the prompt field's); tracked.
-    pub fn request(&self, conversation: &[(String, String)]) -> Result<Value, FormError> {
+    /// The body the next streamed Send would use, from the settings and `conversation` (the
+    /// turns before the prompt field's); tracked. Attachments show as placeholders, and what
+    /// would be refused is said.
+    pub fn request(&self, conversation: &[Exchange]) -> Result<Value, FormError> {
         let settings = self.settings.get()?;
-        let msgs = self.prompt.with(|p| messages(conversation, p));
-        settings.body(&msgs, true)
+        let msgs = self
+            .attachments
+            .with(|files| self.prompt.with(|p| messages(conversation, p, files)));
+        attachment::check(&settings.model_id, settings.api, &msgs)
+            .map_err(FormError::Attachment)?;
+        let mut body = settings.body(&attachment::hollow(&msgs), true)?;
+        attachment::abbreviate(&mut body, &msgs);
+        Ok(body)
     }
 }
 
@@ -435,9 +441,12 @@ mod tests {
 
     #[test]
     fn messages_keep_answered_turns_then_the_prompt() {
-        let turns = [("Hi", "Hello"), ("Lost", ""), ("Again", "Yes")]
-            .map(|(u, a)| (u.to_owned(), a.to_owned()));
-        let msgs = messages(&turns, "Next");
+        let turns = [("Hi", "Hello"), ("Lost", ""), ("Again", "Yes")].map(|(u, a)| Exchange {
+            user: u.into(),
+            answer: a.into(),
+            ..Default::default()
+        });
+        let msgs = messages(&turns, "Next", &[]);
         let texts: Vec<_> = msgs.iter().map(|m| (m.user, m.text.as_str())).collect();
         assert_eq!(
             texts,
@@ -458,7 +467,7 @@ mod tests {
             api: Api::Invoke,
             params: fields("200", "", "").parse().unwrap(),
         };
-        let msgs = messages(&[], "Hi");
+        let msgs = messages(&[], "Hi", &[]);
         assert_eq!(s.body(&msgs, true).unwrap()["max_tokens_to_sample"], 200);
         let c = Settings {
             api: Api::Converse,

@@ -18,6 +18,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+pub mod attachment;
 pub mod body;
 pub mod catalog;
 #[cfg(target_arch = "wasm32")]

@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{AbortController, AbortSignal};
 
+use crate::attachment;
 use crate::body::Msg;
 use crate::catalog;
 use crate::choices::Api;
@@ -22,7 +23,7 @@ use crate::clients::Clients;
 use crate::creds::Creds;
 use crate::failure::Failure;
 use crate::figures::{figures, Measured};
-use crate::form::{check_body, Form};
+use crate::form::{check_body, Form, FormError};
 use crate::reply::{Frame, Reply, MAX_FRAMES};
 
 /// One request to make.
@@ -169,12 +170,15 @@ impl Runner {
     fn job(&self, form: Form, task: &Task) -> Result<Job, Failure> {
         let client = self.client(form)?;
         let settings = form.settings.get_untracked()?.for_model(&task.model_id);
+        attachment::check(&settings.model_id, settings.api, &task.msgs)
+            .map_err(FormError::Attachment)?;
         let payload = match settings.api {
             Api::Converse => Payload::Converse(Box::new(settings.converse_request(&task.msgs))),
             Api::Invoke => Payload::Invoke(match &task.custom_body {
                 Some(text) => {
                     check_body(text)?;
-                    text.clone().into_bytes()
+                    // The preview showed files as placeholders: the edit gets them back.
+                    attachment::expand(text, &task.msgs).into_bytes()
                 }
                 None => settings
                     .native_body(&task.msgs, task.streaming)

@@ -162,7 +162,11 @@ fn type_into(area: &HtmlTextAreaElement, value: &str) {
 async fn the_body_editor_follows_the_form_until_edited_and_checks_the_edit() {
     let root = container();
     let form = Form::new();
-    let conversation = [("Hi".to_owned(), "Hello".to_owned())];
+    let conversation = [bedrock_wasm_playground::body::Exchange {
+        user: "Hi".into(),
+        answer: "Hello".into(),
+        ..Default::default()
+    }];
     let generated = Signal::derive(move || pretty(&form.request(&conversation)));
     let _app = mount_to(
         root.clone(),

@@ -43,6 +43,7 @@ impl Compare {
             return;
         }
         let prompt = form.prompt.get_untracked();
+        let files = form.attachments.get_untracked();
         let mut tasks = Vec::new();
         for (model, reply) in self.models.iter().zip(self.replies) {
             reply.clear();
@@ -53,10 +54,7 @@ impl Compare {
             tasks.push(Task {
                 reply,
                 model_id,
-                msgs: vec![Msg {
-                    user: true,
-                    text: prompt.clone(),
-                }],
+                msgs: vec![Msg::user(prompt.clone(), files.clone())],
                 streaming: true,
                 custom_body: None,
                 frames: None,

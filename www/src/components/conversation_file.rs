@@ -92,6 +92,7 @@ pub fn ConversationFile(form: Form, chat: Chat) -> impl IntoView {
                     chat.restore(c.turns);
                     if let Some(p) = c.pending {
                         form.prompt.set(p);
+                        form.attachments.set(c.pending_attachments);
                     }
                     status.set(format!("Imported {n} turns."));
                 }

@@ -22,7 +22,9 @@ pub fn TokenMeter(form: Form, chat: Chat) -> impl IntoView {
     let generation = StoredValue::new(0u32);
     Effect::new(move |_| {
         let turns = chat.conversation();
-        let msgs = form.prompt.with(|p| messages(&turns, p));
+        let msgs = form
+            .attachments
+            .with(|files| form.prompt.with(|p| messages(&turns, p, files)));
         let model = form.model_id.get();
         let system = form.system.get();
         // Any change of the request's settings counts again.
@@ -33,7 +35,11 @@ pub fn TokenMeter(form: Form, chat: Chat) -> impl IntoView {
             msgs.iter()
                 .map(|m| m.text.as_str())
                 .chain([system.as_str()]),
-        );
+        ) + msgs
+            .iter()
+            .flat_map(|m| &m.attachments)
+            .map(|a| catalog::estimate_attachment_tokens(a.media.kind, a.size()))
+            .sum::<u64>();
         set_timeout(
             move || {
                 if generation.get_value() != g {

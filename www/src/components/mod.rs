@@ -2,6 +2,7 @@
 //! outside this repository drive them): never rename one. README.md lists them all.
 
 pub mod answer;
+pub mod attachments;
 pub mod body_editor;
 pub mod code_view;
 pub mod compare;

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::attachments::{add_files, AttachmentPicker};
 use crate::chat::Chat;
 use crate::form::Form;
 
@@ -10,12 +11,39 @@ use crate::form::Form;
 pub fn Prompt(form: Form, chat: Chat) -> impl IntoView {
     let busy = move || chat.busy();
     let no_turn = move || busy() || chat.user.with(String::is_empty);
+    let status = RwSignal::new(String::new());
+    // Files dropped on the composer or pasted into the prompt are attached.
+    let dragging = RwSignal::new(false);
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        dragging.set(false);
+        if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
+            ev.prevent_default();
+            add_files(form, chat, files, status);
+        }
+    };
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        if let Some(files) = ev
+            .clipboard_data()
+            .and_then(|d| d.files())
+            .filter(|f| f.length() > 0)
+        {
+            ev.prevent_default();
+            add_files(form, chat, files, status);
+        }
+    };
     view! {
-        <label>
-            "Prompt"
-            <textarea data-testid="prompt" prop:value=move || form.prompt.get()
-                on:input=move |ev| form.prompt.set(event_target_value(&ev))></textarea>
-        </label>
+        <div class="composer" class:dragging=move || dragging.get()
+            on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop>
+            <label>
+                "Prompt"
+                <textarea data-testid="prompt" prop:value=move || form.prompt.get()
+                    on:input=move |ev| form.prompt.set(event_target_value(&ev))
+                    on:paste=on_paste></textarea>
+            </label>
+            <AttachmentPicker form chat status />
+        </div>
         <div class="actions">
             <button class="primary" data-testid="send" on:click=move |_| chat.send(form, true, false) disabled=busy>"Send"</button>
             <button data-testid="send-once" on:click=move |_| chat.send(form, false, false) disabled=busy>"Send without streaming"</button>

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 
 use super::answer::Answer;
+use super::attachments::Chip;
+use crate::attachment::Attachment;
 use crate::chat::Chat;
 use crate::markdown;
 
@@ -42,16 +44,31 @@ pub fn Transcript(chat: Chat) -> impl IntoView {
         <div class="transcript" data-testid="transcript" node_ref=transcript on:scroll=on_scroll>
             <For each=move || chat.history.get() key=|t| t.id let:turn>
                 <div class="turn" data-testid="turn">
-                    <div class="user">{turn.user}</div>
+                    <div class="user">{turn.user}<Files files=turn.attachments /></div>
                     {markdown::finished(turn.text)}
                     <div class="metrics">{turn.figures}</div>
                     <div class="error">{turn.error}</div>
                 </div>
             </For>
             <div class="turn current">
-                <div class="user" data-testid="user-message" class:hidden=move || chat.user.with(String::is_empty)>{move || chat.user.get()}</div>
+                <div class="user" data-testid="user-message" class:hidden=move || chat.user.with(String::is_empty)>
+                    {move || chat.user.get()}
+                    {move || view! { <Files files=chat.attachments.get() /> }}
+                </div>
                 <Answer reply=chat.reply />
             </div>
         </div>
     }
+}
+
+/// What a turn carried, as chips (nothing when it carried no file).
+#[component]
+fn Files(files: Vec<Attachment>) -> impl IntoView {
+    (!files.is_empty()).then(|| {
+        view! {
+            <div class="files">
+                {files.into_iter().map(|a| view! { <Chip attachment=a /> }).collect_view()}
+            </div>
+        }
+    })
 }

@@ -295,7 +295,8 @@ fn malformed_output_is_a_typed_error_never_a_panic() {
     let no_event_type = Frame::new(b"{}".to_vec())
         .with_str_header(":message-type", "event")
         .encode();
-    let cases: [(&str, Vec<u8>, fn(&ErrorKind) -> bool); 8] = [
+    type Case = (&'static str, Vec<u8>, fn(&ErrorKind) -> bool);
+    let cases: [Case; 8] = [
         ("bad CRC", bad_crc, |k| matches!(k, ErrorKind::Decode(_))),
         (
             "not a frame",

@@ -2,23 +2,24 @@
 //! in a browser (`@aws-sdk/middleware-websocket`, bedrock-runtime since PR #7175): pure, so it
 //! runs and is tested natively; the socket itself belongs to the caller.
 //!
-//! 1. **Connect** to [`presign_bidi_url`]: `wss://<host>[:port]/model/{modelId}/invoke-with-bidirectional-stream-websocket`,
-//!    SigV4 in the query ([`presign_url`](crate::sign::presign_url)). Its signature seeds the
-//!    event chain.
+//! 1. **Connect** to [`presign_bidi_url`]:
+//!    `wss://<host>[:port]/model/{modelId}/invoke-with-bidirectional-stream-websocket`, SigV4
+//!    in the query ([`presign_url`]). Its signature seeds the event chain.
 //! 2. **Send** each input event as one binary WebSocket message: [`BidiInput::event`] wraps
 //!    the event bytes (Nova Sonic: one JSON event) as the SDK does — an inner event message
 //!    (`:event-type: chunk`, `:message-type: event`, `:content-type: application/json`,
 //!    payload `{"bytes":"<base64>"}`, [`encode_input_event`]) inside an outer frame signed
-//!    with the chained signature (`:date`, `:chunk-signature`,
-//!    [`EventSigner`](crate::sign::EventSigner)). [`BidiInput::end`] gives the signed empty
-//!    frame that ends the input (the SDK's `includeEndFrame`).
+//!    with the chained signature (`:date`, `:chunk-signature`, [`EventSigner`]).
+//!    [`BidiInput::end`] gives the signed empty frame that ends the input (the SDK's
+//!    `includeEndFrame`).
 //! 3. **Receive**: push every binary message into a [`BidiOutputDecoder`] (frames may be
 //!    split across messages or several in one) and take [`BidiEvent`]s out; exception and
 //!    error frames become the crate's typed [`Error`] (`ErrorKind::StreamException`).
 //!
 //! Where this differs from the SDK: the presigned URL signs `host` with its port when the
-//! port is not the default (see `src/sign/presign.rs`), and the SDK's `user-agent` query
-//! parameter is not sent.
+//! port is not the default (see `src/sign/presign.rs`); it is valid for the time the caller
+//! gives, 300 s by default (the SDK fixes 60 s); and the SDK's `user-agent` query parameter
+//! is not sent.
 
 use std::time::SystemTime;
 
@@ -131,7 +132,9 @@ impl BidiInput {
     }
 
     /// The signed frame that carries `event` (Nova Sonic: one JSON event such as
-    /// `{"event":{"sessionStart":{…}}}`), signed for `now`: send it as one binary message.
+    /// `{"event":{"sessionStart":{…}}}`), signed for `now` (the clock corrected by any
+    /// offset learned from the service, see [`signing_time`](crate::sign::signing_time)):
+    /// send it as one binary message.
     pub fn event(&mut self, event: &[u8], now: SystemTime) -> Result<Vec<u8>, Error> {
         self.check_open()?;
         let inner = encode_input_event(event)?;

@@ -9,11 +9,23 @@
 //! (`http`'s `Uri`/`HeaderMap`, identities, date formatting). Time is always an argument:
 //! `SystemTime::now()` panics on wasm32, so the browser passes `Date.now()` in, plus any clock
 //! offset learned from the service.
+//!
+//! Besides the `Authorization` header: a presigned URL (`presign.rs`, SigV4 in the query
+//! string, for a WebSocket handshake) and the chained signatures of the events a client sends
+//! on an event stream (`event.rs`).
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 mod canonical;
+mod event;
+mod presign;
+
+pub use event::EventSigner;
+pub use presign::{
+    presign_url, PresignedUrl, EMPTY_PAYLOAD_SHA256, PRESIGN_DEFAULT_EXPIRES_SECS,
+    PRESIGN_MAX_EXPIRES_SECS,
+};
 
 /// The SigV4 signing name of Bedrock Runtime (its endpoint prefix is `bedrock-runtime`).
 pub const SIGNING_NAME: &str = "bedrock";
@@ -136,8 +148,11 @@ pub enum SignErrorKind {
     InvalidTime,
     /// Missing credentials or an empty API key.
     MissingCredentials,
-    /// A header name or value (or the session token) that is not valid in HTTP.
+    /// A header name or value (or the session token) that is not valid in HTTP, or an
+    /// event the event-stream framing cannot carry.
     Rejected,
+    /// A presigned URL's lifetime outside 1 second to 7 days.
+    InvalidExpiry,
 }
 
 impl SignError {

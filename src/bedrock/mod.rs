@@ -5,6 +5,7 @@
 //! tested natively. `transport` sends what this module builds.
 
 pub mod async_invoke;
+pub mod bidi;
 pub mod cognito;
 pub mod converse;
 mod converse_stream;

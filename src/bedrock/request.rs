@@ -96,7 +96,8 @@ fn check_region(region: &str) -> Result<String, Error> {
     }
 }
 
-/// The Bedrock Runtime operations (InvokeModelWithBidirectionalStream is not offered).
+/// The Bedrock Runtime operations over HTTP. InvokeModelWithBidirectionalStream is not one of
+/// them: it runs over a WebSocket, see [`bidi`](super::bidi).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Operation {
@@ -271,6 +272,12 @@ fn label(value: &str, name: &str, example: &str) -> Result<String, Error> {
     Ok(encode_model_id(value))
 }
 
+/// A model id (or ARN) as the one path segment of `/model/{modelId}/…`: trimmed, 1 to 2048
+/// characters, escaped by [`encode_model_id`]. Every route with a model id goes through here.
+pub(crate) fn model_label(model_id: &str) -> Result<String, Error> {
+    label(model_id.trim(), "model id", "anthropic.claude-v2")
+}
+
 /// Everything but `A–Z a–z 0–9 - _ . ~` is escaped in a query value, as the AWS SDKs do.
 fn query_value(value: &str) -> String {
     utf8_percent_encode(value, PATH_SEGMENT).to_string()
@@ -293,8 +300,7 @@ pub(crate) fn operation_url(
     Ok(match (operation, target) {
         (op, Target::Model(model_id)) => {
             let suffix = op.model_path_suffix().ok_or_else(mismatch)?;
-            let model_id = model_id.trim();
-            let model = label(model_id, "model id", "anthropic.claude-v2")?;
+            let model = model_label(model_id)?;
             format!("{base}/model/{model}/{suffix}")
         }
         (

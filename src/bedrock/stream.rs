@@ -113,29 +113,38 @@ impl ResponseStreamDecoder {
 }
 
 fn interpret(message: &Frame, meaning_only: bool) -> Result<Option<StreamEvent>, Error> {
-    match message.str_header(":message-type") {
-        Some("event") => match message.str_header(":event-type") {
-            Some("chunk") => chunk_bytes(&message.payload).map(|b| Some(StreamEvent::Chunk(b))),
-            Some("contentBlockDelta") if meaning_only => Ok(Some(StreamEvent::Converse(
-                match ConverseStreamEvent::text_delta_only(&message.payload) {
-                    Some(e) => e,
-                    None => match ConverseStreamEvent::from_payload(
-                        "contentBlockDelta",
-                        &message.payload,
-                    )? {
+    match event_type(message)? {
+        "chunk" => chunk_bytes(&message.payload).map(|b| Some(StreamEvent::Chunk(b))),
+        "contentBlockDelta" if meaning_only => Ok(Some(StreamEvent::Converse(
+            match ConverseStreamEvent::text_delta_only(&message.payload) {
+                Some(e) => e,
+                None => {
+                    match ConverseStreamEvent::from_payload("contentBlockDelta", &message.payload)?
+                    {
                         Some(e) => e,
                         None => return Ok(None),
-                    },
-                },
-            ))),
-            Some(other) => Ok(ConverseStreamEvent::from_payload(other, &message.payload)?
-                .map(StreamEvent::Converse)),
-            // Smithy's compliance cases (MissingEventTypeOutput, MalformedEventTypeOutput):
-            // an event that does not say what it is, or not as a string, is malformed.
-            None => Err(Error::response_shape(
-                "event-stream event without a string :event-type header",
-            )),
-        },
+                    }
+                }
+            },
+        ))),
+        other => {
+            Ok(ConverseStreamEvent::from_payload(other, &message.payload)?
+                .map(StreamEvent::Converse))
+        }
+    }
+}
+
+/// What a frame of a Bedrock response stream is: an event's `:event-type`, or the typed error
+/// of an exception frame (`:exception-type`, JSON payload) or of an unmodeled `error` frame
+/// (`:error-code`, `:error-message`). Shared by every stream Bedrock sends (the bidirectional
+/// stream's output included).
+pub(super) fn event_type(message: &Frame) -> Result<&str, Error> {
+    match message.str_header(":message-type") {
+        // Smithy's compliance cases (MissingEventTypeOutput, MalformedEventTypeOutput):
+        // an event that does not say what it is, or not as a string, is malformed.
+        Some("event") => message.str_header(":event-type").ok_or_else(|| {
+            Error::response_shape("event-stream event without a string :event-type header")
+        }),
         Some("exception") => {
             let kind = message
                 .str_header(":exception-type")
@@ -161,7 +170,7 @@ fn interpret(message: &Frame, meaning_only: bool) -> Result<Option<StreamEvent>,
 }
 
 /// `{"bytes":"<base64>","p":"…"}` → the decoded bytes; `p` is padding and ignored.
-fn chunk_bytes(payload: &[u8]) -> Result<Vec<u8>, Error> {
+pub(super) fn chunk_bytes(payload: &[u8]) -> Result<Vec<u8>, Error> {
     // Borrowed: base64 never needs unescaping, so the text is not copied.
     #[derive(serde::Deserialize)]
     struct Part<'a> {

@@ -23,14 +23,14 @@ use super::{Credentials, SuiteOptions};
 
 /// Everything but SigV4's unreserved `A–Z a–z 0–9 - _ . ~` is escaped (aws-smithy-http's
 /// `BASE_SET`): query names and values.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+pub(super) const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
 
 /// The same, keeping `/`: the path, encoded once more (`%` → `%25`: SigV4's double encoding).
-const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
+pub(super) const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 /// `http::Uri`'s longest URI.
 const MAX_URL_LEN: usize = u16::MAX as usize - 1;
@@ -55,11 +55,11 @@ const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
 pub(super) struct UrlParts<'a> {
     /// `host`, as aws-sigv4 signs it: the host alone when the port is the scheme's default
     /// (written exactly `443` for https, `80` for http), otherwise host and port as written.
-    host: &'a str,
+    pub(super) host: &'a str,
     /// The path as sent (`/` when empty), fragment removed.
-    path: &'a str,
+    pub(super) path: &'a str,
     /// The query after `?`, when there is a `?`.
-    query: Option<&'a str>,
+    pub(super) query: Option<&'a str>,
 }
 
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
@@ -199,7 +199,7 @@ pub(super) fn parse_url(url: &str) -> Result<UrlParts<'_>, &'static str> {
 }
 
 /// aws-sigv4's `normalize_uri_path`: RFC 3986 dot segments and empty segments removed.
-fn normalize_path(path: &str) -> Cow<'_, str> {
+pub(super) fn normalize_path(path: &str) -> Cow<'_, str> {
     if path.is_empty() {
         return Cow::Borrowed("/");
     }
@@ -249,7 +249,7 @@ fn form_decode(s: &str) -> String {
 
 /// The canonical query string: every `name=value` pair decoded, encoded again the SigV4 way,
 /// and sorted.
-fn canonical_query(query: Option<&str>) -> String {
+pub(super) fn canonical_query(query: Option<&str>) -> String {
     let mut pairs: Vec<(String, String)> = query
         .unwrap_or("")
         .split('&')
@@ -319,7 +319,7 @@ fn trim_all(value: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
@@ -329,7 +329,7 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn sha256_hex(data: &[u8]) -> String {
+pub(super) fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
@@ -511,7 +511,7 @@ pub(super) fn sign(
 }
 
 /// The signing key's date is the day of `secs` (aws-sigv4 formats it from a `SystemTime`).
-fn time_at(secs: u64) -> SystemTime {
+pub(super) fn time_at(secs: u64) -> SystemTime {
     UNIX_EPOCH + std::time::Duration::from_secs(secs)
 }
 

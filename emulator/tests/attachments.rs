@@ -754,3 +754,35 @@ async fn hostile_attachments_are_refused_without_harm() {
         "messages.0.content.0.image.source.base64.data: Invalid base64 data"
     );
 }
+
+#[tokio::test]
+async fn the_anthropic_compatible_route_reads_attachments_too() {
+    let server = TestServer::start(0).await;
+    let img = png(10, 10, 100);
+    let body = json!({
+        "model": CLAUDE, "max_tokens": 300, "anthropic_version": "bedrock-2023-05-31",
+        "messages": [{"role": "user", "content": [
+            native_image("image/jpeg", &b64(&img)),
+            {"type": "text", "text": "What is your name?"}
+        ]}]
+    });
+    let response = server.post_json("/anthropic/v1/messages", &body).await;
+    assert_eq!(response.status(), 200);
+    let v = json_of(response).await;
+    assert_eq!(
+        v["content"][0]["text"],
+        format!(
+            "Received image jpeg 100 bytes sha256 {}.\n My name is Claude.",
+            sha16(&img)
+        )
+    );
+    assert_eq!(v["usage"]["input_tokens"], 4 + 4 + 1);
+    let mut bad = body.clone();
+    bad["messages"][0]["content"][0]["source"]["media_type"] = json!("image/tiff");
+    let response = server.post_json("/anthropic/v1/messages", &bad).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        json_of(response).await["error"]["message"],
+        "messages.0.content.0.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
+    );
+}

@@ -223,7 +223,19 @@ fn natural_tokens(prompt: &str) -> Vec<String> {
 ///    `stop_reason = "stop_sequence"`, `stop_sequence = Some(that sequence)`;
 /// 3. otherwise `"max_tokens"` if step 1 removed tokens, else `"end_turn"`.
 pub fn answer_for(prompt: &str, max_tokens: u32, stop_sequences: &[&str]) -> Answer {
-    let mut tokens = natural_tokens(prompt);
+    answer_after(Vec::new(), prompt, max_tokens, stop_sequences)
+}
+
+/// [`answer_for`] with `prefix` (the attachment lines) before the natural answer: the whole is
+/// cut by `max_tokens` and the stop sequences. The input tokens are the prompt's only.
+pub(crate) fn answer_after(
+    prefix: Vec<String>,
+    prompt: &str,
+    max_tokens: u32,
+    stop_sequences: &[&str],
+) -> Answer {
+    let mut tokens = prefix;
+    tokens.extend(natural_tokens(prompt));
     let truncated = (max_tokens as usize) < tokens.len();
     tokens.truncate(max_tokens as usize);
     let text = tokens.concat();

@@ -3,7 +3,8 @@
 //! `message` body and the server-sent event stream (`message_start`, `content_block_start`,
 //! `ping`, `content_block_delta` with `text_delta` per token, `content_block_stop`,
 //! `message_delta`, `message_stop`), carrying the deterministic answer
-//! ([`crate::answer_for`] on the last user message).
+//! ([`crate::answer_for`] on the last user message, after a `Received …` line per image or
+//! document it carries: see `attachments.rs`).
 //!
 //! Which models: Claude models of the Messages family (`anthropic.claude-3…`,
 //! `claude-sonnet-…`, `claude-opus-…`, `claude-haiku-…`, as ids, system inference profiles or
@@ -15,7 +16,8 @@
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 
-use crate::answer::{answer_for, check_echo, fnv1a, Answer, Rng};
+use crate::answer::{answer_after, check_echo, fnv1a, Answer, Rng};
+use crate::attachments::{self, Attachment};
 use crate::families::Family;
 use crate::ids::base62;
 use crate::json::J;
@@ -69,12 +71,20 @@ pub(crate) struct MessagesRequest {
     pub max_tokens: u32,
     pub stop_sequences: Vec<String>,
     pub stream: bool,
+    /// The images and documents of the last user message: the answer starts with a line for
+    /// each (as for InvokeModel's Claude Messages bodies).
+    pub attachments: Vec<Attachment>,
 }
 
 impl MessagesRequest {
     pub(crate) fn answer(&self) -> Answer {
         let stops: Vec<&str> = self.stop_sequences.iter().map(String::as_str).collect();
-        answer_for(&self.prompt, self.max_tokens, &stops)
+        let lines = attachments::line_tokens(&self.attachments);
+        let mut answer = answer_after(lines, &self.prompt, self.max_tokens, &stops);
+        answer.input_tokens = answer
+            .input_tokens
+            .saturating_add(attachments::tokens(&self.attachments));
+        answer
     }
 }
 
@@ -106,9 +116,14 @@ fn required(path: &str) -> CompatError {
     invalid(format!("{path}: Field required"))
 }
 
-/// The text of one message's `content` (a string, or blocks; `text` blocks count, other block
-/// types are accepted and carry no text). Empty text is refused, as Bedrock does.
-fn content_text(content: &Value, path: &str) -> Result<String, CompatError> {
+/// The text of one message's `content` (a string, or blocks; `text` blocks count, `image` and
+/// `document` blocks are validated and collected into `found`, other block types are accepted
+/// and carry no text). Empty text is refused, as Bedrock does.
+fn content_text(
+    content: &Value,
+    path: &str,
+    found: &mut Vec<Attachment>,
+) -> Result<String, CompatError> {
     match content {
         Value::String(s) if s.is_empty() => Err(invalid(format!(
             "{path}: text content blocks must be non-empty"
@@ -132,9 +147,12 @@ fn content_text(content: &Value, path: &str) -> Result<String, CompatError> {
                         Some(_) => return Err(wrong(&format!("{p}.text"), "a valid string")),
                         None => return Err(required(&format!("{p}.text"))),
                     },
+                    Some(kind @ ("image" | "document")) => {
+                        found.push(attachments::claude_block(kind, block, &p).map_err(invalid)?);
+                    }
                     Some(
-                        "image" | "document" | "tool_use" | "tool_result" | "thinking"
-                        | "redacted_thinking" | "search_result",
+                        "tool_use" | "tool_result" | "thinking" | "redacted_thinking"
+                        | "search_result",
                     ) => {}
                     Some(other) => {
                         return Err(invalid(format!(
@@ -236,6 +254,8 @@ pub(crate) fn parse(body: &[u8], headers: &HeaderMap) -> Result<MessagesRequest,
         return Err(invalid("messages: at least one message is required"));
     }
     let mut prompt = String::new();
+    let mut all = Vec::new();
+    let mut last = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         let p = format!("messages.{i}");
         let Value::Object(m) = m else {
@@ -254,9 +274,12 @@ pub(crate) fn parse(body: &[u8], headers: &HeaderMap) -> Result<MessagesRequest,
         let content = m
             .get("content")
             .ok_or_else(|| required(&format!("{p}.content")))?;
-        let text = content_text(content, &format!("{p}.content"))?;
+        let mut here = Vec::new();
+        let text = content_text(content, &format!("{p}.content"), &mut here)?;
+        all.extend(here.iter().cloned());
         if role == "user" {
             prompt = text;
+            last = here;
         }
         if let Some(extra) = m.keys().find(|k| *k != "role" && *k != "content") {
             return Err(invalid(format!(
@@ -267,7 +290,7 @@ pub(crate) fn parse(body: &[u8], headers: &HeaderMap) -> Result<MessagesRequest,
     match o.get("system") {
         None | Some(Value::String(_)) => {}
         Some(v @ Value::Array(_)) => {
-            content_text(v, "system")?;
+            content_text(v, "system", &mut Vec::new())?;
         }
         Some(_) => return Err(wrong("system", "a valid string or a valid list")),
     }
@@ -299,6 +322,7 @@ pub(crate) fn parse(body: &[u8], headers: &HeaderMap) -> Result<MessagesRequest,
     if !serves_model(&model) {
         return Err(invalid("The provided model identifier is invalid.").with_param("model"));
     }
+    attachments::check_claude(&all).map_err(invalid)?;
     check_echo(&prompt).map_err(invalid)?;
     Ok(MessagesRequest {
         model,
@@ -306,6 +330,7 @@ pub(crate) fn parse(body: &[u8], headers: &HeaderMap) -> Result<MessagesRequest,
         max_tokens,
         stop_sequences,
         stream,
+        attachments: last,
     })
 }
 

@@ -40,7 +40,7 @@ const ASYNC_MODELS: [&str; 5] = [
 
 const TOKEN_PATTERN: &str = "[!-~]*";
 const MODEL_PATTERN: &str = "[a-zA-Z_\\.\\-/0-9:]+";
-const S3_PATTERN: &str = "s3://[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9](/.*)?";
+pub(crate) const S3_PATTERN: &str = "s3://[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9](/.*)?";
 const KMS_PATTERN: &str =
     "arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+))";
 const ACCOUNT_PATTERN: &str = "[0-9]{12}";
@@ -48,7 +48,7 @@ const TAG_PATTERN: &str = "[a-zA-Z0-9\\s._:/=+@-]*";
 const ARN_PATTERN: &str =
     "arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:async-invoke/[a-z0-9]{12}";
 
-fn is_s3_uri(s: &str) -> bool {
+pub(crate) fn is_s3_uri(s: &str) -> bool {
     let Some(rest) = s.strip_prefix("s3://") else {
         return false;
     };

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use crate::answer::check_echo;
-use crate::answer::{answer_for, Answer};
+use crate::answer::{answer_after, Answer};
+use crate::attachments::{self, Attachment, Caps, Found, Kind};
 use crate::families::schema::json_object;
 use crate::families::{Family, INVALID_MODEL_ID};
 use crate::json::J;
@@ -68,6 +69,9 @@ pub(crate) struct ConverseRequest {
     /// The tool the last user message asks for (`use <name>`), when `toolConfig` has it and
     /// the message carries no tool result.
     pub tool: Option<String>,
+    /// The images, documents and videos of the last user message (its tool results'
+    /// included), in order: the answer starts with a line for each.
+    pub attachments: Vec<Attachment>,
 }
 
 /// A Converse answer: the text [`Answer`] (which it derefs to) and the blocks around it.
@@ -92,10 +96,17 @@ impl std::ops::Deref for ConverseAnswer {
 impl ConverseRequest {
     pub fn answer(&self) -> ConverseAnswer {
         let stops: Vec<&str> = self.stops.iter().map(String::as_str).collect();
-        let mut answer = answer_for(&self.prompt, self.max_tokens, &stops);
+        let lines = attachments::line_tokens(&self.attachments);
+        let mut answer = answer_after(lines.clone(), &self.prompt, self.max_tokens, &stops);
+        answer.input_tokens = answer
+            .input_tokens
+            .saturating_add(attachments::tokens(&self.attachments));
         let hash = crate::answer::fnv1a(self.prompt.as_bytes());
         let tool = self.tool.as_ref().map(|name| {
-            answer.tokens = vec!["I will".into(), " call ".into(), format!("{name}.")];
+            answer.tokens = lines;
+            answer
+                .tokens
+                .extend(["I will".into(), " call ".into(), format!("{name}.")]);
             answer.stop_reason = "tool_use";
             answer.stop_sequence = None;
             let input = serde_json::json!({
@@ -134,7 +145,7 @@ impl ConverseRequest {
 /// considered. See [`invoke_answer`](crate::invoke_answer) for the model-native operations.
 pub fn converse_answer(model_id: &str, body: &[u8]) -> Result<Answer, String> {
     Family::of_model(model_id).ok_or(INVALID_MODEL_ID)?;
-    let req = parse_converse(body)?;
+    let req = parse_converse(model_id, body)?;
     check_echo(&req.prompt)?;
     Ok(req.answer().answer)
 }
@@ -164,8 +175,45 @@ fn list<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>, String> {
     v.as_array().ok_or_else(|| constraint(v, path, "be a list"))
 }
 
-/// Validates a Converse / ConverseStream body (BEDROCK.md §4.1).
-pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
+/// Validates a Converse / ConverseStream body (BEDROCK.md §4.1) for `model_id` (whose
+/// attachments it checks against what the model accepts).
+pub(crate) fn parse_converse(model_id: &str, body: &[u8]) -> Result<ConverseRequest, String> {
+    parse_converse_for(Caps::of(model_id), body)
+}
+
+/// The attachments of the Converse content block `b` at `bpath` (`messages.1.member.content.2.member`,
+/// Bedrock's own `at` = `messages.0.content.1`), its tool result's included, validated.
+fn block_attachments(
+    b: &Map<String, Value>,
+    bpath: &str,
+    at: &str,
+) -> Result<Vec<(String, bool, Attachment)>, String> {
+    let mut out = Vec::new();
+    for kind in Kind::ALL {
+        if let Some(v) = b.get(kind.name()) {
+            let a = attachments::converse_block(kind, v, bpath, at)?;
+            out.push((at.to_owned(), true, a));
+        }
+    }
+    let results = b
+        .get("toolResult")
+        .and_then(|r| r.get("content"))
+        .and_then(Value::as_array);
+    for (k, c) in results.into_iter().flatten().enumerate() {
+        for kind in Kind::ALL {
+            if let Some(v) = c.get(kind.name()) {
+                let cpath = format!("{bpath}.toolResult.content.{}.member", k + 1);
+                let cat = format!("{at}.toolResult.content.{k}");
+                let a = attachments::converse_block(kind, v, &cpath, &cat)?;
+                out.push((cat, false, a));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// [`parse_converse`] for a model that accepts `caps`.
+pub(crate) fn parse_converse_for(caps: Caps, body: &[u8]) -> Result<ConverseRequest, String> {
     let obj = json_object(body)?;
     let messages = obj.get("messages").unwrap_or(&Value::Null);
     if messages.is_null() {
@@ -177,6 +225,8 @@ pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
     // The toolUse ids of the previous (assistant) message, which tool results must answer.
     let mut tool_ids: Vec<String> = Vec::new();
     let mut last_has_tool_result = false;
+    let mut found: Vec<Found> = Vec::new();
+    let mut last_attachments = Vec::new();
     for (i, message) in messages.iter().enumerate() {
         let path = format!("messages.{}.member", i + 1);
         let m = object(message, &path)?;
@@ -208,6 +258,8 @@ pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
         }
         let mut texts = Vec::new();
         let mut ids = Vec::new();
+        let mut here: Vec<(String, bool, Attachment)> = Vec::new();
+        let mut has_text = false;
         last_has_tool_result = false;
         for (j, block) in list(content, &format!("{path}.content"))?
             .iter()
@@ -228,12 +280,25 @@ pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
                     None => return Err(constraint(text, &format!("{bpath}.text"), "be a string")),
                 }
             }
+            has_text |= b.contains_key("text");
+            here.extend(block_attachments(
+                b,
+                &bpath,
+                &format!("messages.{i}.content.{j}"),
+            )?);
             check_history_block(b, role, i, j, &tool_ids, &mut ids, &mut texts)?;
             last_has_tool_result |= b.contains_key("toolResult");
         }
         tool_ids = ids;
+        found.extend(here.iter().map(|(at, top, a)| Found {
+            at: at.clone(),
+            user: role == "user",
+            lacks_text: *top && a.kind == Kind::Document && !has_text,
+            attachment: a.clone(),
+        }));
         if role == "user" {
             prompt = Some(texts.join("\n"));
+            last_attachments = here.into_iter().map(|(_, _, a)| a).collect();
         }
     }
     let Some(prompt) = prompt else {
@@ -329,12 +394,14 @@ pub(crate) fn parse_converse(body: &[u8]) -> Result<ConverseRequest, String> {
             })
         })
         .flatten();
+    attachments::check_converse(caps, &found)?;
     Ok(ConverseRequest {
         prompt,
         max_tokens,
         stops,
         reasoning,
         tool,
+        attachments: last_attachments,
     })
 }
 
@@ -603,14 +670,16 @@ pub(crate) fn converse_events(a: &ConverseAnswer) -> Vec<Planned> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answer::answer_for;
 
     fn err(body: &str) -> String {
-        parse_converse(body.as_bytes()).unwrap_err()
+        parse_converse_for(Caps::ALL, body.as_bytes()).unwrap_err()
     }
 
     #[test]
     fn validates_like_bedrock() {
-        let ok = parse_converse(
+        let ok = parse_converse_for(
+            Caps::ALL,
             br#"{"messages":[{"role":"user","content":[{"text":"Hi"},{"image":{"format":"png","source":{"bytes":"AA=="}}},{"text":"there"}]},
                 {"role":"assistant","content":[{"text":"Yo"}]},{"role":"user","content":[{"text":"Name?"}]}],
                 "system":[{"text":"Be brief"}],"inferenceConfig":{"maxTokens":12,"temperature":0.2,"stopSequences":["."]},

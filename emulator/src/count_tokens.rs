@@ -55,7 +55,7 @@ pub(crate) fn count_tokens(family: Family, model_id: &str, body: &[u8]) -> Resul
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             let bytes = serde_json::to_vec(&Value::Object(converse)).unwrap_or_default();
-            let req = parse_converse(&bytes)
+            let req = parse_converse(model_id, &bytes)
                 .map_err(|m| m.replacen(" at '", " at 'input.converse.", 1))?;
             check_echo(&req.prompt)?;
             Ok(req.answer().input_tokens)

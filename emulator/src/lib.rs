@@ -28,6 +28,7 @@
 mod answer;
 mod anthropic;
 mod async_invoke;
+mod attachments;
 pub mod clock;
 mod cognito;
 mod converse;
@@ -59,6 +60,11 @@ pub use answer::{
     MAX_ECHO_BYTES,
 };
 pub use async_invoke::{DEFAULT_MAX_RESULTS, FAILURE_MESSAGE, FAIL_MARKER};
+pub use attachments::{
+    DOCUMENT_NAME_MESSAGE, DOCUMENT_TEXT_MESSAGE, DUPLICATE_NAME_MESSAGE,
+    MAX_CLAUDE_IMAGES_AND_DOCUMENTS, MAX_DOCUMENTS, MAX_DOCUMENT_BYTES, MAX_IMAGES,
+    MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_NATIVE_IMAGE_BASE64, MAX_VIDEOS, S3_TOKENS,
+};
 pub use cognito::DEMO_IDENTITY_POOL_ID;
 pub use converse::{converse_answer, reasoning_signature, REDACTED_MARKER};
 pub use families::{invoke_answer, Family};

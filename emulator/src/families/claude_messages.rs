@@ -1,7 +1,7 @@
 //! Anthropic Claude Messages API (Claude 3 and later; Claude v2/instant with a Messages body):
 //! `messages` in, `message_start` … `message_stop` events out.
 
-use super::schema::{chat_prompt, malformed, ChatStyle, Fields};
+use super::schema::{chat_prompt_with_attachments, malformed, ChatStyle, Fields};
 use super::{Reply, Request, Shape, StopReasons};
 use crate::answer::{answer_for, Rng};
 use crate::ids::base62;
@@ -53,7 +53,7 @@ fn validate(f: &Fields<'_>, req: &mut Request) -> Result<(), String> {
             return Err(f.wrong_type("system", "String or JSONArray", system));
         }
     }
-    req.prompt = chat_prompt(f, ChatStyle::Anthropic)?;
+    (req.prompt, req.attachments) = chat_prompt_with_attachments(f, ChatStyle::Anthropic)?;
     Ok(())
 }
 

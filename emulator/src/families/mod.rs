@@ -19,7 +19,8 @@ mod nova;
 pub(crate) mod schema;
 mod titan_text;
 
-use crate::answer::{check_echo, Answer, Rng};
+use crate::answer::{answer_after, check_echo, Answer, Rng};
+use crate::attachments::{self, Attachment};
 use crate::json::J;
 use crate::plan::{Frame, Metrics, Planned};
 use schema::{json_object, Fields};
@@ -257,13 +258,24 @@ pub(crate) struct Request {
     pub cohere_stream: bool,
     /// The model name some bodies echo (`claude-3-5-sonnet-20240620`, `mistral-large-2407`).
     pub model_name: String,
+    /// Claude Messages: the images and documents of the last user message; the answer starts
+    /// with a line for each.
+    pub attachments: Vec<Attachment>,
 }
 
 impl Request {
     /// The deterministic answer for this request.
     pub fn answer(&self) -> Answer {
         let stops: Vec<&str> = self.stops.iter().map(String::as_str).collect();
-        (self.family.shape().answer)(&self.prompt, self.max_tokens, &stops)
+        if self.attachments.is_empty() {
+            return (self.family.shape().answer)(&self.prompt, self.max_tokens, &stops);
+        }
+        let lines = attachments::line_tokens(&self.attachments);
+        let mut answer = answer_after(lines, &self.prompt, self.max_tokens, &stops);
+        answer.input_tokens = answer
+            .input_tokens
+            .saturating_add(attachments::tokens(&self.attachments));
+        answer
     }
 }
 
@@ -334,6 +346,7 @@ pub(crate) fn parse_request(
         stops: Vec::new(),
         cohere_stream: false,
         model_name: model_name(model_id),
+        attachments: Vec::new(),
     };
     (family.shape().validate)(&f, &mut req)?;
     Ok(req)

@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::attachments::{self, Attachment};
+
 /// `Malformed input request: <detail>, please reformat your input and try again.` — the
 /// message Bedrock's JSON-schema check gives for model-native bodies.
 pub(crate) fn malformed(detail: impl std::fmt::Display) -> String {
@@ -178,6 +180,18 @@ pub(crate) enum ChatStyle {
 /// Validates `messages` and returns the prompt text: the text of the last user message
 /// (its text parts joined with `"\n"`).
 pub(crate) fn chat_prompt(f: &Fields<'_>, style: ChatStyle) -> Result<String, String> {
+    Ok(chat_prompt_with_attachments(f, style)?.0)
+}
+
+/// [`chat_prompt`], and the attachments of the last user message: for
+/// [`ChatStyle::Anthropic`], `image` and `document` blocks are validated (Anthropic's
+/// messages) and Claude's limit on their number over all messages applies.
+pub(crate) fn chat_prompt_with_attachments(
+    f: &Fields<'_>,
+    style: ChatStyle,
+) -> Result<(String, Vec<Attachment>), String> {
+    let mut all: Vec<Attachment> = Vec::new();
+    let mut last = Vec::new();
     let messages = f.array("messages")?.map(Vec::as_slice).unwrap_or_default();
     if messages.is_empty() {
         return Err(match style {
@@ -217,6 +231,7 @@ pub(crate) fn chat_prompt(f: &Fields<'_>, style: ChatStyle) -> Result<String, St
             return Err(r#"messages: first message must use the "user" role"#.into());
         }
         let content = m.get("content").unwrap_or(&Value::Null);
+        let mut here = Vec::new();
         let text = match (style, content) {
             (ChatStyle::Nova, Value::String(_))
             | (_, Value::Null | Value::Bool(_) | Value::Number(_) | Value::Object(_)) => {
@@ -270,15 +285,28 @@ pub(crate) fn chat_prompt(f: &Fields<'_>, style: ChatStyle) -> Result<String, St
                                 })?;
                                 texts.push(t.to_owned());
                             }
+                            if style == ChatStyle::Anthropic
+                                && (kind == "image" || kind == "document")
+                            {
+                                let at = format!("messages.{i}.content.{j}");
+                                here.push(attachments::claude_block(kind, p, &at)?);
+                            }
                         }
                     }
                 }
                 texts.join("\n")
             }
         };
+        all.extend(here.iter().cloned());
         if role == "user" {
             prompt = Some(text);
+            last = here;
         }
     }
-    prompt.ok_or_else(|| malformed("#/messages: at least one message must have the user role"))
+    if style == ChatStyle::Anthropic {
+        attachments::check_claude(&all)?;
+    }
+    let prompt = prompt
+        .ok_or_else(|| malformed("#/messages: at least one message must have the user role"))?;
+    Ok((prompt, last))
 }

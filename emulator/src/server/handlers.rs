@@ -609,7 +609,7 @@ fn invoke_model_with_response_stream(c: Call<'_>) -> Result<Response, ApiError> 
 /// Converse: the answer as Converse JSON, whole; it reports `metrics.latencyMs`, so it is
 /// built after the generation time.
 async fn converse(c: Call<'_>) -> Result<Response, ApiError> {
-    let req = parse_converse(&c.body).map_err(ApiError::validation)?;
+    let req = parse_converse(c.model, &c.body).map_err(ApiError::validation)?;
     check_echo(&req.prompt).map_err(ApiError::validation)?;
     let answer = req.answer();
     let rng = c.answering(c.family, &req.prompt);
@@ -621,7 +621,7 @@ async fn converse(c: Call<'_>) -> Result<Response, ApiError> {
 
 /// ConverseStream: the Converse events (or a replayed capture), paced.
 fn converse_stream(c: Call<'_>) -> Result<Response, ApiError> {
-    let req = parse_converse(&c.body).map_err(ApiError::validation)?;
+    let req = parse_converse(c.model, &c.body).map_err(ApiError::validation)?;
     check_echo(&req.prompt).map_err(ApiError::validation)?;
     let answer = req.answer();
     let rng = c.answering(c.family, &req.prompt);

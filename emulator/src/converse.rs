@@ -15,6 +15,7 @@ use crate::families::schema::json_object;
 use crate::families::{Family, INVALID_MODEL_ID};
 use crate::json::J;
 use crate::plan::{Frame, Planned};
+use crate::structured;
 
 /// Default `maxTokens` when `inferenceConfig` leaves it out.
 const DEFAULT_MAX_TOKENS: u32 = 4096;
@@ -69,6 +70,9 @@ pub(crate) struct ConverseRequest {
     /// The tool the last user message asks for (`use <name>`), when `toolConfig` has it and
     /// the message carries no tool result.
     pub tool: Option<String>,
+    /// `outputConfig.textFormat`'s JSON schema: the answer is then a JSON document that
+    /// satisfies it ([`structured::instance`]).
+    pub schema: Option<Value>,
     /// The images, documents and videos of the last user message (its tool results'
     /// included), in order: the answer starts with a line for each.
     pub attachments: Vec<Attachment>,
@@ -103,7 +107,7 @@ impl ConverseRequest {
             .saturating_add(attachments::tokens(&self.attachments));
         let hash = crate::answer::fnv1a(self.prompt.as_bytes());
         let tool = self.tool.as_ref().map(|name| {
-            answer.tokens = lines;
+            answer.tokens = lines.clone();
             answer
                 .tokens
                 .extend(["I will".into(), " call ".into(), format!("{name}.")]);
@@ -121,6 +125,18 @@ impl ConverseRequest {
                 input.to_string(),
             )
         });
+        if let (None, Some(schema)) = (&tool, &self.schema) {
+            let mut tokens = lines.clone();
+            tokens.extend(structured::tokens(schema));
+            answer.stop_reason = if tokens.len() > self.max_tokens as usize {
+                "max_tokens"
+            } else {
+                "end_turn"
+            };
+            tokens.truncate(self.max_tokens as usize);
+            answer.tokens = tokens;
+            answer.stop_sequence = None;
+        }
         let reasoning = self.reasoning.then(|| {
             let head: String = self.prompt.chars().take(40).collect();
             format!("The user wrote \u{201c}{head}\u{201d}. I think it through step by step — café, 日本語, 🍫 — then answer.")
@@ -395,12 +411,14 @@ pub(crate) fn parse_converse_for(caps: Caps, body: &[u8]) -> Result<ConverseRequ
         })
         .flatten();
     attachments::check_converse(caps, &found)?;
+    let schema = structured::schema(obj.get("outputConfig"))?;
     Ok(ConverseRequest {
         prompt,
         max_tokens,
         stops,
         reasoning,
         tool,
+        schema,
         attachments: last_attachments,
     })
 }

@@ -44,6 +44,7 @@ mod openai;
 mod plan;
 mod server;
 pub mod sigv4;
+mod structured;
 mod validate;
 
 use std::net::SocketAddr;

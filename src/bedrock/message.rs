@@ -428,12 +428,13 @@ impl MessageBuilder {
         Some(out)
     }
 
-    /// The Converse message, typed; `None` for a Claude-native stream or no events.
+    /// The Converse message, typed; `None` for a Claude-native stream or no events. Read
+    /// from bytes, as Converse responses are, so a page that reads both carries one reader.
     pub fn to_converse(&self) -> Option<super::converse::Message> {
         if self.shape != Some(Shape::Converse) {
             return None;
         }
-        serde_json::from_str(&self.to_json_text()?).ok()
+        serde_json::from_slice(self.to_json_text()?.as_bytes()).ok()
     }
 }
 

@@ -518,6 +518,60 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.match(await p.byId('invoke-body').inputValue(), /choose Converse/);
     },
 
+    async 'structured output and tools: the schema goes into outputConfig and the answer is checked; a tool call is answered as a toolResult turn, with the reasoning sent back signed'(p) {
+      const model = 'anthropic.claude-3-7-sonnet-20250219-v1:0';
+      await p.fillValid({ 'model-id': model, 'max-tokens': '4096' });
+      await p.byId('api').selectOption('converse');
+      const sent = [];
+      p.page.on('request', (r) => { if (/\/converse/.test(r.url()) && r.method() === 'POST') sent.push(r); });
+      const schema = { type: 'object', properties: { city: { type: 'string' }, temperature: { type: 'number' } }, required: ['city', 'temperature'], additionalProperties: false };
+      await p.fill({ 'output-schema': JSON.stringify(schema), prompt: 'The weather in Paris, as JSON' });
+      const preview = async () => JSON.parse(await p.byId('invoke-body').inputValue());
+      const format = (await preview()).outputConfig.textFormat;
+      assert.equal(format.type, 'json_schema');
+      assert.deepEqual(JSON.parse(format.structure.jsonSchema.schema), schema);
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.deepEqual(JSON.parse(await p.text('structured-output')), { city: 'example city', temperature: 4.5 });
+      assert.equal(await p.text('schema-check'), 'The answer follows the schema.');
+      // A schema the answer breaks says where.
+      await p.fill({ 'output-schema': JSON.stringify({ ...schema, properties: { ...schema.properties, temperature: { type: 'string' } } }) });
+      assert.match(await p.text('schema-check'), /does not follow the schema: \$\.temperature: expected string, found number/);
+      // What is not a schema is said before sending; structured output needs Converse.
+      await p.fill({ 'output-schema': '[1]' });
+      assert.match(await p.byId('invoke-body').inputValue(), /output schema must be a JSON schema object/);
+      await p.fill({ 'output-schema': '' });
+
+      // Tools, with reasoning on: the model calls get_weather, the user types its result.
+      const tools = [{ name: 'get_weather', description: 'The weather in a city', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } }];
+      await p.fill({ tools: JSON.stringify(tools), prompt: 'Please use get_weather for Paris' });
+      await p.byId('reasoning-enabled').check();
+      await p.fill({ 'reasoning-budget': '2048' });
+      assert.deepEqual((await preview()).toolConfig, { tools: [{ toolSpec: tools[0] }] });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.byId('tool-call').count(), 1);
+      assert.match(await p.text('tool-call'), /get_weather/);
+      await p.byId('tool-result').fill('{"temperature": 21, "sky": "clear"}');
+      await p.screenshot('14-tool-call');
+      await p.byId('tool-result-send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('error'), '', 'the emulator accepted the replayed history');
+      const messages = JSON.parse(sent.at(-1).postDataBuffer().toString()).messages;
+      assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'user', 'assistant', 'user']);
+      const call = messages[3].content;
+      assert.deepEqual(call.map((b) => Object.keys(b)[0]), ['reasoningContent', 'text', 'toolUse'], 'the assistant turn exactly as it came');
+      assert.ok(call[0].reasoningContent.reasoningText.signature.length > 0, 'the reasoning goes back with its signature');
+      assert.equal(call[2].toolUse.name, 'get_weather');
+      assert.deepEqual(messages[4].content, [{ toolResult: { toolUseId: call[2].toolUse.toolUseId, content: [{ json: { temperature: 21, sky: 'clear' } }] } }]);
+      assert.ok((await p.text('output')).length > 0, 'the model answered after the result');
+      assert.equal(await p.byId('tool-call').count(), 0, 'no call is pending');
+      // Tool use needs Converse.
+      await p.byId('reasoning-enabled').uncheck();
+      await p.byId('api').selectOption('invoke');
+      assert.match(await p.byId('invoke-body').inputValue(), /tool use goes through the Converse API/);
+    },
+
     async 'the token meter shows what CountTokens counts for the pending request, or a marked estimate; it never blocks sending'(p) {
       const { BedrockRuntime } = await import('../../pkg/node.js');
       const direct = new BedrockRuntime({
@@ -526,6 +580,8 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
         credentials: { accessKeyId: env.ACCESS_KEY_ID, secretAccessKey: env.SECRET_ACCESS_KEY, sessionToken: env.SESSION_TOKEN },
       });
       const model = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+      // Only this spec's counts (the emulator's log spans every spec).
+      const since = Date.now();
       // Before any credentials: an estimate, marked as such.
       await p.fill({ 'model-id': model, prompt: 'How many tokens is this?' });
       await until(async () => /estimate/.test(await p.text('token-meter')), 'an estimate without credentials');
@@ -542,7 +598,7 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.doesNotMatch(meter, /estimate/);
       assert.match(meter, /of 200000/, 'against the context window');
       assert.match(meter, /\$/, 'with the input cost');
-      const counted = (await emulatorLog()).filter((r) => r.operation === 'CountTokens');
+      const counted = (await emulatorLog()).filter((r) => r.operation === 'CountTokens' && r.started_ms >= since);
       assert.ok(counted.length >= 1 && counted.length <= 4, `debounced: ${counted.length} CountTokens calls`);
       // A model Bedrock cannot count for (Nova): an estimate, and no request.
       await p.fill({ 'model-id': 'amazon.nova-lite-v1:0' });

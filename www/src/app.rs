@@ -233,7 +233,7 @@ pub fn App() -> impl IntoView {
                 <ParameterFields form generated />
             </aside>
             <main>
-                <Transcript chat />
+                <Transcript form chat />
                 <Prompt form chat />
                 <TokenMeter form chat />
                 <ConversationFile form chat />

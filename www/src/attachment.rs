@@ -293,11 +293,7 @@ mod tests {
     }
 
     fn prompt_with(attachments: Vec<Attachment>) -> Vec<Msg> {
-        vec![Msg {
-            user: true,
-            text: "Look".into(),
-            attachments,
-        }]
+        vec![Msg::user("Look", attachments)]
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! (`ModelFamily::request_body`); this only maps the form onto it.
 
 use bedrock_wasm::bedrock::converse::{
-    CachePoint, ContentBlock, ConverseRequest, InferenceConfig, Message, SystemContentBlock,
+    CachePoint, ContentBlock, ConverseRequest, InferenceConfig, Message, OutputConfig,
+    OutputFormat, SystemContentBlock, Tool, ToolConfig, ToolResultBlock, ToolResultContent,
+    ToolSpec,
 };
 use bedrock_wasm::bedrock::family::{ChatInferenceConfig, ChatInput, ModelFamily};
 use serde_json::{json, Map, Value};
@@ -23,24 +25,68 @@ pub struct Params {
     pub reasoning_budget: Option<u32>,
     /// Converse only: cache points after the system prompt and after the history.
     pub cache: bool,
+    /// Converse only: the JSON schema the answer must follow (`outputConfig.textFormat`).
+    pub output_schema: Option<Value>,
+    /// Converse only: the tools the model may call (`toolConfig.tools`).
+    pub tools: Vec<ToolSpec>,
 }
 
-/// One turn as a request carries it: the prompt, the files sent with it, and the answer
-/// (empty when there is none).
+/// A tool's result as the user typed it, for the tool call `id` (`name`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolResult {
+    pub id: String,
+    pub name: String,
+    pub text: String,
+}
+
+impl ToolResult {
+    /// The Converse block: the text as JSON when it parses as a JSON object or array (what
+    /// tools usually return), else as text.
+    fn block(&self) -> ContentBlock {
+        let content = match serde_json::from_str::<Value>(&self.text) {
+            Ok(v @ (Value::Object(_) | Value::Array(_))) => ToolResultContent::Json(v),
+            _ => ToolResultContent::Text(self.text.clone()),
+        };
+        ContentBlock::ToolResult(ToolResultBlock {
+            tool_use_id: self.id.clone(),
+            content: vec![content],
+            status: None,
+            extra: Default::default(),
+        })
+    }
+}
+
+/// One turn as a request carries it: the prompt, the files sent with it (or the results of
+/// the tools the model called), and the answer (empty when there is none) with, from
+/// Converse, the whole assistant message (reasoning with its signature, tool calls) to send
+/// back exactly.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Exchange {
     pub user: String,
     pub attachments: Vec<Attachment>,
+    pub tool_results: Vec<ToolResult>,
     pub answer: String,
+    pub message: Option<Message>,
+}
+
+impl Exchange {
+    /// Whether the turn was answered (a model must see alternating roles).
+    pub fn answered(&self) -> bool {
+        !self.answer.is_empty() || self.message.as_ref().is_some_and(|m| !m.content.is_empty())
+    }
 }
 
 /// One message of the conversation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Msg {
     pub user: bool,
     pub text: String,
     /// Files sent with a user message, before its text.
     pub attachments: Vec<Attachment>,
+    /// Tool results of a user message, before its text.
+    pub tool_results: Vec<ToolResult>,
+    /// An assistant message as the model sent it (Converse): replayed instead of `text`.
+    pub message: Option<Message>,
 }
 
 impl Msg {
@@ -49,14 +95,14 @@ impl Msg {
             user: true,
             text: text.into(),
             attachments,
+            ..Default::default()
         }
     }
 
     pub fn assistant(text: impl Into<String>) -> Self {
         Self {
-            user: false,
             text: text.into(),
-            attachments: Vec::new(),
+            ..Default::default()
         }
     }
 }
@@ -90,21 +136,41 @@ fn chat_input(p: &Params, msgs: &[Msg]) -> ChatInput {
     }
 }
 
-fn messages(msgs: &[Msg]) -> Vec<Message> {
+/// The messages; with `replay`, an assistant message the model sent (Converse) goes back
+/// exactly as it came, its reasoning only when `reasoning` (a signed reasoning block is
+/// only valid while reasoning is on, and only for the model that signed it).
+fn messages_with(msgs: &[Msg], replay: bool, reasoning: bool) -> Vec<Message> {
     msgs.iter()
         .map(|m| {
+            if let (true, Some(sent)) = (replay && !m.user, &m.message) {
+                let mut sent = sent.clone();
+                if !reasoning {
+                    sent.content
+                        .retain(|b| !matches!(b, ContentBlock::ReasoningContent(_)));
+                }
+                if !sent.content.is_empty() {
+                    return sent;
+                }
+            }
             let mut message = if m.user {
                 Message::user(m.text.clone())
             } else {
                 Message::assistant(m.text.clone())
             };
-            if !m.attachments.is_empty() {
-                let files = m.attachments.iter().map(Attachment::block);
-                message.content.splice(0..0, files);
+            if m.text.is_empty() {
+                message.content.clear();
             }
+            let files = m.attachments.iter().map(Attachment::block);
+            let results = m.tool_results.iter().map(ToolResult::block);
+            message.content.splice(0..0, files.chain(results));
             message
         })
         .collect()
+}
+
+/// The messages as model-native bodies take them: text (and files), no replayed blocks.
+fn messages(msgs: &[Msg]) -> Vec<Message> {
+    messages_with(msgs, false, false)
 }
 
 fn system(p: &Params) -> Vec<SystemContentBlock> {
@@ -132,7 +198,7 @@ pub fn native(family: ModelFamily, p: &Params, msgs: &[Msg], streaming: bool) ->
 
 /// The Converse / ConverseStream request body.
 pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseRequest {
-    let mut messages = messages(msgs);
+    let mut messages = messages_with(msgs, true, p.reasoning_budget.is_some());
     let mut system = system(p);
     if p.cache {
         // Everything before the new prompt is the same next turn: cache up to there.
@@ -171,6 +237,19 @@ pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseReques
             extra: Map::new(),
         }),
         additional_model_request_fields: (!fields.is_empty()).then_some(Value::Object(fields)),
+        tool_config: (!p.tools.is_empty()).then(|| ToolConfig {
+            tools: p.tools.iter().cloned().map(Tool::ToolSpec).collect(),
+            tool_choice: None,
+            extra: Default::default(),
+        }),
+        output_config: p.output_schema.as_ref().map(|schema| OutputConfig {
+            text_format: Some(OutputFormat {
+                kind: "json_schema".into(),
+                structure: json!({"jsonSchema": {"schema": schema.to_string(), "name": "answer"}}),
+                extra: Default::default(),
+            }),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -234,7 +313,7 @@ mod tests {
         let msg = |user, text: &str| Msg {
             user,
             text: text.into(),
-            attachments: Vec::new(),
+            ..Default::default()
         };
         (
             p,

@@ -3,33 +3,24 @@
 use leptos::prelude::*;
 
 use crate::attachment::{self, Attachment};
-use crate::body::{Exchange, Msg};
+use crate::body::{Exchange, Msg, ToolResult};
 use crate::failure::Failure;
 use crate::form::{messages, Form, FormError};
 use crate::reply::{Frame, Reply};
 use crate::runner::{Runner, Task};
 
-/// A finished turn of the conversation.
+/// A finished turn of the conversation: what was sent and answered, and how it went.
 #[derive(Clone)]
 pub struct Turn {
     pub id: usize,
-    pub user: String,
-    pub attachments: Vec<Attachment>,
-    pub text: String,
+    pub exchange: Exchange,
     pub figures: String,
     pub error: String,
 }
 
 /// Each turn as an [`Exchange`].
 fn turns(history: &[Turn]) -> Vec<Exchange> {
-    history
-        .iter()
-        .map(|t| Exchange {
-            user: t.user.clone(),
-            attachments: t.attachments.clone(),
-            answer: t.text.clone(),
-        })
-        .collect()
+    history.iter().map(|t| t.exchange.clone()).collect()
 }
 
 /// The conversation state.
@@ -40,6 +31,8 @@ pub struct Chat {
     pub user: RwSignal<String>,
     /// The files sent with the current turn's prompt.
     pub attachments: RwSignal<Vec<Attachment>>,
+    /// The tool results the current turn sent (instead of, or with, a prompt).
+    pub tool_results: RwSignal<Vec<ToolResult>>,
     pub reply: Reply,
     /// The decoded frames of the last streamed answer.
     pub frames: RwSignal<Vec<Frame>>,
@@ -53,6 +46,7 @@ impl Chat {
             history: RwSignal::new(Vec::new()),
             user: RwSignal::new(String::new()),
             attachments: RwSignal::new(Vec::new()),
+            tool_results: RwSignal::new(Vec::new()),
             reply: Reply::new(),
             frames: RwSignal::new(Vec::new()),
             next_id: StoredValue::new(0),
@@ -69,7 +63,9 @@ impl Chat {
             turns.push(Exchange {
                 user: self.user.get(),
                 attachments: self.attachments.get(),
+                tool_results: self.tool_results.get(),
                 answer: self.reply.text.get(),
+                message: self.reply.message.get(),
             });
         }
         turns
@@ -87,24 +83,22 @@ impl Chat {
 
     /// Moves the current turn into the history.
     fn archive(&self) {
-        let user = self.user.get_untracked();
-        if user.is_empty() {
+        let Some(exchange) = self.current() else {
             return;
-        }
+        };
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         let r = self.reply;
         let turn = Turn {
             id,
-            user,
-            attachments: self.attachments.get_untracked(),
-            text: r.text.get_untracked(),
+            exchange,
             figures: r.figures.get_untracked(),
             error: r.error.get_untracked(),
         };
         self.history.update(|h| h.push(turn));
         self.user.set(String::new());
         self.attachments.set(Vec::new());
+        self.tool_results.set(Vec::new());
         r.clear();
     }
 
@@ -123,14 +117,12 @@ impl Chat {
         self.clear();
         let history = turns
             .into_iter()
-            .map(|e| {
+            .map(|exchange| {
                 let id = self.next_id.get_value();
                 self.next_id.set_value(id + 1);
                 Turn {
                     id,
-                    user: e.user,
-                    attachments: e.attachments,
-                    text: e.answer,
+                    exchange,
                     figures: String::new(),
                     error: String::new(),
                 }
@@ -144,6 +136,7 @@ impl Chat {
         self.history.set(Vec::new());
         self.user.set(String::new());
         self.attachments.set(Vec::new());
+        self.tool_results.set(Vec::new());
         self.reply.clear();
         self.frames.set(Vec::new());
     }
@@ -154,6 +147,7 @@ impl Chat {
         form.attachments.set(self.attachments.get_untracked());
         self.user.set(String::new());
         self.attachments.set(Vec::new());
+        self.tool_results.set(Vec::new());
         self.reply.clear();
     }
 
@@ -162,34 +156,59 @@ impl Chat {
         if self.runner.busy_untracked() {
             return;
         }
-        let (prompt, files) = if retry {
-            (self.user.get_untracked(), self.attachments.get_untracked())
-        } else {
-            (
-                form.prompt.get_untracked(),
-                form.attachments.get_untracked(),
-            )
-        };
+        if retry {
+            let turn = (
+                self.user.get_untracked(),
+                self.attachments.get_untracked(),
+                self.tool_results.get_untracked(),
+            );
+            self.start(form, streaming, true, turn);
+            return;
+        }
+        let prompt = form.prompt.get_untracked();
         if prompt.trim().is_empty() {
             self.reply
                 .error
                 .set(Failure::from(FormError::NoPrompt).to_string());
             return;
         }
+        let files = form.attachments.get_untracked();
+        if self.start(form, streaming, false, (prompt, files, Vec::new())) {
+            form.attachments.set(Vec::new());
+        }
+    }
+
+    /// Answers the model's tool calls with `results` (streaming), as a new turn.
+    pub fn send_tool_results(self, form: Form, results: Vec<ToolResult>) {
+        if self.runner.busy_untracked() || results.is_empty() {
+            return;
+        }
+        self.start(form, true, false, (String::new(), Vec::new(), results));
+    }
+
+    /// Starts a turn of `prompt`, `files` and tool `results` after the history (and, unless
+    /// `retry`, after the current turn, which is archived). `false` when refused before
+    /// anything changed: the files the model or Bedrock would refuse are said first, so
+    /// nothing typed or attached is lost (the form's other errors end the turn, from the
+    /// runner).
+    fn start(
+        self,
+        form: Form,
+        streaming: bool,
+        retry: bool,
+        (prompt, files, results): (String, Vec<Attachment>, Vec<ToolResult>),
+    ) -> bool {
         let history = self.history.with_untracked(|h| {
-            // Retry asks the current turn again: the archived history stays as it is.
-            if retry {
-                turns(h)
-            } else {
-                let mut t = turns(h);
+            let mut t = turns(h);
+            if !retry {
                 t.extend(self.current());
-                t
             }
+            t
         });
-        let msgs = messages(&history, &prompt, &files);
-        // Files the model or Bedrock would refuse are said before anything is archived or
-        // sent, so nothing typed or attached is lost (the form's other errors end the turn,
-        // from the runner, as before).
+        let mut msgs = messages(&history, &prompt, &files);
+        if let Some(last) = msgs.last_mut() {
+            last.tool_results = results.clone();
+        }
         let model_id = form.model_id.get_untracked();
         let api = form
             .settings
@@ -198,14 +217,14 @@ impl Chat {
             self.reply
                 .error
                 .set(Failure::from(FormError::Attachment(e)).to_string());
-            return;
+            return false;
         }
         if !retry {
             self.archive();
-            form.attachments.set(Vec::new());
         }
         self.user.set(prompt);
         self.attachments.set(files);
+        self.tool_results.set(results);
         self.reply.clear();
         self.frames.set(Vec::new());
         let task = Task {
@@ -217,15 +236,25 @@ impl Chat {
             frames: Some(self.frames),
         };
         self.runner.start(form, vec![task]);
+        true
     }
 
-    /// The current turn as it would be archived (none without a prompt).
+    /// Whether there is a current turn (tracked): a prompt or tool results were sent.
+    pub fn has_turn(&self) -> bool {
+        !self.user.with(String::is_empty) || !self.tool_results.with(Vec::is_empty)
+    }
+
+    /// The current turn as it would be archived (none before anything was sent).
     fn current(&self) -> Option<Exchange> {
-        let user = self.user.get_untracked();
-        (!user.is_empty()).then(|| Exchange {
-            user,
+        if !untrack(|| self.has_turn()) {
+            return None;
+        }
+        Some(Exchange {
+            user: self.user.get_untracked(),
             attachments: self.attachments.get_untracked(),
+            tool_results: self.tool_results.get_untracked(),
             answer: self.reply.text.get_untracked(),
+            message: self.reply.message.get_untracked(),
         })
     }
 }

@@ -5,7 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::attachment::Attachment;
-use crate::body::Exchange;
+use crate::body::{Exchange, ToolResult};
+use bedrock_wasm::bedrock::converse::Message;
 
 /// What marks a file as ours (and which version of the shape it is).
 const FORMAT: &str = "bedrock-wasm-conversation";
@@ -48,11 +49,61 @@ fn text_message(role: &str, text: &str) -> Value {
     json!({"role": role, "content": [{"text": text}]})
 }
 
-/// The user's message: its files as Converse blocks (bytes as base64), then the text.
+/// The user's message: its files as Converse blocks (bytes as base64), its tool results,
+/// then the text.
 fn user_message(t: &Exchange) -> Value {
     let mut content: Vec<Value> = t.attachments.iter().map(Attachment::to_json).collect();
-    content.push(json!({ "text": t.user }));
+    for r in &t.tool_results {
+        content.push(json!({"toolResult": {"toolUseId": r.id, "content": [{"text": r.text}]}}));
+    }
+    if !t.user.is_empty() || content.is_empty() {
+        content.push(json!({ "text": t.user }));
+    }
     json!({"role": "user", "content": content})
+}
+
+/// The assistant's message: as the model sent it (reasoning with its signature, tool calls)
+/// when the page has it, else its text. Encoded by the serializer requests use, then read
+/// back (another instantiation of the message's serializer would weigh on the page).
+fn assistant_message(t: &Exchange) -> Value {
+    t.message
+        .as_ref()
+        .and_then(|m| serde_json::to_vec(m).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| text_message("assistant", &t.answer))
+}
+
+/// An assistant message of a file, typed, when it carries more than text (tool calls,
+/// reasoning) — read by the reader responses use.
+fn sent_message(m: &Value) -> Option<Message> {
+    let content = m.get("content")?.as_array()?;
+    if content.iter().all(|b| b.get("text").is_some()) {
+        return None;
+    }
+    serde_json::from_slice(&serde_json::to_vec(m).ok()?).ok()
+}
+
+/// A tool result block of a file: its id and its content as text (JSON content as JSON).
+fn tool_result(b: &Value) -> Option<ToolResult> {
+    let r = b.get("toolResult")?;
+    let text = r
+        .get("content")?
+        .as_array()?
+        .iter()
+        .map(
+            |c| match (c.get("text").and_then(Value::as_str), c.get("json")) {
+                (Some(t), _) => t.to_owned(),
+                (None, Some(j)) => j.to_string(),
+                _ => String::new(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    Some(ToolResult {
+        id: r.get("toolUseId")?.as_str()?.to_owned(),
+        name: String::new(),
+        text,
+    })
 }
 
 /// The conversation as JSON: `{ format, modelId, system, inferenceConfig, topK?, messages }`.
@@ -78,9 +129,9 @@ pub fn to_json(setup: &Setup, turns: &[Exchange]) -> String {
         .collect();
     // Answered turns only, as a request holds them (roles must alternate).
     let mut messages = Vec::new();
-    for t in turns.iter().filter(|t| !t.answer.is_empty()) {
+    for t in turns.iter().filter(|t| t.answered()) {
         messages.push(user_message(t));
-        messages.push(text_message("assistant", &t.answer));
+        messages.push(assistant_message(t));
     }
     let mut out = json!({
         "format": FORMAT,
@@ -106,6 +157,9 @@ pub fn to_markdown(setup: &Setup, turns: &[Exchange]) -> String {
         out += "## User\n\n";
         for a in &t.attachments {
             out += &format!("*Attached: {}*\n\n", a.label());
+        }
+        for r in &t.tool_results {
+            out += &format!("*Tool result for {}:* {}\n\n", r.name, r.text);
         }
         out += &format!("{}\n\n## Assistant\n\n{}\n\n", t.user, t.answer);
     }
@@ -162,7 +216,7 @@ pub fn from_json(text: &str) -> Result<Conversation, String> {
         setup,
         ..Default::default()
     };
-    let mut prompt: Option<(String, Vec<Attachment>)> = None;
+    let mut prompt: Option<(String, Vec<Attachment>, Vec<ToolResult>)> = None;
     for (i, m) in messages.iter().enumerate() {
         let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
         let content = m
@@ -184,13 +238,18 @@ pub fn from_json(text: &str) -> Result<Conversation, String> {
                 }
             }
         }
+        let results: Vec<ToolResult> = content.iter().filter_map(tool_result).collect();
         match (role, prompt.take()) {
-            ("user", None) => prompt = Some((text, files)),
-            ("assistant", Some((user, attachments))) => conversation.turns.push(Exchange {
-                user,
-                attachments,
-                answer: text,
-            }),
+            ("user", None) => prompt = Some((text, files, results)),
+            ("assistant", Some((user, attachments, tool_results))) => {
+                conversation.turns.push(Exchange {
+                    user,
+                    attachments,
+                    tool_results,
+                    answer: text,
+                    message: sent_message(m),
+                })
+            }
             (role, _) => {
                 return Err(format!(
                     "messages[{i}] is {role:?}: messages must alternate user, assistant, starting with user"
@@ -198,7 +257,7 @@ pub fn from_json(text: &str) -> Result<Conversation, String> {
             }
         }
     }
-    if let Some((text, files)) = prompt {
+    if let Some((text, files, _)) = prompt {
         conversation.pending = Some(text);
         conversation.pending_attachments = files;
     }

@@ -4,9 +4,10 @@
 use std::fmt;
 
 use bedrock_wasm::bedrock::converse::ConverseRequest;
+use bedrock_wasm::bedrock::converse::ToolSpec;
 use bedrock_wasm::bedrock::ModelFamily;
 use leptos::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::attachment::{self, Attachment};
 use crate::body::Exchange;
@@ -39,6 +40,12 @@ pub enum FormError {
     ConverseOnly,
     /// An attachment the model or Bedrock would refuse, and what to do about it.
     Attachment(String),
+    /// The output schema is not a JSON object (the parser's words, or what it is).
+    OutputSchema(String),
+    /// The tools are not a list of tool specs (what is wrong, naming the entry).
+    Tools(String),
+    /// Structured output or tools set with InvokeModel.
+    NeedsConverse(&'static str),
 }
 
 impl fmt::Display for FormError {
@@ -69,6 +76,9 @@ impl fmt::Display for FormError {
                 "reasoning and prompt caching are set here for the Converse API with Claude models: choose Converse (and a Claude model), or turn them off",
             ),
             Self::Attachment(e) => f.write_str(e),
+            Self::OutputSchema(e) => write!(f, "the output schema must be a JSON schema object: {e}"),
+            Self::Tools(e) => write!(f, "the tools must be a JSON list of tool specs ({{\"name\", \"description\", \"inputSchema\": {{\"json\": {{…}}}}}}): {e}"),
+            Self::NeedsConverse(what) => write!(f, "{what} goes through the Converse API here: choose Converse, or clear it"),
         }
     }
 }
@@ -87,6 +97,75 @@ pub struct ParamFields<'a> {
     pub reasoning: bool,
     pub reasoning_budget: &'a str,
     pub cache: bool,
+    /// A JSON schema, or empty.
+    pub output_schema: &'a str,
+    /// A JSON list of tool specs, or empty.
+    pub tools: &'a str,
+}
+
+/// The output schema field: empty, or a JSON object.
+fn output_schema(text: &str) -> Result<Option<Value>, FormError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Object(_)) => Ok(Some(v)),
+        Ok(_) => Err(FormError::OutputSchema(
+            "it is JSON, but not an object".into(),
+        )),
+        Err(e) => Err(FormError::OutputSchema(e.to_string())),
+    }
+}
+
+/// The tools field: empty, or a JSON list of specs, each Converse's `toolSpec` (or
+/// `{"toolSpec": …}`): a `name`, an optional `description`, and `inputSchema.json`. Read by
+/// hand (a derived reader for the tool types would weigh on the page).
+fn tools(text: &str) -> Result<Vec<ToolSpec>, FormError> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(list)) => list,
+        Ok(one @ Value::Object(_)) => vec![one],
+        Ok(_) => return Err(FormError::Tools("it is JSON, but not a list".into())),
+        Err(e) => return Err(FormError::Tools(e.to_string())),
+    };
+    let mut out: Vec<ToolSpec> = Vec::with_capacity(list.len());
+    for (i, mut t) in list.into_iter().enumerate() {
+        if let Some(inner) = t.get_mut("toolSpec") {
+            t = inner.take();
+        }
+        let name = t.get("name").and_then(Value::as_str).unwrap_or_default();
+        // Bedrock's rule for tool names.
+        let valid = (1..=64).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            return Err(FormError::Tools(format!(
+                "tool {i} needs a \"name\" of 1 to 64 letters, digits, _ or -"
+            )));
+        }
+        if out.iter().any(|o| o.name == name) {
+            return Err(FormError::Tools(format!("two tools are named {name:?}")));
+        }
+        let Some(schema) = t.pointer("/inputSchema/json").filter(|s| s.is_object()) else {
+            return Err(FormError::Tools(format!(
+                "tool {name:?} needs \"inputSchema\": {{\"json\": <a JSON schema object>}}"
+            )));
+        };
+        out.push(ToolSpec {
+            name: name.to_owned(),
+            description: t
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            input_schema: json!({ "json": schema }),
+            strict: None,
+            extra: Default::default(),
+        });
+    }
+    Ok(out)
 }
 
 fn optional<T: std::str::FromStr>(v: &str, what: &'static str) -> Result<Option<T>, FormError> {
@@ -116,6 +195,8 @@ impl ParamFields<'_> {
             max_tokens,
             reasoning_budget,
             cache: self.cache,
+            output_schema: output_schema(self.output_schema)?,
+            tools: tools(self.tools)?,
             temperature: optional(self.temperature, "temperature")?,
             top_p: optional(self.top_p, "top-p")?,
             top_k: optional(self.top_k, "top-k")?,
@@ -153,6 +234,16 @@ impl Settings {
         let p = &self.params;
         if (p.reasoning_budget.is_some() || p.cache) && self.api != Api::Converse {
             return Err(FormError::ConverseOnly);
+        }
+        if self.api != Api::Converse {
+            if p.output_schema.is_some() {
+                return Err(FormError::NeedsConverse(
+                    "structured output (an output schema)",
+                ));
+            }
+            if !p.tools.is_empty() {
+                return Err(FormError::NeedsConverse("tool use"));
+            }
         }
         if p.reasoning_budget.is_some() {
             if self.family() != ModelFamily::ClaudeMessages {
@@ -203,9 +294,15 @@ impl Settings {
 /// without an answer are left out (a model needs alternating roles).
 pub fn messages(turns: &[Exchange], prompt: &str, files: &[Attachment]) -> Vec<Msg> {
     let mut msgs = Vec::new();
-    for t in turns.iter().filter(|t| !t.answer.is_empty()) {
-        msgs.push(Msg::user(t.user.clone(), t.attachments.clone()));
-        msgs.push(Msg::assistant(t.answer.clone()));
+    for t in turns.iter().filter(|t| t.answered()) {
+        msgs.push(Msg {
+            tool_results: t.tool_results.clone(),
+            ..Msg::user(t.user.clone(), t.attachments.clone())
+        });
+        msgs.push(Msg {
+            message: t.message.clone(),
+            ..Msg::assistant(t.answer.clone())
+        });
     }
     msgs.push(Msg::user(prompt, files.to_vec()));
     msgs
@@ -231,6 +328,10 @@ pub struct Form {
     pub reasoning_budget: RwSignal<String>,
     /// Converse: cache points after the system prompt and the history.
     pub cache_prompt: RwSignal<bool>,
+    /// Converse: a JSON schema for structured output (empty: none).
+    pub output_schema: RwSignal<String>,
+    /// Converse: tool specs as a JSON list (empty: none).
+    pub tools: RwSignal<String>,
     /// The user's edit of the InvokeModel body; `None` follows the form.
     pub custom_body: RwSignal<Option<String>>,
     /// The files to send with the prompt.
@@ -264,6 +365,7 @@ impl Form {
         let api = RwSignal::new(Api::Invoke);
         let (reasoning, reasoning_budget, cache_prompt) =
             (RwSignal::new(false), text("2048"), RwSignal::new(false));
+        let (output_schema, tools) = (text(""), text(""));
         let settings = Memo::new(move |_| {
             let params = ParamFields {
                 max_tokens: &max_tokens.get(),
@@ -275,6 +377,8 @@ impl Form {
                 reasoning: reasoning.get(),
                 reasoning_budget: &reasoning_budget.get(),
                 cache: cache_prompt.get(),
+                output_schema: &output_schema.get(),
+                tools: &tools.get(),
             }
             .parse()?;
             Settings {
@@ -299,6 +403,8 @@ impl Form {
             reasoning,
             reasoning_budget,
             cache_prompt,
+            output_schema,
+            tools,
             custom_body: RwSignal::new(None),
             attachments: RwSignal::new(Vec::new()),
             settings,
@@ -348,6 +454,8 @@ mod tests {
             reasoning: false,
             reasoning_budget: "",
             cache: false,
+            output_schema: "",
+            tools: "",
         }
     }
 
@@ -393,6 +501,45 @@ mod tests {
         assert_eq!(
             settings("amazon.nova-lite-v1:0", Api::Invoke, &cached).unwrap_err(),
             FormError::ConverseOnly
+        );
+    }
+
+    #[test]
+    fn output_schema_and_tools_parse_or_say_what_is_wrong() {
+        let mut f = fields("200", "", "");
+        f.output_schema = r#"{"type":"object"}"#;
+        f.tools = r#"[{"toolSpec":{"name":"get_weather","description":"Weather","inputSchema":{"json":{"type":"object"}}}},
+                     {"name":"add","inputSchema":{"json":{"type":"object"}}}]"#;
+        let p = f.parse().unwrap();
+        assert_eq!(p.output_schema, Some(json!({"type": "object"})));
+        let names: Vec<_> = p.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["get_weather", "add"]);
+        assert_eq!(p.tools[0].input_schema, json!({"json": {"type": "object"}}));
+        let err = |schema: &'static str, tools: &'static str| {
+            let mut f = fields("200", "", "");
+            f.output_schema = schema;
+            f.tools = tools;
+            f.parse().unwrap_err().to_string()
+        };
+        assert!(err("[1]", "").contains("not an object"));
+        assert!(err("{", "").starts_with("the output schema must be a JSON schema object"));
+        assert!(err("", r#"[{"name":"a b","inputSchema":{"json":{}}}]"#)
+            .contains("tool 0 needs a \"name\""));
+        assert!(err("", r#"[{"name":"a"}]"#).contains("tool \"a\" needs \"inputSchema\""));
+        assert!(err(
+            "",
+            r#"[{"name":"a","inputSchema":{"json":{}}},{"name":"a","inputSchema":{"json":{}}}]"#
+        )
+        .contains("two tools"));
+        // Converse only.
+        let s = Settings {
+            model_id: "amazon.nova-lite-v1:0".into(),
+            api: Api::Invoke,
+            params: p,
+        };
+        assert_eq!(
+            s.checked().unwrap_err(),
+            FormError::NeedsConverse("structured output (an output schema)")
         );
     }
 

@@ -42,6 +42,7 @@ pub mod markdown;
 pub mod reply;
 #[cfg(target_arch = "wasm32")]
 pub mod runner;
+pub mod schema;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;

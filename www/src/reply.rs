@@ -1,6 +1,7 @@
 //! What the page shows about one answer while it streams and after, and the decoded frames
 //! the inspector lists.
 
+use bedrock_wasm::bedrock::converse::Message as ConverseMessage;
 use bedrock_wasm::bedrock::Output;
 use bedrock_wasm::eventstream::{HeaderValue, Message};
 use leptos::prelude::*;
@@ -18,6 +19,9 @@ pub struct Reply {
     /// Changes whenever `text` and `reasoning` start over (rather than grow), so the views
     /// that only append know to start over too.
     pub generation: RwSignal<u64>,
+    /// The whole assistant message (Converse): what the next turn sends back, and the tool
+    /// calls to answer. Set when the answer ends.
+    pub message: RwSignal<Option<ConverseMessage>>,
 }
 
 impl Default for Reply {
@@ -35,6 +39,7 @@ impl Reply {
             error: RwSignal::new(String::new()),
             busy: RwSignal::new(false),
             generation: RwSignal::new(0),
+            message: RwSignal::new(None),
         }
     }
 
@@ -44,6 +49,7 @@ impl Reply {
         self.reasoning.set(String::new());
         self.figures.set(String::new());
         self.error.set(String::new());
+        self.message.set(None);
     }
 
     /// A whole answer at once (no streaming).

@@ -265,6 +265,8 @@ async fn run(
         if let Some(e) = failure {
             return Err(e.into());
         }
+        // Only a complete answer is sent back as it came (a cut one keeps just its text).
+        reply.message.set(extractor.message());
         (extractor.into_output(), stream.metadata().clone())
     } else {
         match payload {
@@ -274,6 +276,7 @@ async fn run(
                     request: *request,
                 };
                 let out = client.converse(&input, signal).await?;
+                reply.message.set(out.response.output.message.clone());
                 (out.response.to_output(), out.metadata)
             }
             Payload::Invoke(body) => {

@@ -15,4 +15,5 @@ pub mod meter;
 pub mod model;
 pub mod parameters;
 pub mod prompt;
+pub mod tool_calls;
 pub mod transcript;

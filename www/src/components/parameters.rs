@@ -48,6 +48,8 @@ pub fn ParameterFields(form: Form, #[prop(into)] generated: Signal<String>) -> i
                     "Prompt caching (Converse)"
                 </label>
             </div>
+            <Lines label="Structured output: a JSON schema for the answer (Converse)" testid="output-schema" value=form.output_schema />
+            <Lines label="Tools: a JSON list of tool specs, {name, description, inputSchema: {json}} (Converse)" testid="tools" value=form.tools />
             <BodyEditor form generated />
         </fieldset>
     }

@@ -10,7 +10,7 @@ use crate::form::Form;
 #[component]
 pub fn Prompt(form: Form, chat: Chat) -> impl IntoView {
     let busy = move || chat.busy();
-    let no_turn = move || busy() || chat.user.with(String::is_empty);
+    let no_turn = move || busy() || !chat.has_turn();
     let status = RwSignal::new(String::new());
     // Files dropped on the composer or pasted into the prompt are attached.
     let dragging = RwSignal::new(false);

@@ -5,12 +5,15 @@ use leptos::prelude::*;
 
 use super::answer::Answer;
 use super::attachments::Chip;
+use super::tool_calls::{StructuredOutput, ToolCalls};
 use crate::attachment::Attachment;
+use crate::body::ToolResult;
 use crate::chat::Chat;
+use crate::form::Form;
 use crate::markdown;
 
 #[component]
-pub fn Transcript(chat: Chat) -> impl IntoView {
+pub fn Transcript(form: Form, chat: Chat) -> impl IntoView {
     // Auto-scroll: follows the answer unless the user scrolled up.
     let transcript = NodeRef::<leptos::html::Div>::new();
     let follow = StoredValue::new(true);
@@ -44,18 +47,25 @@ pub fn Transcript(chat: Chat) -> impl IntoView {
         <div class="transcript" data-testid="transcript" node_ref=transcript on:scroll=on_scroll>
             <For each=move || chat.history.get() key=|t| t.id let:turn>
                 <div class="turn" data-testid="turn">
-                    <div class="user">{turn.user}<Files files=turn.attachments /></div>
-                    {markdown::finished(turn.text)}
+                    <div class="user">
+                        {turn.exchange.user.clone()}
+                        <Files files=turn.exchange.attachments.clone() />
+                        <Results results=turn.exchange.tool_results.clone() />
+                    </div>
+                    {markdown::finished(turn.exchange.answer.clone())}
                     <div class="metrics">{turn.figures}</div>
                     <div class="error">{turn.error}</div>
                 </div>
             </For>
             <div class="turn current">
-                <div class="user" data-testid="user-message" class:hidden=move || chat.user.with(String::is_empty)>
+                <div class="user" data-testid="user-message" class:hidden=move || !chat.has_turn()>
                     {move || chat.user.get()}
                     {move || view! { <Files files=chat.attachments.get() /> }}
+                    {move || view! { <Results results=chat.tool_results.get() /> }}
                 </div>
                 <Answer reply=chat.reply />
+                <ToolCalls form chat />
+                <StructuredOutput form chat />
             </div>
         </div>
     }
@@ -71,4 +81,15 @@ fn Files(files: Vec<Attachment>) -> impl IntoView {
             </div>
         }
     })
+}
+
+/// The tool results a turn sent.
+#[component]
+fn Results(results: Vec<ToolResult>) -> impl IntoView {
+    results
+        .into_iter()
+        .map(|r| {
+            view! { <div class="hint" data-testid="tool-result-sent">{format!("Result of {}: {}", r.name, r.text)}</div> }
+        })
+        .collect_view()
 }

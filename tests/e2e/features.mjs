@@ -572,6 +572,47 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.match(await p.byId('invoke-body').inputValue(), /tool use goes through the Converse API/);
     },
 
+    async 'accessibility: axe-core finds no violation in the main states (empty, streaming, finished, error, settings open and closed, compare, attachments, phone width)'(p) {
+      const { readFile } = await import('node:fs/promises');
+      const source = await readFile(new URL('../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+      const audit = async (state) => {
+        // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+        const loaded = await p.page.evaluate(() => typeof window.axe !== 'undefined');
+        if (!loaded) await p.page.evaluate(source);
+        const violations = await p.page.evaluate(async () => {
+          const r = await window.axe.run(document, { resultTypes: ['violations'] });
+          return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 4).join(', ')}`);
+        });
+        assert.deepEqual(violations, [], `axe-core in the ${state} state`);
+      };
+      await audit('empty');
+      await p.fillValid({ 'model-id': 'anthropic.claude-v2', 'max-tokens': '400' });
+      await p.byId('send').click();
+      await p.page.waitForFunction(() => document.querySelector('[data-testid="output"]').textContent.length > 0);
+      await audit('streaming');
+      await p.waitForMetrics();
+      await audit('finished');
+      await p.fill({ 'model-id': faulty('validation') });
+      await p.byId('send').click();
+      await p.waitForError();
+      await audit('error');
+      await p.byId('settings-toggle').uncheck();
+      await audit('settings closed');
+      await p.byId('settings-toggle').check();
+      await p.fill({ 'model-id': 'anthropic.claude-3-7-sonnet-20250219-v1:0' });
+      await p.byId('attach').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+      await until(async () => (await p.byId('attachment').count()) === 1, 'the chip');
+      await audit('attachments');
+      await p.byId('attachment-remove').click();
+      await p.expand('compare');
+      await p.fill({ 'compare-model-1': 'anthropic.claude-v2', 'compare-model-2': 'amazon.nova-lite-v1:0' });
+      await p.byId('compare-send').click();
+      await p.waitForMetrics('compare-metrics-1');
+      await audit('compare');
+      await p.page.setViewportSize({ width: 390, height: 844 });
+      await audit('phone width');
+    },
+
     async 'the token meter shows what CountTokens counts for the pending request, or a marked estimate; it never blocks sending'(p) {
       const { BedrockRuntime } = await import('../../pkg/node.js');
       const direct = new BedrockRuntime({

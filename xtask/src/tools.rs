@@ -126,7 +126,7 @@ fn ensure_npm_packages() -> Result {
         if output("npm", &["--version"]).is_none() {
             return Err("npm is missing: install Node.js 20 or later (with npm) first".into());
         }
-        announce("npm packages from tests/package.json (playwright-core, binaryen, esbuild, Vite, TypeScript, the AWS SDK)");
+        announce("npm packages from tests/package.json (playwright-core, binaryen, esbuild, axe-core, Vite, TypeScript, the AWS SDK)");
         run_in(&dir, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
     }
     Ok(())

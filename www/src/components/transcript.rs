@@ -44,7 +44,8 @@ pub fn Transcript(form: Form, chat: Chat) -> impl IntoView {
         }
     };
     view! {
-        <div class="transcript" data-testid="transcript" node_ref=transcript on:scroll=on_scroll>
+        <div class="transcript" data-testid="transcript" node_ref=transcript on:scroll=on_scroll
+            tabindex="0" role="region" aria-label="Conversation">
             <For each=move || chat.history.get() key=|t| t.id let:turn>
                 <div class="turn" data-testid="turn">
                     <div class="user">

@@ -35,6 +35,7 @@ mod count_tokens;
 mod families;
 mod fault;
 mod frame;
+mod frame_reader;
 mod guardrail;
 mod ids;
 mod json;
@@ -43,6 +44,7 @@ mod openai;
 mod plan;
 mod server;
 pub mod sigv4;
+mod sonic;
 mod validate;
 
 use std::net::SocketAddr;
@@ -67,7 +69,13 @@ pub use guardrail::{
     ACCOUNT_ID, BLOCKED_MESSAGE, DENIED_WORD, EMAIL_MASK, GUARDRAIL_ID, GUARDRAIL_VERSIONS,
     PROMPT_ATTACK_PHRASE,
 };
-pub use log::RequestRecord;
+pub use log::{EventCount, RequestRecord, SessionRecord};
+pub use sonic::{
+    is_sonic_model, sonic_answer, sonic_answer_tokens, sonic_audio_transcript,
+    sonic_pcm_transcript, sonic_speech, AUDIO_CHUNK_MS,
+    DEFAULT_MAX_TOKENS as SONIC_DEFAULT_MAX_TOKENS, END_OF_SPEECH_MS, LOUD, MAX_SPEECH_MS,
+    SONIC_MODELS, SPEECH_MS_PER_TOKEN,
+};
 
 /// The documented demo Bedrock API key (`Authorization: Bearer …`), accepted by
 /// `Config::default()`. Public on purpose, like [`Credential::demo`]: only this emulator
@@ -118,6 +126,12 @@ pub struct Config {
     /// emulator's clock before it is `Completed` (or `Failed`, see [`FAIL_MARKER`]). Default
     /// 2 s; at most [`MAX_ASYNC_INVOKE_SECS`].
     pub async_invoke_delay: Duration,
+    /// InvokeModelWithBidirectionalStream: the longest session (default 8 minutes, as on
+    /// Bedrock). A session still open then gets a `validationException` and is closed.
+    pub bidi_session_limit: Duration,
+    /// InvokeModelWithBidirectionalStream: how long a session may receive nothing while no
+    /// answer is being sent (default 60 s) before it gets a `validationException` and is closed.
+    pub bidi_idle_timeout: Duration,
 }
 
 /// The longest [`Config::async_invoke_delay`] (and `--async-invoke-secs`): 10^9 s.
@@ -147,6 +161,8 @@ impl Default for Config {
             replay_dir: None,
             cognito_lifetime: Duration::from_secs(3600),
             async_invoke_delay: Duration::from_secs(2),
+            bidi_session_limit: Duration::from_secs(8 * 60),
+            bidi_idle_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -824,7 +824,7 @@ pub fn verify_presigned(
         let canonical = canonical_request(r, &auth.signed_headers, EMPTY_PAYLOAD_SHA256);
         let to_sign = string_to_sign(amz_date, &auth.scope(), &canonical);
         (
-            signature_hex(&credential.secret_access_key, &auth, &to_sign),
+            self::signature(&credential.secret_access_key, &auth, &to_sign),
             canonical,
         )
     };
@@ -870,10 +870,6 @@ pub fn verify_presigned(
         secret_access_key: credential.secret_access_key.clone(),
         canonical_request: canonical,
     })
-}
-
-fn signature_hex(secret: &str, auth: &Authorization, string_to_sign: &str) -> String {
-    signature(secret, auth, string_to_sign)
 }
 
 /// The string to sign of one signed event (`signEvent` in @smithy/signature-v4):

@@ -17,14 +17,7 @@ pub const SONIC_MODELS: [&str; 2] = ["amazon.nova-sonic-v1:0", "amazon.nova-2-so
 /// profile of one (`us.amazon.nova-sonic-v1:0`).
 pub fn is_sonic_model(model_id: &str) -> bool {
     let bare = match model_id.split_once('.') {
-        Some((geo, rest))
-            if matches!(
-                geo,
-                "us" | "eu" | "apac" | "global" | "us-gov" | "ca" | "jp" | "au"
-            ) =>
-        {
-            rest
-        }
+        Some(("us" | "eu" | "apac" | "global" | "us-gov" | "ca" | "jp" | "au", rest)) => rest,
         _ => model_id,
     };
     let bare = bare

@@ -191,7 +191,6 @@ pub(super) async fn handshake(
 /// The error code a `ws-refuse=STATUS` refusal carries.
 fn refusal_code(status: u16) -> &'static str {
     match status {
-        400 => "ValidationException",
         403 => "AccessDeniedException",
         404 => "ResourceNotFoundException",
         408 => "ModelTimeoutException",

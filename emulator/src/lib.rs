@@ -10,7 +10,10 @@
 //! All four text operations are emulated — `InvokeModel`, `InvokeModelWithResponseStream`,
 //! `Converse`, `ConverseStream` — for every model family of BEDROCK.md §5 ([`Family`]), and
 //! the JSON ones: `CountTokens`, `ApplyGuardrail` (the one guardrail [`GUARDRAIL_ID`]),
-//! `InvokeGuardrailChecks`, `StartAsyncInvoke`, `GetAsyncInvoke`, `ListAsyncInvokes`.
+//! `InvokeGuardrailChecks`, `StartAsyncInvoke`, `GetAsyncInvoke`, `ListAsyncInvokes`; and
+//! `InvokeModelWithBidirectionalStream` in its WebSocket form for Nova Sonic (a presigned URL,
+//! chained event signatures, deterministic turns: [`sonic_answer`], [`sonic_speech`],
+//! [`sonic_audio_transcript`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -83,7 +83,8 @@ pub fn sonic_speech(tokens: u64, sample_rate: u32) -> Vec<u8> {
     let ms = tokens
         .saturating_mul(SPEECH_MS_PER_TOKEN)
         .min(MAX_SPEECH_MS);
-    let rate = u64::from(sample_rate);
+    // Nova Sonic's rates are 8–24 kHz; anything above 192 kHz is taken as 192 kHz.
+    let rate = u64::from(sample_rate.min(192_000));
     let samples = rate * ms / 1000;
     let p = (rate / 500).max(2) as i64;
     let mut out = Vec::with_capacity(samples as usize * 2);
@@ -126,6 +127,8 @@ struct Content {
     /// `interactive` (absent counts as true): a USER text content with `false` is history,
     /// not a question.
     interactive: bool,
+    /// TOOL contents: the `toolUseId` they answer.
+    tool_use_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -133,6 +136,8 @@ struct Prompt {
     name: String,
     output_rate: u32,
     contents: HashMap<String, Content>,
+    /// `toolConfiguration.tools[].toolSpec.name`.
+    tools: Vec<String>,
 }
 
 /// Token counts of `usageEvent`.
@@ -155,6 +160,8 @@ pub(crate) struct Session {
     rng: Option<Rng>,
     session_id: String,
     total: Usage,
+    /// `toolUseId`s sent and not yet answered by a tool result.
+    pending_tools: Vec<String>,
     /// Turns answered.
     pub(crate) turns: usize,
     /// Decoded `audioInput` bytes received.
@@ -324,10 +331,38 @@ impl Session {
                 );
             }
         }
+        if let Some(t) = b.get("toolUseOutputConfiguration") {
+            let t = obj(t, "promptStart.toolUseOutputConfiguration")?;
+            if string(t, "mediaType", "promptStart.toolUseOutputConfiguration")?
+                != "application/json"
+            {
+                return Err(
+                    "promptStart.toolUseOutputConfiguration.mediaType must be application/json"
+                        .into(),
+                );
+            }
+        }
+        let mut tools = Vec::new();
+        if let Some(cfg) = b.get("toolConfiguration") {
+            let what = "promptStart.toolConfiguration";
+            let list = obj(cfg, what)?
+                .get("tools")
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("{what}.tools must be a list"))?;
+            for (i, t) in list.iter().enumerate() {
+                let spec = t
+                    .get("toolSpec")
+                    .ok_or_else(|| format!("{what}.tools[{i}].toolSpec is required"))?;
+                let spec = obj(spec, &format!("{what}.tools[{i}].toolSpec"))?;
+                tools
+                    .push(string(spec, "name", &format!("{what}.tools[{i}].toolSpec"))?.to_owned());
+            }
+        }
         self.prompt = Some(Prompt {
             name,
             output_rate: rate as u32,
             contents: HashMap::new(),
+            tools,
         });
         Ok(Vec::new())
     }
@@ -373,6 +408,7 @@ impl Session {
             Some(Value::Bool(i)) => *i,
             Some(_) => return Err("contentStart.interactive must be a boolean".into()),
         };
+        let mut tool_use_id = None;
         let rate = match kind {
             Kind::Audio => {
                 if role != "USER" {
@@ -406,6 +442,17 @@ impl Session {
                 if role != "TOOL" {
                     return Err(format!("a TOOL content must have role TOOL, not {role:?}"));
                 }
+                let what = "contentStart.toolResultInputConfiguration";
+                let cfg = b
+                    .get("toolResultInputConfiguration")
+                    .ok_or_else(|| format!("{what} is required for TOOL"))?;
+                let id = string(obj(cfg, what)?, "toolUseId", what)?;
+                if !self.pending_tools.iter().any(|t| t == id) {
+                    return Err(format!(
+                        "{what}.toolUseId {id:?} is not a toolUse of this session awaiting its result"
+                    ));
+                }
+                tool_use_id = Some(id.to_owned());
                 0
             }
         };
@@ -427,6 +474,7 @@ impl Session {
                 quiet_run: 0,
                 turns: 0,
                 interactive,
+                tool_use_id,
             },
         );
         Ok(Vec::new())
@@ -542,6 +590,8 @@ impl Session {
                 Ok(self.turn(&t, speech_ms, true))
             }
             (Kind::Tool, _) => {
+                self.pending_tools
+                    .retain(|t| Some(t) != c.tool_use_id.as_ref());
                 let t = format!("tool result: {}", c.text);
                 Ok(self.turn(&t, 0, false))
             }
@@ -570,6 +620,12 @@ impl Session {
         };
         let prompt_name = prompt.name.clone();
         let rate = prompt.output_rate;
+        // A tool named in the prompt's toolConfiguration and asked for with `use <name>`.
+        let tool = prompt
+            .tools
+            .iter()
+            .find(|t| user_block && transcript.contains(&format!("use {t}")))
+            .cloned();
         self.turns += 1;
         let completion_id = self.id();
         let session_id = self.session_id.clone();
@@ -615,6 +671,48 @@ impl Session {
         if user_block {
             let id = self.id();
             text_block(&mut out, id, "USER", "FINAL", transcript, "END_TURN");
+        }
+        let input_delta = Usage {
+            in_speech: speech_ms / 40,
+            in_text: if speech_ms == 0 {
+                transcript.split_whitespace().count() as u64
+            } else {
+                0
+            },
+            ..Usage::default()
+        };
+        if let Some(tool) = tool {
+            let id = self.id();
+            let tool_use_id = self.id();
+            out.push(ev(
+                "contentStart",
+                with(json!({
+                    "contentId": id,
+                    "type": "TOOL",
+                    "role": "TOOL",
+                    "toolUseOutputConfiguration": { "mediaType": "application/json" },
+                })),
+            ));
+            out.push(ev(
+                "toolUse",
+                with(json!({
+                    "contentId": id,
+                    "toolName": tool,
+                    "toolUseId": tool_use_id,
+                    "content": json!({ "query": transcript }).to_string(),
+                })),
+            ));
+            out.push(ev(
+                "contentEnd",
+                with(json!({ "contentId": id, "type": "TOOL", "stopReason": "TOOL_USE" })),
+            ));
+            self.pending_tools.push(tool_use_id);
+            out.push(ev("usageEvent", with(self.usage(input_delta))));
+            out.push(ev(
+                "completionEnd",
+                with(json!({ "stopReason": "TOOL_USE" })),
+            ));
+            return out;
         }
         let answer = sonic_answer(transcript, self.max_tokens);
         let tokens = sonic_answer_tokens(transcript, self.max_tokens);
@@ -663,15 +761,22 @@ impl Session {
         text_block(&mut out, id, "ASSISTANT", "FINAL", &answer, "END_TURN");
         let out_speech_ms = (speech.len() as u64 / 2) * 1000 / u64::from(rate.max(1));
         let delta = Usage {
-            in_speech: speech_ms / 40,
-            in_text: if speech_ms == 0 {
-                transcript.split_whitespace().count() as u64
-            } else {
-                0
-            },
             out_speech: out_speech_ms / 40,
             out_text: tokens,
+            ..input_delta
         };
+        out.push(ev("usageEvent", with(self.usage(delta))));
+        out.push(ev(
+            "completionEnd",
+            with(json!({ "stopReason": "END_TURN" })),
+        ));
+        out
+    }
+}
+
+impl Session {
+    /// Adds `delta` to the session's totals; the `usageEvent` members.
+    fn usage(&mut self, delta: Usage) -> Value {
         let t = &mut self.total;
         t.in_speech += delta.in_speech;
         t.in_text += delta.in_text;
@@ -686,20 +791,12 @@ impl Session {
         };
         let total_in = t.in_speech + t.in_text;
         let total_out = t.out_speech + t.out_text;
-        out.push(ev(
-            "usageEvent",
-            with(json!({
-                "details": { "delta": counts(delta), "total": counts(t) },
-                "totalInputTokens": total_in,
-                "totalOutputTokens": total_out,
-                "totalTokens": total_in + total_out,
-            })),
-        ));
-        out.push(ev(
-            "completionEnd",
-            with(json!({ "stopReason": "END_TURN" })),
-        ));
-        out
+        json!({
+            "details": { "delta": counts(delta), "total": counts(t) },
+            "totalInputTokens": total_in,
+            "totalOutputTokens": total_out,
+            "totalTokens": total_in + total_out,
+        })
     }
 }
 

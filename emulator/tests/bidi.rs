@@ -773,6 +773,71 @@ async fn several_turns_and_prompts_in_one_session() {
     assert_eq!(session_record(&server).await.session.unwrap().turns, 3);
 }
 
+#[tokio::test]
+async fn a_tool_is_used_when_asked_for_and_its_result_answered() {
+    let server = fast().await;
+    let mut c = connect(&server).await;
+    let mut start = prompt_start("p1");
+    start["event"]["promptStart"]["toolUseOutputConfiguration"] =
+        json!({"mediaType":"application/json"});
+    start["event"]["promptStart"]["toolConfiguration"] = json!({"tools":[{"toolSpec":{
+        "name":"getWeather","description":"The weather in a city",
+        "inputSchema":{"json":"{\"type\":\"object\"}"}}}]});
+    let mut events = vec![session_start(), start];
+    let question = "Please use getWeather for Paris";
+    events.extend(text_content("p1", "q1", "USER", true, question));
+    c.send_events(&events).await;
+    c.until_completions(1).await;
+    assert_eq!(
+        names(&c.received),
+        [
+            "completionStart",
+            "contentStart",
+            "textOutput",
+            "contentEnd",
+            "contentStart",
+            "toolUse",
+            "contentEnd",
+            "usageEvent",
+            "completionEnd"
+        ]
+    );
+    assert_eq!(body(&c.received[4])["type"], "TOOL");
+    let tool_use = body(&c.received[5]);
+    assert_eq!(tool_use["toolName"], "getWeather");
+    let input: Value = serde_json::from_str(tool_use["content"].as_str().unwrap()).unwrap();
+    assert_eq!(input, json!({ "query": question }));
+    assert_eq!(body(&c.received[6])["stopReason"], "TOOL_USE");
+    assert_eq!(body(&c.received[8])["stopReason"], "TOOL_USE");
+    let id = tool_use["toolUseId"].as_str().unwrap().to_owned();
+    let first = c.received.len();
+    let result = "{\"temperature\":21}";
+    c.send_events(&[
+        json!({"event":{"contentStart":{"promptName":"p1","contentName":"t1","type":"TOOL","interactive":false,"role":"TOOL",
+            "toolResultInputConfiguration":{"toolUseId":id,"type":"TEXT","textInputConfiguration":{"mediaType":"text/plain"}}}}}),
+        json!({"event":{"toolResult":{"promptName":"p1","contentName":"t1","content":result}}}),
+        content_end("p1", "t1"),
+    ])
+    .await;
+    c.until_completions(1).await;
+    let turn = &c.received[first..];
+    let transcript = format!("tool result: {result}");
+    let tokens = sonic_answer_tokens(&transcript, 1024);
+    let mut expected = turn_names(speech_chunks(tokens));
+    expected.drain(1..4); // no USER block
+    assert_eq!(names(turn), expected);
+    assert_eq!(
+        body(&turn[2])["content"],
+        sonic_answer(&transcript, 1024).as_str()
+    );
+    // A result for an unknown toolUseId is refused.
+    c.send_events(&[json!({"event":{"contentStart":{"promptName":"p1","contentName":"t2","type":"TOOL","role":"TOOL",
+        "toolResultInputConfiguration":{"toolUseId":id,"type":"TEXT","textInputConfiguration":{"mediaType":"text/plain"}}}}})])
+        .await;
+    assert_eq!(c.until_end().await, Ended::Close(1000));
+    assert_eq!(name(c.received.last().unwrap()), "<validationException>");
+}
+
 /// All of a text session's frames, signed.
 fn whole_input(c: &mut Client) -> Vec<u8> {
     let mut bytes = Vec::new();

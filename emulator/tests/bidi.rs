@@ -1289,3 +1289,69 @@ async fn hostile_input_never_panics_the_emulator() {
     check_turn(&c.received, "Still there?");
     let _ = CloseCode::Normal;
 }
+
+#[tokio::test]
+async fn tls_serves_wss_with_a_self_signed_certificate() {
+    use tokio_rustls::rustls::{self, pki_types::CertificateDer, pki_types::ServerName};
+    let server = TestServer::with_config(Config {
+        token_delay: Duration::ZERO,
+        tls: true,
+        ..Config::default()
+    })
+    .await;
+    assert!(server.emulator.url().starts_with("https://127.0.0.1:"));
+    let cert = server.emulator.tls_certificate().unwrap().clone();
+    assert_eq!(std::fs::read_to_string(&cert.path).unwrap(), cert.pem);
+    assert_eq!(cert.sha256_fingerprint.len(), 32 * 3 - 1);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(cert.der.clone())).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let addr = server.emulator.local_addr();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::IpAddress(addr.ip().into());
+    let tls = connector.connect(name, tcp).await.unwrap();
+    let (url, signature) = presign(&server, &Presign::default());
+    let url = url.replacen("ws://", "wss://", 1);
+    let (ws, response) = tokio_tungstenite::client_async(url, tls).await.unwrap();
+    assert_eq!(response.status(), 101);
+    let mut ws = ws;
+    let mut signer = Signer {
+        secret: Credential::DEMO_SECRET_ACCESS_KEY.into(),
+        region: "us-east-1".into(),
+        prior: signature,
+    };
+    for e in text_session("What is your name?") {
+        ws.send(Ws::Binary(signer.event(&e).into())).await.unwrap();
+    }
+    ws.send(Ws::Binary(signer.end().into())).await.unwrap();
+    let mut decoder = Decoder::new();
+    let mut received = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(Ws::Binary(b))) => {
+                decoder.push(&b);
+                while let Some(m) = decoder.next_message().unwrap() {
+                    received.push(m);
+                }
+            }
+            Some(Ok(Ws::Close(f))) => {
+                assert_eq!(f.map(|f| u16::from(f.code)), Some(1000));
+                break;
+            }
+            Some(Ok(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    check_turn(&received, "What is your name?");
+    server.emulator.shutdown().await;
+}

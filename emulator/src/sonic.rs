@@ -563,6 +563,8 @@ impl Session {
         // Samples after the end of speech in the same event are dropped from the count: keep
         // the rule simple (a turn ends at the event holding its 800th quiet millisecond).
         if turn_now {
+            // The rest of the event is dropped, a split sample's first byte with it.
+            c.carry = None;
             let t = sonic_audio_transcript(c.seg_samples, c.rate as u32, c.seg_peak);
             let speech_ms = c.seg_samples * 1000 / c.rate.max(1);
             c.seg_samples = 0;

@@ -1180,6 +1180,12 @@ async fn out_of_order_events_are_a_validation_exception() {
         message["message"],
         "the first event must be sessionStart, not promptStart"
     );
+    let s = session_record(&server).await.session.unwrap();
+    assert_eq!(s.events_received, counts(&[("promptStart", 1)]));
+    assert!(s
+        .ended
+        .unwrap()
+        .starts_with("validationException: the first event"));
 }
 
 #[tokio::test]

@@ -295,6 +295,8 @@ struct Input {
     prior: String,
     sonic: sonic::Session,
     events: usize,
+    /// Signed frames verified.
+    frames: usize,
     ended: bool,
 }
 
@@ -355,11 +357,12 @@ impl Input {
             return Err(invalid(format!(
                 "Invalid event signature: the :chunk-signature of frame {} does not match the \
                  one computed (AWS4-HMAC-SHA256-PAYLOAD, chained from the prior signature {}).",
-                self.events + 1,
+                self.frames + 1,
                 self.prior
             )));
         }
         self.prior = hex::encode(sig);
+        self.frames += 1;
         if f.payload.is_empty() {
             self.ended = true;
             return Ok(Vec::new());
@@ -402,9 +405,16 @@ impl Input {
                 "A session may send at most {MAX_EVENTS} events."
             )));
         }
-        let (name, out) = self.sonic.input(&event).map_err(invalid)?;
+        // Logged before it is checked, so a refused event shows in `events_received` too.
+        let name = event
+            .get("event")
+            .and_then(Value::as_object)
+            .and_then(|m| m.keys().next())
+            .map_or("<malformed>", String::as_str)
+            .to_owned();
+        update_session(&c.s.log, &c.id, |r| r.received(&name));
+        let (_, out) = self.sonic.input(&event).map_err(invalid)?;
         update_session(&c.s.log, &c.id, |r| {
-            r.received(&name);
             r.audio_bytes_received = self.sonic.audio_bytes;
             r.turns = self.sonic.turns;
         });
@@ -450,6 +460,7 @@ async fn session(c: SessionCtx, socket: WebSocket) {
         prior: c.presigned.signature.clone(),
         sonic: sonic::Session::new(),
         events: 0,
+        frames: 0,
         ended: false,
     };
     let mut faults: Vec<(StreamFault, bool)> = c

@@ -22,9 +22,10 @@ const { eventStreamSerdeProvider } = require(
   `${sdkDir}/node_modules/@smithy/core/dist-cjs/submodules/event-streams/index.browser.js`,
 );
 
+const endpoint = process.env.EMULATOR_URL ?? 'http://127.0.0.1:4010';
 const client = new BedrockRuntimeClient({
   region: 'us-east-1',
-  endpoint: process.env.EMULATOR_URL ?? 'http://127.0.0.1:4010',
+  endpoint,
   credentials: {
     accessKeyId: 'AKIDEMULATOR0000DEMO',
     secretAccessKey: 'emulator/demo/secret/key',
@@ -39,7 +40,8 @@ const client = new BedrockRuntimeClient({
 //   that point no host header is set yet, so the SDK presigns the host WITHOUT the port; the
 //   browser then sends `Host: 127.0.0.1:4010` and the signature cannot match (the emulator
 //   says so). Harmless on AWS (port 443 is not written); here, set the host with its port first.
-// - it also always switches to `wss:`; the emulator speaks plain `ws:` on loopback.
+// - it also always switches to `wss:`; an `http:` emulator speaks plain `ws:` (one started
+//   with --tls speaks `wss:`: run with NODE_EXTRA_CA_CERTS=<the printed .pem>).
 client.middlewareStack.addRelativeTo(
   (next) => async (args) => {
     const r = args.request;
@@ -50,7 +52,7 @@ client.middlewareStack.addRelativeTo(
 );
 client.middlewareStack.addRelativeTo(
   (next) => async (args) => {
-    if (args.request.protocol === 'wss:') args.request.protocol = 'ws:';
+    if (endpoint.startsWith('http:') && args.request.protocol === 'wss:') args.request.protocol = 'ws:';
     return next(args);
   },
   { relation: 'after', toMiddleware: 'websocketEndpointMiddleware', name: 'emulatorPlainWs' },

@@ -1427,3 +1427,58 @@ async fn credentials_from_the_emulated_cognito_sign_sessions_until_they_expire()
     );
     assert_eq!(session_record(&server).await.signature, "expired");
 }
+
+/// A session recorded from the AWS SDK for JavaScript (`tests/fixtures/bidi/`, see SOURCE.md):
+/// its presigned URL and signed frames, replayed byte for byte with the emulator's clock at the
+/// recording's time, so the SDK's own signer checks the emulator's verifier.
+#[tokio::test]
+async fn a_session_recorded_from_the_aws_sdk_for_javascript_verifies() {
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/bidi/js_sdk_session.json")).unwrap();
+    let url = fixture["url"].as_str().unwrap();
+    let date = url.split("X-Amz-Date=").nth(1).unwrap().get(..16).unwrap();
+    let signed_at = bedrock_emulator::clock::parse_amz_date(date).unwrap();
+    let now = bedrock_emulator::clock::unix_secs(SystemTime::now());
+    let server = TestServer::with_config(Config {
+        token_delay: Duration::ZERO,
+        clock_skew_secs: signed_at + 5 - now,
+        ..Config::default()
+    })
+    .await;
+    // The URL names the recording's port (it is signed); connect to this emulator instead.
+    let tcp = tokio::net::TcpStream::connect(server.emulator.local_addr())
+        .await
+        .unwrap();
+    let (ws, response) =
+        tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+            .await
+            .unwrap();
+    assert_eq!(response.status(), 101);
+    let mut c = Client {
+        ws,
+        signer: Signer {
+            secret: String::new(),
+            region: String::new(),
+            prior: String::new(),
+        },
+        decoder: Decoder::new(),
+        received: Vec::new(),
+        damaged: None,
+    };
+    for m in fixture["messages"].as_array().unwrap() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(m.as_str().unwrap())
+            .unwrap();
+        c.send(bytes).await;
+    }
+    assert_eq!(c.until_end().await, Ended::Close(1000));
+    check_turn(&c.received, "What is your name?");
+    let r = session_record(&server).await;
+    assert_eq!(r.signature, "valid");
+    let s = r.session.unwrap();
+    assert!(s.end_of_input);
+    assert_eq!(
+        s.frames_received,
+        fixture["messages"].as_array().unwrap().len()
+    );
+}

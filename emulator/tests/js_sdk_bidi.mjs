@@ -58,6 +58,23 @@ client.middlewareStack.addRelativeTo(
   { relation: 'after', toMiddleware: 'websocketEndpointMiddleware', name: 'emulatorPlainWs' },
 );
 
+// CAPTURE=<file>: record the presigned URL and every message the SDK sends, for
+// tests/fixtures/bidi/js_sdk_session.json (replayed by tests/bidi.rs without Node).
+const capture = { url: null, started_ms: Date.now(), messages: [] };
+if (process.env.CAPTURE) {
+  const Base = globalThis.WebSocket;
+  globalThis.WebSocket = class extends Base {
+    constructor(url, ...rest) {
+      super(url, ...rest);
+      capture.url = String(url);
+    }
+    send(data) {
+      capture.messages.push(Buffer.from(data).toString('base64'));
+      super.send(data);
+    }
+  };
+}
+
 const enc = new TextEncoder();
 const chunk = (event) => ({ chunk: { bytes: enc.encode(JSON.stringify({ event })) } });
 let done;
@@ -101,3 +118,7 @@ assert.deepEqual(texts, ['USER: What is your name?', 'ASSISTANT: My name is Clau
 assert.equal(names[0], 'completionStart');
 assert.equal(names.at(-1), 'completionEnd');
 console.log(`ok: ${names.length} events through the SDK's WebSocket handler`);
+if (process.env.CAPTURE) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(process.env.CAPTURE, `${JSON.stringify(capture, null, 1)}\n`);
+}

@@ -655,6 +655,8 @@ async fn session(c: SessionCtx, socket: WebSocket) {
                 sent += 1;
                 log.update(&c.id, |r| r.chunks_sent = sent);
                 due = Some(TokioInstant::now() + token_delay + pace);
+                // The idle time counts from the end of the answer too.
+                last_input = TokioInstant::now();
             }
         }
     };

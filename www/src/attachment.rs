@@ -154,14 +154,15 @@ impl Attachment {
         }
     }
 
-    /// `cat.png · image · 0.01 MB`.
+    /// `cat.png · image · 13 KB`.
     pub fn label(&self) -> String {
-        format!(
-            "{} · {} · {}",
-            self.file_name,
-            self.media.kind.as_str(),
-            media::megabytes(self.size())
-        )
+        let n = self.size();
+        let size = match n {
+            0..1_000 => format!("{n} bytes"),
+            1_000..1_000_000 => format!("{} KB", n.div_ceil(1_000)),
+            _ => media::megabytes(n),
+        };
+        format!("{} · {} · {size}", self.file_name, self.media.kind.as_str())
     }
 
     /// What the body preview shows instead of the file's contents.
@@ -312,7 +313,12 @@ mod tests {
         );
         assert_eq!(
             file("cat.png", &[0; 12_345]).label(),
-            "cat.png · image · 0.01 MB"
+            "cat.png · image · 13 KB"
+        );
+        assert_eq!(file("a.png", &[0; 70]).label(), "a.png · image · 70 bytes");
+        assert_eq!(
+            file("b.pdf", &[0; 1_250_000]).label(),
+            "b.pdf · document · 1.25 MB"
         );
     }
 

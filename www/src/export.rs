@@ -318,7 +318,7 @@ mod tests {
         for (a, b) in files.iter().zip(&turn.attachments) {
             assert_eq!((a.media, &a.name, &a.bytes), (b.media, &b.name, &b.bytes));
         }
-        assert!(to_markdown(&setup(), &[turn]).contains("*Attached: cat.png · image · 0.00 MB*"));
+        assert!(to_markdown(&setup(), &[turn]).contains("*Attached: cat.png · image · 3 bytes*"));
         let pending = r#"{"messages":[{"role":"user","content":[{"image":{"format":"gif","source":{"bytes":"R0lG"}}},{"text":"a"}]}]}"#;
         let c = from_json(pending).unwrap();
         assert_eq!(c.pending_attachments[0].bytes.as_slice(), b"GIF");

@@ -8,6 +8,9 @@ use serde_json::{Map, Value};
 /// How deep a schema may nest before the emulator refuses it.
 const MAX_DEPTH: usize = 32;
 
+/// The most values an answer holds: nested `minItems` would otherwise grow it exponentially.
+const MAX_VALUES: usize = 10_000;
+
 /// The schema of `outputConfig.textFormat`, if any; `Err` is the ValidationException message.
 pub fn schema(output_config: Option<&Value>) -> Result<Option<Value>, String> {
     let Some(format) = output_config.and_then(|c| c.get("textFormat")) else {
@@ -53,12 +56,17 @@ fn depth(v: &Value) -> usize {
 /// A value that satisfies `schema`, derived from it alone: every property (in the schema's
 /// order), the first `enum`/`const`/`anyOf`/`oneOf` choice, numbers inside their bounds,
 /// strings and arrays at their minimum lengths.
+/// Past [`MAX_VALUES`], the rest is `null`.
 pub fn instance(schema: &Value) -> Value {
-    instance_at(schema, "value", 0)
+    instance_at(schema, "value", 0, &mut 0)
 }
 
-fn instance_at(schema: &Value, name: &str, level: usize) -> Value {
-    let Some(s) = schema.as_object().filter(|_| level <= MAX_DEPTH) else {
+fn instance_at(schema: &Value, name: &str, level: usize, made: &mut usize) -> Value {
+    *made += 1;
+    let Some(s) = schema
+        .as_object()
+        .filter(|_| level <= MAX_DEPTH && *made <= MAX_VALUES)
+    else {
         return Value::Null;
     };
     if let Some(c) = s.get("const") {
@@ -73,7 +81,7 @@ fn instance_at(schema: &Value, name: &str, level: usize) -> Value {
     }
     for key in ["anyOf", "oneOf", "allOf"] {
         if let Some(first) = s.get(key).and_then(Value::as_array).and_then(|a| a.first()) {
-            return instance_at(first, name, level + 1);
+            return instance_at(first, name, level + 1, made);
         }
     }
     let kind = match s.get("type") {
@@ -94,7 +102,7 @@ fn instance_at(schema: &Value, name: &str, level: usize) -> Value {
             let mut out = Map::new();
             if let Some(props) = s.get("properties").and_then(Value::as_object) {
                 for (key, sub) in props {
-                    out.insert(key.clone(), instance_at(sub, key, level + 1));
+                    out.insert(key.clone(), instance_at(sub, key, level + 1, made));
                 }
             }
             Value::Object(out)
@@ -107,7 +115,7 @@ fn instance_at(schema: &Value, name: &str, level: usize) -> Value {
                 .clamp(1, 16);
             let item = s.get("items").cloned().unwrap_or(Value::Null);
             (0..n)
-                .map(|_| instance_at(&item, name, level + 1))
+                .map(|_| instance_at(&item, name, level + 1, made))
                 .collect::<Vec<_>>()
                 .into()
         }
@@ -209,6 +217,13 @@ mod tests {
             json!(9)
         );
         assert_eq!(instance(&json!("not a schema")), Value::Null);
+        // Nested minItems would make 16^30 values: the answer stops growing at MAX_VALUES.
+        let mut deep = json!({"type": "integer"});
+        for _ in 0..30 {
+            deep = json!({"type": "array", "items": deep, "minItems": 16});
+        }
+        let text = serde_json::to_string(&instance(&deep)).unwrap();
+        assert!(text.len() < 200_000, "{} bytes", text.len());
     }
 
     #[test]

@@ -665,7 +665,10 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       await p.waitForMetrics();
       assert.equal(await p.text('output'), expected.text);
 
-      // A config with wrong fields: each named, the rest applied, nothing broken.
+      // A config with wrong fields: each named, the rest applied, nothing broken. (Without the
+      // conversation just kept, whose model would be restored after the host's pre-fill.)
+      await p.byId('forget-everything').click();
+      await until(async () => /^Forgotten/.test(await p.text('storage-status')), 'forgotten');
       await p.page.unroute('**/config.json');
       await serve(JSON.stringify({ title: 5, authModes: ['password'], modelId: 'amazon.nova-lite-v1:0', colour: 'red' }));
       await p.open();

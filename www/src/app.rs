@@ -190,7 +190,11 @@ pub fn App() -> impl IntoView {
     let compare = Compare::new(Runner::new(creds, clients));
     let saved = Saved::new(form, chat);
     spawn_local(load_demo_config(form, creds));
-    spawn_local(load_host_config(form, creds));
+    spawn_local(async move {
+        load_host_config(form, creds).await;
+        // The latest conversation's settings come after a host's pre-fills.
+        saved.load().await;
+    });
 
     let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" {

@@ -26,21 +26,28 @@ pub struct Entry {
 /// `text` as a title: on one line, at most `TITLE_CHARS` characters (cut with "…"),
 /// "Untitled" when empty.
 pub fn title(text: &str) -> String {
-    let line = text
-        .split_whitespace()
-        .take(TITLE_CHARS)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut chars = line.char_indices();
-    match (chars.nth(TITLE_CHARS - 1), chars.next()) {
-        (Some((cut, _)), Some(_)) => {
-            let mut short = line[..cut].trim_end().to_owned();
-            short.push('…');
-            short
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() {
+            line.push(' ');
         }
-        _ if line.is_empty() => "Untitled".into(),
-        _ => line,
+        line.push_str(word);
+        if line.char_indices().nth(TITLE_CHARS).is_some() {
+            // Too long: keep one character fewer than the limit, and mark the cut.
+            let keep = line
+                .char_indices()
+                .nth(TITLE_CHARS - 1)
+                .map_or(0, |(i, _)| i);
+            line.truncate(keep);
+            line.truncate(line.trim_end().len());
+            line.push('…');
+            return line;
+        }
     }
+    if line.is_empty() {
+        line.push_str("Untitled");
+    }
+    line
 }
 
 /// The first prompt that has an answer: a conversation without one is not worth keeping

@@ -38,26 +38,16 @@ fn bounded(s: JsString) -> Option<String> {
 }
 
 impl Saved {
-    /// Saves after every turn that ends (answered, stopped or failed) and reopens the latest
-    /// conversation, unless the user has started one by the time it is read.
+    /// Nothing is read until [`load`](Self::load); [`Conversations`] saves after each turn.
     pub fn new(form: Form, chat: Chat) -> Self {
-        let s = Self {
+        Self {
             list: RwSignal::new(Vec::new()),
             current: RwSignal::new(None),
             status: RwSignal::new(String::new()),
             db: StoredValue::new_local(None),
             form,
             chat,
-        };
-        Effect::new(move |was_busy: Option<bool>| {
-            let busy = chat.reply.busy.get();
-            if was_busy == Some(true) && !busy {
-                s.save();
-            }
-            busy
-        });
-        spawn_local(s.load());
-        s
+        }
     }
 
     /// Says what failed, naming the browser's error (`QuotaExceededError`, …).
@@ -75,9 +65,10 @@ impl Saved {
         !self.chat.reply.busy.get_untracked()
     }
 
-    /// Opens the database, lists what it holds and reopens the latest conversation. The
-    /// database stays open for the page; without one, nothing is kept.
-    async fn load(self) {
+    /// Opens the database, lists what it holds and reopens the latest conversation (unless
+    /// the user has started one meanwhile). The database stays open for the page; without
+    /// one, nothing is kept.
+    pub async fn load(self) {
         let db = match idb::open().await {
             Ok(db) => db,
             Err(e) => return self.failed("Conversations are not kept in this browser", &e),
@@ -253,8 +244,9 @@ impl Saved {
 }
 
 /// The list of saved conversations, and what can be done with them. The items, the open
-/// one's title and whether there is one are set on the DOM by one effect, and one listener
-/// per event serves every button (each Leptos view and handler weighs on the page).
+/// one's title (and whether there is one) and the status are set on the DOM by one effect,
+/// which also saves each finished turn; one listener per event serves every button (each
+/// Leptos view, effect and handler weighs on the page).
 #[component]
 pub fn Conversations(saved: Saved, creds: Creds) -> impl IntoView {
     let root = NodeRef::<leptos::html::Fieldset>::new();
@@ -262,23 +254,30 @@ pub fn Conversations(saved: Saved, creds: Creds) -> impl IntoView {
         let selector = ["[data-testid=\"", testid, "\"]"].concat();
         root.get_untracked()?.query_selector(&selector).ok()?
     };
-    Effect::new(move || {
+    // Also saves after every turn that ends (answered, stopped or failed).
+    Effect::new(move |was_busy: Option<bool>| {
+        let busy = saved.chat.reply.busy.get();
+        if was_busy == Some(true) && !busy {
+            saved.save();
+        }
         let current = saved.current.get();
         root.track();
-        let (Some(ul), Some(title), Some(doc)) = (
+        let (Some(ul), Some(title), Some(status), Some(doc)) = (
             find("conversations"),
             find("conversation-rename"),
+            find("storage-status"),
             web_sys::window().and_then(|w| w.document()),
         ) else {
-            return;
+            return busy;
         };
+        saved.status.with(|s| status.set_text_content(Some(s)));
         ul.set_text_content(None);
         let mut open = None;
         saved.list.with(|l| {
             for e in l {
                 let (Ok(li), Ok(b)) = (doc.create_element("li"), doc.create_element("button"))
                 else {
-                    return;
+                    continue;
                 };
                 let _ = b.set_attribute("data-testid", "conversation");
                 if current == Some(e.id) {
@@ -299,6 +298,7 @@ pub fn Conversations(saved: Saved, creds: Creds) -> impl IntoView {
                 .class_list()
                 .toggle_with_force("hidden", open.is_none());
         }
+        busy
     });
     let click = move |ev: leptos::ev::MouseEvent| {
         let Some(button) = ev
@@ -342,7 +342,7 @@ pub fn Conversations(saved: Saved, creds: Creds) -> impl IntoView {
                 </label>
                 <button data-testid="conversation-delete">"Delete it"</button>
             </div>
-            <p class="hint" data-testid="storage-status" role="status">{move || saved.status.get()}</p>
+            <p class="hint" data-testid="storage-status" role="status"></p>
             <p class="hint">"Kept in this browser (IndexedDB) as Export JSON writes them, never credentials. Forget everything also forgets the credentials and the layout choice."</p>
         </fieldset>
     }

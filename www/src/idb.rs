@@ -1,10 +1,11 @@
 //! IndexedDB, just enough for saved conversations: the database `bedrock-wasm`, its object
 //! store `conversations` (keyed by the record's id, with an index on `updated`). Each call is
 //! one short transaction; a request or transaction becomes a promise by handing it the
-//! promise's own `resolve`/`reject` as event handlers (no closures to keep alive).
+//! promise's own `resolve`/`reject` as event handlers (no closures to keep alive but the one
+//! that creates the store).
 //! What is stored is decided in `conversations.rs`; this file only moves records.
 
-use js_sys::{Function, Promise};
+use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -17,38 +18,36 @@ const DB: &str = "bedrock-wasm";
 const STORE: &str = "conversations";
 const UPDATED: &str = "updated";
 
-/// Waits for one of the handlers `arm` sets: `resolve` (success, complete) or `reject`.
-async fn settled(arm: impl FnOnce(&Function, &Function)) -> Result<JsValue, JsValue> {
-    let mut arm = Some(arm);
-    JsFuture::from(Promise::new(&mut |resolve, reject| {
-        if let Some(arm) = arm.take() {
-            arm(&resolve, &reject);
+/// Waits for `target`'s first event among `ok` (then resolves with it) and `err` (then
+/// fails with the target's `error`, e.g. a `QuotaExceededError`, when it has one). The
+/// handlers are set by name: one import for every event.
+async fn settled(target: &JsValue, ok: &[&str], err: &[&str]) -> Result<JsValue, JsValue> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        for (names, f) in [(ok, &resolve), (err, &reject)] {
+            for name in names {
+                let _ = Reflect::set(target, &JsValue::from_str(name), f);
+            }
         }
-    }))
-    .await
+    });
+    JsFuture::from(promise).await.map_err(|e| {
+        Reflect::get(target, &"error".into())
+            .ok()
+            .filter(JsValue::is_object)
+            .unwrap_or(e)
+    })
 }
 
 /// A request's result.
 async fn request(r: IdbRequest) -> Result<JsValue, JsValue> {
-    settled(|ok, err| {
-        r.set_onsuccess(Some(ok));
-        r.set_onerror(Some(err));
-    })
-    .await
-    .map_err(|e| r.error().ok().flatten().map_or(e, JsValue::from))?;
+    settled(&r, &["onsuccess"], &["onerror"]).await?;
     r.result()
 }
 
-/// Waits until `tx` is committed; its error (e.g. `QuotaExceededError`) otherwise.
+/// Waits until `tx` is committed.
 async fn committed(tx: IdbTransaction) -> Result<(), JsValue> {
-    let done = settled(|ok, err| {
-        tx.set_oncomplete(Some(ok));
-        tx.set_onerror(Some(err));
-        tx.set_onabort(Some(err));
-    })
-    .await;
-    done.map(drop)
-        .map_err(|e| tx.error().map_or(e, JsValue::from))
+    settled(&tx, &["oncomplete"], &["onerror", "onabort"])
+        .await
+        .map(drop)
 }
 
 /// Opens (creating on first use) the database; fails where there is none (`indexedDB`
@@ -71,11 +70,11 @@ pub async fn open() -> Result<IdbDatabase, JsValue> {
             }
         }
     });
-    r.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    Reflect::set(&r, &"onupgradeneeded".into(), &upgrade)?;
     let db: IdbDatabase = request(r.into()).await?.unchecked_into();
     // Another tab deleting the database (Forget everything) must not wait for this one.
-    let close: Function = js_sys::Reflect::get(&db, &"close".into())?.unchecked_into();
-    db.set_onversionchange(Some(&close.bind0(&db)));
+    let close: Function = Reflect::get(&db, &"close".into())?.unchecked_into();
+    Reflect::set(&db, &"onversionchange".into(), &close.bind0(&db))?;
     Ok(db)
 }
 
@@ -135,11 +134,7 @@ pub async fn delete_all() -> Result<(), JsValue> {
         .indexed_db()?
         .ok_or(JsValue::NULL)?;
     let r = factory.delete_database(DB)?;
-    settled(|ok, err| {
-        r.set_onsuccess(Some(ok));
-        r.set_onerror(Some(err));
-        r.set_onblocked(Some(ok));
-    })
-    .await
-    .map(drop)
+    settled(&r, &["onsuccess", "onblocked"], &["onerror"])
+        .await
+        .map(drop)
 }

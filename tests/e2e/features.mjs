@@ -487,6 +487,135 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       await until(async () => /song\.mp3: Bedrock takes png/.test(await p.text('attach-status')), 'mp3 refused');
     },
 
+    async 'conversations are kept in IndexedDB: back after a reload, listed, reopened, renamed and deleted; Forget everything clears them'(p) {
+      const records = async () => (await p.stored()).idb['bedrock-wasm/conversations'] ?? [];
+      const items = p.byId('conversation');
+      const current = () => items.evaluateAll((els) => els.map((e) => e.getAttribute('aria-current')));
+      await p.fillValid({ 'system-prompt': 'Be brief.' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const first = await p.text('output');
+      await p.fill({ prompt: 'And what do you do?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const second = await p.text('output');
+      // Saved when the turn ends: what Export JSON writes, plus an id, a title and a time.
+      await until(async () => {
+        const r = await records();
+        return r.length === 1 && JSON.parse(r[0].conversation).messages.length === 4;
+      }, 'both turns are saved');
+      const [record] = await records();
+      assert.deepEqual(Object.keys(record).sort(), ['conversation', 'id', 'title', 'updated']);
+      assert.equal(record.title, expected.prompt, 'titled by its first prompt');
+      assert.deepEqual(JSON.parse(record.conversation).messages.map((m) => m.content[0].text), [expected.prompt, first, 'And what do you do?', second]);
+      await p.assertNoStoredSecret();
+
+      // A reload brings the transcript and its settings back, and lists it as the open one.
+      await p.page.reload();
+      await p.byId('send').waitFor();
+      await until(async () => (await p.byId('turn').count()) === 2, 'the transcript is back');
+      const turns = await p.byId('turn').allTextContents();
+      assert.ok(turns[0].startsWith(expected.prompt) && turns[0].includes(first.trim()), turns[0]);
+      assert.ok(turns[1].startsWith('And what do you do?') && turns[1].includes(second.trim()), turns[1]);
+      assert.equal(await p.byId('system-prompt').inputValue(), 'Be brief.');
+      assert.deepEqual(await items.allTextContents(), [expected.prompt]);
+      assert.deepEqual(await current(), ['true']);
+      assert.equal(await p.text('storage-status'), '');
+
+      // A new conversation empties the chat and is saved on its first answer, listed first.
+      await p.byId('new-conversation').click();
+      assert.equal(await p.byId('turn').count(), 0);
+      assert.deepEqual(await current(), [null], 'nothing open until the new one is saved');
+      await p.fillValid({ prompt: 'What is your name?' });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      await until(async () => (await items.count()) === 2, 'the new conversation is listed');
+      assert.deepEqual(await items.allTextContents(), ['What is your name?', expected.prompt], 'newest first');
+      assert.deepEqual(await current(), ['true', null]);
+      await p.screenshot('07-conversations');
+      await until(async () => (await records()).length === 2, 'both are in IndexedDB');
+      await p.assertNoStoredSecret();
+
+      // Clicking the first one reopens it.
+      await items.nth(1).click();
+      await until(async () => (await p.byId('turn').count()) === 2, 'the first conversation is open');
+      assert.deepEqual(await current(), [null, 'true']);
+      assert.equal(await p.text('user-message'), '');
+
+      // Renaming it (Enter commits) saves it: newest first, under its new name, after a reload too.
+      await p.byId('conversation-rename').fill('  Snickers   essay ');
+      await p.byId('conversation-rename').press('Enter');
+      assert.deepEqual(await items.allTextContents(), ['Snickers essay', 'What is your name?']);
+      await until(async () => (await records()).some((r) => r.title === 'Snickers essay'), 'the new title is saved');
+      await p.page.reload();
+      await p.byId('send').waitFor();
+      await until(async () => (await p.byId('turn').count()) === 2, 'the renamed one reopens, being the latest');
+      assert.deepEqual(await items.allTextContents(), ['Snickers essay', 'What is your name?']);
+      assert.equal(await p.byId('conversation-rename').inputValue(), 'Snickers essay');
+
+      // Deleting it empties the chat; the other one stays.
+      await p.byId('conversation-delete').click();
+      assert.deepEqual(await items.allTextContents(), ['What is your name?']);
+      assert.equal(await p.byId('turn').count(), 0);
+      await until(async () => (await records()).length === 1, 'deleted from IndexedDB');
+      assert.equal((await records())[0].title, 'What is your name?');
+
+      // Forget everything: credentials, the database and the layout choice; nothing comes back.
+      await p.fillValid();
+      await p.byId('settings-toggle').click();
+      await p.byId('settings-toggle').click();
+      assert.deepEqual((await p.stored()).local, { 'bedrock-wasm.settings': 'open' });
+      await p.byId('forget-everything').click();
+      await until(async () => /^Forgotten/.test(await p.text('storage-status')), 'forgotten');
+      assert.equal(await items.count(), 0);
+      assert.equal(await p.byId('secret-access-key').inputValue(), '');
+      assert.deepEqual(await p.stored(), { local: {}, session: {}, idb: {} }, 'nothing is kept');
+      assert.ok(!(await p.page.evaluate(() => indexedDB.databases())).some((d) => d.name === 'bedrock-wasm'), 'the database is gone');
+      await p.page.reload();
+      await p.byId('send').waitFor();
+      await p.page.waitForTimeout(300);
+      assert.equal(await items.count(), 0);
+      assert.equal(await p.byId('turn').count(), 0);
+      assert.deepEqual(await records(), []);
+    },
+
+    async 'without IndexedDB, or with a corrupt saved record, the page works and says so quietly'(p) {
+      // A corrupt record (the newest: it is opened on start-up) and one without an id.
+      await until(async () => 'bedrock-wasm/conversations' in (await p.stored()).idb, 'the page created its store');
+      await p.page.evaluate(async () => {
+        const db = await new Promise((ok) => { indexedDB.open('bedrock-wasm').onsuccess = (e) => ok(e.target.result); });
+        const tx = db.transaction('conversations', 'readwrite');
+        tx.objectStore('conversations').put({ id: 5, title: 'Broken', updated: Date.now() + 1e6, conversation: '{"messages": 7' }, 5);
+        tx.objectStore('conversations').put({ title: 'No id', updated: Date.now() }, 6);
+        tx.objectStore('conversations').put('not a record', 7);
+        await new Promise((ok) => { tx.oncomplete = ok; });
+        db.close();
+      });
+      await p.page.reload();
+      await p.byId('send').waitFor();
+      await until(async () => /cannot be opened/.test(await p.text('storage-status')), 'the corrupt record is reported');
+      assert.deepEqual(await p.byId('conversation').allTextContents(), ['Broken']);
+      assert.equal(await p.byId('turn').count(), 0);
+      await p.fillValid();
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), expected.text);
+      await until(async () => (await p.byId('conversation').count()) === 2, 'a new conversation is saved beside it');
+
+      // No IndexedDB at all (as in some private modes): chat as usual, a notice, no error.
+      await p.page.addInitScript(() => Object.defineProperty(window, 'indexedDB', { value: undefined }));
+      await p.page.reload();
+      await p.byId('send').waitFor();
+      await until(async () => /not kept in this browser/.test(await p.text('storage-status')), 'the notice');
+      await p.fillValid();
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), expected.text);
+      assert.equal(await p.byId('conversation').count(), 1, 'listed for this page only');
+      await p.byId('forget-everything').click();
+      assert.equal(await p.byId('secret-access-key').inputValue(), '');
+    },
+
     async 'reasoning and prompt caching are written into the Converse request as Bedrock expects, and answer'(p) {
       const model = 'anthropic.claude-3-7-sonnet-20250219-v1:0';
       await p.fillValid({ 'model-id': model, 'max-tokens': '4096', 'system-prompt': 'Be brief.' });
@@ -725,7 +854,10 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       await p.waitForMetrics();
       assert.equal(await p.text('output'), expected.text);
 
-      // A config with wrong fields: each named, the rest applied, nothing broken.
+      // A config with wrong fields: each named, the rest applied, nothing broken. (Without the
+      // conversation just kept, whose model would be restored after the host's pre-fill.)
+      await p.byId('forget-everything').click();
+      await until(async () => /^Forgotten/.test(await p.text('storage-status')), 'forgotten');
       await p.page.unroute('**/config.json');
       await serve(JSON.stringify({ title: 5, authModes: ['password'], modelId: 'amazon.nova-lite-v1:0', colour: 'red' }));
       await p.open();

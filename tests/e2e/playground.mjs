@@ -76,6 +76,32 @@ class Playground {
   async expand(id) {
     await this.page.evaluate((id) => { document.querySelector(`[data-testid="${id}"]`).open = true; }, id);
   }
+  /** What this origin keeps across reloads: localStorage, sessionStorage, and every record
+   *  of every IndexedDB store (as `{ "<database>/<store>": [records] }`). */
+  stored() {
+    return this.page.evaluate(async () => {
+      const done = (r) => new Promise((ok, err) => { r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+      const idb = {};
+      // Only databases that exist are opened (opening creates one, without the page's stores).
+      for (const { name } of window.indexedDB ? await indexedDB.databases() : []) {
+        const db = await done(indexedDB.open(name));
+        for (const store of db.objectStoreNames) idb[`${name}/${store}`] = await done(db.transaction(store).objectStore(store).getAll());
+        db.close();
+      }
+      return { local: { ...localStorage }, session: { ...sessionStorage }, idb };
+    });
+  }
+  /** Fails if a secret (the emulator's secret key, session token or API key) is kept in
+   *  localStorage or IndexedDB, or in sessionStorage without "Remember in this tab". */
+  async assertNoStoredSecret() {
+    if (new URL(this.page.url()).origin !== new URL(env.PLAYGROUND_URL).origin) return;
+    const { local, session, idb } = await this.stored();
+    const remembered = await this.page.evaluate(() => document.querySelector('[data-testid="remember"]')?.checked);
+    const kept = JSON.stringify(remembered ? { local, idb } : { local, session, idb });
+    for (const [what, secret] of [['secret key', env.SECRET_ACCESS_KEY], ['session token', env.SESSION_TOKEN], ['API key', env.API_KEY]]) {
+      assert.ok(!kept.includes(secret), `the ${what} is kept in the browser's storage`);
+    }
+  }
   async screenshot(name) {
     mkdirSync(ARTIFACTS, { recursive: true });
     await this.page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
@@ -202,8 +228,8 @@ try {
     const page = await context.newPage();
     const problems = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    // Every spec also checks: no Content-Security-Policy violation, and no request to any host
-    // but the local site and the emulator.
+    // Every spec also checks: no Content-Security-Policy violation, no request to any host
+    // but the local site and the emulator, and no secret left in the browser's storage.
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/.test(m.text())) problems.push(`CSP: ${m.text()}`);
     });
@@ -218,6 +244,7 @@ try {
       const p = new Playground(page);
       await p.open();
       await run(p);
+      await p.assertNoStoredSecret();
       assert.deepEqual(problems, [], 'no uncaught errors in the page');
       console.log(`ok   ${name} (${Date.now() - started} ms)`);
     } catch (e) {

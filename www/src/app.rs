@@ -13,6 +13,7 @@ use crate::clients::Clients;
 use crate::components::code_view::CodeView;
 use crate::components::compare::{Compare, ComparePanel};
 use crate::components::conversation_file::ConversationFile;
+use crate::components::conversations::{Conversations, Saved};
 use crate::components::credentials::CredentialsFields;
 use crate::components::endpoint::EndpointFields;
 use crate::components::inspector::Inspector;
@@ -166,7 +167,7 @@ async fn load_demo_config(form: Form, creds: Creds) {
 }
 
 /// Where the settings panel's open/closed state is kept (`localStorage`).
-const SETTINGS_KEY: &str = "bedrock-wasm.settings";
+pub(crate) const SETTINGS_KEY: &str = "bedrock-wasm.settings";
 
 /// The stored state of the settings panel: open, closed, or never chosen.
 fn settings_stored() -> Option<bool> {
@@ -187,8 +188,13 @@ pub fn App() -> impl IntoView {
     let clients = StoredValue::new_local(Clients::default());
     let chat = Chat::new(Runner::new(creds, clients));
     let compare = Compare::new(Runner::new(creds, clients));
+    let saved = Saved::new(form, chat);
     spawn_local(load_demo_config(form, creds));
-    spawn_local(load_host_config(form, creds));
+    spawn_local(async move {
+        load_host_config(form, creds).await;
+        // The latest conversation's settings come after a host's pre-fills.
+        saved.load().await;
+    });
 
     let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" {
@@ -227,6 +233,7 @@ pub fn App() -> impl IntoView {
         </header>
         <div class="layout">
             <aside id="settings">
+                <Conversations saved creds />
                 <CredentialsFields creds endpoint=form.endpoint />
                 <EndpointFields form />
                 <ModelFields form />
@@ -236,7 +243,7 @@ pub fn App() -> impl IntoView {
                 <Transcript form chat />
                 <Prompt form chat />
                 <TokenMeter form chat />
-                <ConversationFile form chat />
+                <ConversationFile form chat saved />
                 <ComparePanel compare form />
                 <CodeView form creds generated />
                 <Inspector frames=chat.frames />

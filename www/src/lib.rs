@@ -28,6 +28,7 @@ pub mod clients;
 mod codegen;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
+pub mod conversations;
 #[cfg(target_arch = "wasm32")]
 pub mod creds;
 pub mod export;
@@ -37,6 +38,8 @@ pub mod fatal;
 mod figures;
 pub mod form;
 pub mod host;
+#[cfg(target_arch = "wasm32")]
+mod idb;
 pub mod markdown;
 #[cfg(target_arch = "wasm32")]
 pub mod reply;

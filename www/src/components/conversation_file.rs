@@ -1,17 +1,18 @@
 //! The conversation as a file: export it as JSON (Converse's shape, re-importable) or
-//! Markdown, and import such a JSON back.
+//! Markdown, and import such a JSON back (as a new saved conversation).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use super::conversations::Saved;
 use crate::chat::Chat;
-use crate::export::{self, Setup, MAX_IMPORT_BYTES};
+use crate::export::{self, Conversation, Setup, MAX_IMPORT_BYTES};
 use crate::form::Form;
 
-/// The form's setup, for a file.
-fn setup(form: Form) -> Setup {
+/// The form's setup, for a file (or a saved conversation).
+pub fn setup(form: Form) -> Setup {
     Setup {
         model_id: form.model_id.get_untracked(),
         system: form.system.get_untracked(),
@@ -21,6 +22,33 @@ fn setup(form: Form) -> Setup {
         top_k: form.top_k.get_untracked(),
         stop: form.stop.get_untracked(),
     }
+}
+
+/// Puts conversation `c` on the page — its setup into the form (what it sets), its turns
+/// into the chat, a last prompt without an answer back into the prompt — and returns how
+/// many turns it had. An import and reopening a saved conversation both come through here.
+pub fn apply(form: Form, chat: Chat, c: Conversation) -> usize {
+    let s = c.setup;
+    for (signal, value) in [
+        (form.model_id, s.model_id),
+        (form.system, s.system),
+        (form.max_tokens, s.max_tokens),
+        (form.temperature, s.temperature),
+        (form.top_p, s.top_p),
+        (form.top_k, s.top_k),
+        (form.stop, s.stop),
+    ] {
+        if !value.is_empty() {
+            signal.set(value);
+        }
+    }
+    let n = c.turns.len();
+    chat.restore(c.turns);
+    if let Some(p) = c.pending {
+        form.prompt.set(p);
+        form.attachments.set(c.pending_attachments);
+    }
+    n
 }
 
 /// Offers `text` as a download named `name`.
@@ -40,7 +68,7 @@ fn download(name: &str, mime: &str, text: &str) -> Option<()> {
 }
 
 #[component]
-pub fn ConversationFile(form: Form, chat: Chat) -> impl IntoView {
+pub fn ConversationFile(form: Form, chat: Chat, saved: Saved) -> impl IntoView {
     let status = RwSignal::new(String::new());
     let export_json = move |_| {
         let text = export::to_json(&setup(form), &chat.conversation_untracked());
@@ -74,26 +102,8 @@ pub fn ConversationFile(form: Form, chat: Chat) -> impl IntoView {
                 .unwrap_or_default();
             match export::from_json(&text) {
                 Ok(c) => {
-                    let s = c.setup;
-                    for (signal, value) in [
-                        (form.model_id, s.model_id),
-                        (form.system, s.system),
-                        (form.max_tokens, s.max_tokens),
-                        (form.temperature, s.temperature),
-                        (form.top_p, s.top_p),
-                        (form.top_k, s.top_k),
-                        (form.stop, s.stop),
-                    ] {
-                        if !value.is_empty() {
-                            signal.set(value);
-                        }
-                    }
-                    let n = c.turns.len();
-                    chat.restore(c.turns);
-                    if let Some(p) = c.pending {
-                        form.prompt.set(p);
-                        form.attachments.set(c.pending_attachments);
-                    }
+                    let n = apply(form, chat, c);
+                    saved.imported();
                     status.set(format!("Imported {n} turns."));
                 }
                 Err(e) => status.set(format!("Cannot import: {e}")),

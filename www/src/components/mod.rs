@@ -7,6 +7,7 @@ pub mod body_editor;
 pub mod code_view;
 pub mod compare;
 pub mod conversation_file;
+pub mod conversations;
 pub mod credentials;
 pub mod endpoint;
 pub mod fields;

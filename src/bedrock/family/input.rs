@@ -234,8 +234,8 @@ impl<'a> Chat<'a> {
                     ContentBlock::Image(_) | ContentBlock::Document(_) => media.push(block),
                     _ => {
                         return Err(invalid(format!(
-                            "messages[{i}] has content a native body cannot carry: send \
-                             videos, tools and reasoning with Converse"
+                            "messages[{i}] has non-text content a native body cannot carry \
+                             (Claude's takes typed images and documents): send it with Converse"
                         )))
                     }
                 }

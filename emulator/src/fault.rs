@@ -123,6 +123,12 @@ pub(crate) enum StreamFaultKind {
     /// From the next frame on, this pause before every frame (on top of the token delay), so
     /// one stretch of a zero-delay stream can arrive one frame at a time.
     Pace(Duration),
+    /// InvokeModelWithBidirectionalStream only: the server closes the WebSocket with this
+    /// close code (`ws-close[=CODE]`, default 1011).
+    WsClose(u16),
+    /// InvokeModelWithBidirectionalStream only: the server drops the TCP connection without a
+    /// close frame (`ws-drop`).
+    WsDrop,
 }
 
 /// A stream fault and the number of frames sent before it strikes.
@@ -156,6 +162,9 @@ pub(crate) struct Faults {
     /// default 2–3 pieces. `fragment=1` splits every `data:` line and every multi-byte
     /// character.
     pub fragment: Option<usize>,
+    /// InvokeModelWithBidirectionalStream only: refuse the WebSocket handshake with this HTTP
+    /// status (`ws-refuse=STATUS`, 400–599).
+    pub ws_refuse: Option<u16>,
 }
 
 /// The six InvokeModelWithResponseStream exception members (`:exception-type` values) the
@@ -198,6 +207,12 @@ pub(crate) fn exception_payload(exception_type: &str) -> serde_json::Value {
     }
 }
 
+/// Close codes a server may put in a close frame (RFC 6455 §7.4: not 1004–1006 or 1015,
+/// which are reserved, nor 1015+ up to 2999, which are unassigned).
+fn is_sendable_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
 /// Splits `emulator-fault:<spec>:<model id>` into the spec and the real model id.
 pub(crate) fn split_model_prefix(model_id: &str) -> (Option<&str>, &str) {
     match model_id.strip_prefix(FAULT_MODEL_PREFIX) {
@@ -213,7 +228,7 @@ const KNOWN: &str = "throttle[=N], internal[=N], unavailable[=N], not-ready[=N],
     access-denied[=N], expired-token[=N], model-timeout[=N], model-error[=N], quota[=N], \
     unknown-operation[=N], retry-after=S, exception=TYPE[@K], error[@K], truncate[@K], \
     corrupt-crc[@K], stall=S[@K], pace=MS[@K], clock-skew=±S, replay=NAME, key=NAME, chunk-times, \
-    fragment=N";
+    fragment=N, ws-close[=CODE][@K], ws-drop[@K], ws-refuse=STATUS";
 
 /// Parses a fault spec: comma-separated items `name[=value][@K]` (see the README).
 pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
@@ -288,10 +303,25 @@ pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
                     .ok_or_else(|| bad(item, "needs milliseconds between 0 and 60000"))?;
                 Some(StreamFaultKind::Pace(Duration::from_secs_f64(ms / 1000.0)))
             }
+            "ws-close" => Some(StreamFaultKind::WsClose(match value {
+                None => 1011,
+                Some(v) => v
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|c| is_sendable_close_code(*c))
+                    .ok_or_else(|| {
+                        bad(
+                            item,
+                            "needs a close code a server may send: 1000-1003, 1007-1014 or \
+                             3000-4999",
+                        )
+                    })?,
+            })),
+            "ws-drop" => Some(StreamFaultKind::WsDrop),
             _ => None,
         };
         if let Some(kind) = stream_kind {
-            if matches!(name, "error" | "truncate" | "corrupt-crc") && value.is_some() {
+            if matches!(name, "error" | "truncate" | "corrupt-crc" | "ws-drop") && value.is_some() {
                 return Err(bad(item, "takes no value"));
             }
             f.stream.push(StreamFault {
@@ -353,6 +383,15 @@ pub(crate) fn parse(spec: &str) -> Result<Faults, String> {
                 f.replay = Some(v.to_owned());
             }
             "key" => f.key = need("NAME")?.to_owned(),
+            "ws-refuse" => {
+                f.ws_refuse = Some(
+                    need("STATUS")?
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|s| (400..=599).contains(s))
+                        .ok_or_else(|| bad(item, "needs an HTTP status from 400 to 599"))?,
+                )
+            }
             "chunk-times" if value.is_none() => f.chunk_times = true,
             "chunk-times" => return Err(bad(item, "takes no value")),
             "fragment" => {

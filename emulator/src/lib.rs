@@ -10,7 +10,10 @@
 //! All four text operations are emulated — `InvokeModel`, `InvokeModelWithResponseStream`,
 //! `Converse`, `ConverseStream` — for every model family of BEDROCK.md §5 ([`Family`]), and
 //! the JSON ones: `CountTokens`, `ApplyGuardrail` (the one guardrail [`GUARDRAIL_ID`]),
-//! `InvokeGuardrailChecks`, `StartAsyncInvoke`, `GetAsyncInvoke`, `ListAsyncInvokes`.
+//! `InvokeGuardrailChecks`, `StartAsyncInvoke`, `GetAsyncInvoke`, `ListAsyncInvokes`; and
+//! `InvokeModelWithBidirectionalStream` in its WebSocket form for Nova Sonic (a presigned URL,
+//! chained event signatures, deterministic turns: [`sonic_answer`], [`sonic_speech`],
+//! [`sonic_audio_transcript`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -36,6 +39,7 @@ mod count_tokens;
 mod families;
 mod fault;
 mod frame;
+mod frame_reader;
 mod guardrail;
 mod ids;
 mod json;
@@ -44,6 +48,8 @@ mod openai;
 mod plan;
 mod server;
 pub mod sigv4;
+mod sonic;
+mod tls;
 mod validate;
 
 use std::net::SocketAddr;
@@ -73,7 +79,14 @@ pub use guardrail::{
     ACCOUNT_ID, BLOCKED_MESSAGE, DENIED_WORD, EMAIL_MASK, GUARDRAIL_ID, GUARDRAIL_VERSIONS,
     PROMPT_ATTACK_PHRASE,
 };
-pub use log::RequestRecord;
+pub use log::{EventCount, RequestRecord, SessionRecord};
+pub use sonic::{
+    is_sonic_model, sonic_answer, sonic_answer_tokens, sonic_audio_transcript,
+    sonic_pcm_transcript, sonic_speech, AUDIO_CHUNK_MS,
+    DEFAULT_MAX_TOKENS as SONIC_DEFAULT_MAX_TOKENS, END_OF_SPEECH_MS, LOUD, MAX_SPEECH_MS,
+    SONIC_MODELS, SPEECH_MS_PER_TOKEN,
+};
+pub use tls::TlsCertificate;
 
 /// The documented demo Bedrock API key (`Authorization: Bearer …`), accepted by
 /// `Config::default()`. Public on purpose, like [`Credential::demo`]: only this emulator
@@ -124,6 +137,15 @@ pub struct Config {
     /// emulator's clock before it is `Completed` (or `Failed`, see [`FAIL_MARKER`]). Default
     /// 2 s; at most [`MAX_ASYNC_INVOKE_SECS`].
     pub async_invoke_delay: Duration,
+    /// InvokeModelWithBidirectionalStream: the longest session (default 8 minutes, as on
+    /// Bedrock). A session still open then gets a `validationException` and is closed.
+    pub bidi_session_limit: Duration,
+    /// InvokeModelWithBidirectionalStream: how long a session may receive nothing while no
+    /// answer is being sent (default 60 s) before it gets a `validationException` and is closed.
+    pub bidi_idle_timeout: Duration,
+    /// Serve `https:`/`wss:` with a self-signed certificate made at start (`--tls`; see
+    /// [`Emulator::tls_certificate`]). Default `false`: plain `http:`/`ws:`.
+    pub tls: bool,
 }
 
 /// The longest [`Config::async_invoke_delay`] (and `--async-invoke-secs`): 10^9 s.
@@ -153,6 +175,9 @@ impl Default for Config {
             replay_dir: None,
             cognito_lifetime: Duration::from_secs(3600),
             async_invoke_delay: Duration::from_secs(2),
+            bidi_session_limit: Duration::from_secs(8 * 60),
+            bidi_idle_timeout: Duration::from_secs(60),
+            tls: false,
         }
     }
 }
@@ -205,6 +230,7 @@ impl std::fmt::Debug for Credential {
 /// A running emulator. Dropping it also stops the server (without waiting).
 pub struct Emulator {
     addr: SocketAddr,
+    tls: Option<TlsCertificate>,
     shared: Arc<server::Shared>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -258,34 +284,62 @@ impl Emulator {
         }
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let tls = if config.tls {
+            Some(tls::self_signed(addr.port())?)
+        } else {
+            None
+        };
         let (shutdown, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(server::Shared::new(config, shutdown_rx.clone()));
-        // No Nagle delay: small frame pieces must leave when written, as from a real server.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
         let app = server::router(shared.clone());
         let mut stop = shutdown_rx;
-        let task = tokio::spawn(async move {
-            let signal = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            // `serve` only returns on shutdown; accept errors are retried inside it.
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(signal)
-                .await;
-        });
+        let signal = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        let (certificate, task) = match tls {
+            Some((certificate, tls_config)) => {
+                let listener = tls::TlsListener::new(listener, tls_config)?;
+                let task = tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(signal)
+                        .await;
+                });
+                (Some(certificate), task)
+            }
+            None => {
+                // No Nagle delay: small frame pieces must leave when written, as from a real
+                // server.
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                // `serve` only returns on shutdown; accept errors are retried inside it.
+                let task = tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(signal)
+                        .await;
+                });
+                (None, task)
+            }
+        };
         Ok(Emulator {
             addr,
+            tls: certificate,
             shared,
             shutdown,
             task: Some(task),
         })
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:4010`.
+    /// Base URL, e.g. `http://127.0.0.1:4010` (`https://…` with [`Config::tls`]).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// With [`Config::tls`]: the self-signed certificate served (its PEM file, fingerprint
+    /// and DER, so a client can trust it).
+    pub fn tls_certificate(&self) -> Option<&TlsCertificate> {
+        self.tls.as_ref()
     }
 
     /// The bound address (useful after binding port 0).

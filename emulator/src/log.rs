@@ -58,6 +58,51 @@ pub struct RequestRecord {
     /// of the JSON when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chunk_times_us: Vec<u64>,
+    /// InvokeModelWithBidirectionalStream only: what happened on the WebSocket. Left out of
+    /// the JSON for every other operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionRecord>,
+}
+
+/// A run of input events of one type, in the order received (`audioInput` × 40).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct EventCount {
+    pub event: String,
+    pub count: usize,
+}
+
+/// One InvokeModelWithBidirectionalStream WebSocket session.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SessionRecord {
+    /// The input events, in order, consecutive ones of a type counted together.
+    pub events_received: Vec<EventCount>,
+    /// WebSocket messages received (binary and text).
+    pub messages_received: usize,
+    /// Signed frames received and verified (the end-of-input frame included).
+    pub frames_received: usize,
+    /// Decoded `audioInput` bytes.
+    pub audio_bytes_received: u64,
+    /// The signed empty frame that ends the input arrived.
+    pub end_of_input: bool,
+    /// Turns answered.
+    pub turns: usize,
+    /// How the session ended: `closed 1000 after the answer`, `client closed (1000)`,
+    /// `client went away`, `validationException: …`, `fault: closed 1011`, `fault: dropped`,
+    /// `idle timeout`, `session limit`, `shutdown`; `None` while open.
+    pub ended: Option<String>,
+}
+
+impl SessionRecord {
+    /// Counts one input event.
+    pub(crate) fn received(&mut self, event: &str) {
+        match self.events_received.last_mut() {
+            Some(last) if last.event == event => last.count += 1,
+            _ => self.events_received.push(EventCount {
+                event: event.to_owned(),
+                count: 1,
+            }),
+        }
+    }
 }
 
 impl RequestRecord {
@@ -81,6 +126,7 @@ impl RequestRecord {
             fault_applied: None,
             family: None,
             chunk_times_us: Vec::new(),
+            session: None,
         }
     }
 

@@ -35,7 +35,10 @@ const USAGE: &str = "usage: bedrock-emulator [options]
                             at most 10000000000)
   --async-invoke-secs S     how long a StartAsyncInvoke invocation stays InProgress on the
                             emulator's clock before it completes (default 2; decimals
-                            allowed, e.g. 0.5; at most 1000000000)";
+                            allowed, e.g. 0.5; at most 1000000000)
+  --tls                     serve https:// and wss:// with a self-signed certificate for
+                            127.0.0.1, ::1 and localhost, made at start (its path and
+                            SHA-256 fingerprint are printed)";
 
 #[derive(Debug)]
 struct Args {
@@ -53,6 +56,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
             return Ok(None);
+        }
+        if flag == "--tls" {
+            parsed.config.tls = true;
+            continue;
         }
         let (name, inline) = match flag.split_once('=') {
             Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
@@ -201,6 +208,13 @@ async fn main() -> ExitCode {
     };
     let credential = &config.credentials[0];
     println!("Bedrock Runtime emulator listening on {}", emulator.url());
+    if let Some(cert) = emulator.tls_certificate() {
+        println!(
+            "  TLS certificate:   {} (self-signed, made now)",
+            cert.path.display()
+        );
+        println!("  SHA-256:           {}", cert.sha256_fingerprint);
+    }
     println!("  access key id:     {}", credential.access_key_id);
     // The emulator's credentials are local test values (the defaults are public): print them
     // so they can be pasted into a client.
@@ -243,6 +257,10 @@ async fn main() -> ExitCode {
         config.async_invoke_delay.as_secs_f64()
     );
     println!(
+        "                     InvokeModelWithBidirectionalStream (Nova Sonic; {}/model/<id>/invoke-with-bidirectional-stream-websocket)",
+        emulator.url().replacen("http", "ws", 1)
+    );
+    println!(
         "  faults:            header {FAULT_HEADER}: <spec>, or model id {FAULT_MODEL_PREFIX}<spec>:<model id>"
     );
     println!(
@@ -276,6 +294,14 @@ mod tests {
         assert_eq!(a.config.credentials, [Credential::demo()]);
         assert_eq!(a.config.region.as_deref(), Some("us-east-1"));
         assert!(parse(&["--help"]).unwrap().is_none());
+        assert!(!a.config.tls);
+        assert!(
+            parse(&["--tls", "--port", "0"])
+                .unwrap()
+                .unwrap()
+                .config
+                .tls
+        );
         assert!(parse(&["--port"]).unwrap_err().contains("needs a value"));
         assert!(parse(&["--port", "99999"]).is_err());
         assert!(parse(&["--bogus", "1"])

@@ -566,6 +566,357 @@ pub fn verify_in_region(
     })
 }
 
+/// The payload hash of a presigned WebSocket handshake: the SHA-256 of an empty body (the AWS
+/// SDK for JavaScript presigns the URL "with empty body", `WebsocketSignatureV4`).
+pub const EMPTY_PAYLOAD_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/// The longest `X-Amz-Expires` SigV4 allows: one week.
+pub const MAX_PRESIGNED_EXPIRES_SECS: i64 = 7 * 24 * 60 * 60;
+/// The string-to-sign algorithm of a signed event (`signMessage` in @smithy/signature-v4).
+pub const EVENT_ALGORITHM: &str = "AWS4-HMAC-SHA256-PAYLOAD";
+
+/// A presigned (query-string) request whose signature checked out: what the signed events
+/// that follow on the same connection are chained to and signed with.
+#[derive(Clone)]
+pub struct Presigned {
+    pub access_key_id: String,
+    pub region: String,
+    /// `X-Amz-Signature`, lowercase hex: the "prior signature" of the first event.
+    pub signature: String,
+    pub(crate) secret_access_key: String,
+    pub canonical_request: String,
+}
+
+impl std::fmt::Debug for Presigned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presigned")
+            .field("access_key_id", &self.access_key_id)
+            .field("region", &self.region)
+            .field("signature", &self.signature)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The decoded query parameters, in order.
+fn decoded_params(raw_query: Option<&str>) -> Vec<(String, String)> {
+    raw_query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let d = |x: &str| String::from_utf8_lossy(&percent_decode(x)).into_owned();
+            (d(k), d(v))
+        })
+        .collect()
+}
+
+/// The raw query without its `X-Amz-Signature` parameter (which the signature cannot cover).
+fn query_without_signature(raw_query: Option<&str>) -> String {
+    raw_query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| {
+            let k = p.split_once('=').map_or(*p, |(k, _)| k);
+            percent_decode(k) != b"X-Amz-Signature"
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `host` without a `:port` suffix (`127.0.0.1:4010` → `127.0.0.1`, `[::1]:80` → `[::1]`).
+fn without_port(host: &str) -> Option<&str> {
+    let (name, port) = host.rsplit_once(':')?;
+    (!port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':'))
+        .then_some(name)
+}
+
+/// Verifies a request authenticated by a presigned URL (SigV4 in the query string), as the
+/// AWS SDK for JavaScript signs its WebSocket handshakes (`presign`: `X-Amz-Algorithm`,
+/// `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-Security-Token`,
+/// `X-Amz-SignedHeaders`, `X-Amz-Signature`; every other query parameter is signed too; the
+/// payload hash is the empty body's).
+///
+/// Checks, in order: the parameters are present, single and well formed; the access key is
+/// known; the token matches; the URL is not dated more than 5 minutes ahead of `now` and has
+/// not expired (`X-Amz-Date + X-Amz-Expires`); the scope is `<date>/<region>/bedrock/
+/// aws4_request`; `host` is signed; the signature matches. A signature that matches only when
+/// the `host` is taken without its port is refused with a message saying so.
+pub fn verify_presigned(
+    req: &IncomingRequest<'_>,
+    credentials: &[Credential],
+    now: SystemTime,
+    region: Option<&str>,
+) -> Result<Presigned, AuthError> {
+    let params = decoded_params(req.query);
+    let one = |name: &str| -> Result<Option<&str>, AuthError> {
+        let mut found = params.iter().filter(|(k, _)| k == name);
+        let first = found.next().map(|(_, v)| v.as_str());
+        if found.next().is_some() {
+            return Err(AuthError::incomplete(format!(
+                "The query-string parameter '{name}' appears more than once; send it once."
+            )));
+        }
+        Ok(first)
+    };
+    let algorithm = one("X-Amz-Algorithm")?;
+    let credential = one("X-Amz-Credential")?;
+    let signature = one("X-Amz-Signature")?;
+    let signed = one("X-Amz-SignedHeaders")?;
+    let amz_date = one("X-Amz-Date")?;
+    let expires = one("X-Amz-Expires")?;
+    if algorithm.is_none() && credential.is_none() && signature.is_none() {
+        return Err(AuthError::new(
+            "MissingAuthenticationTokenException",
+            "missing",
+            "Missing Authentication Token (this operation is authenticated by a presigned URL: \
+             SigV4 in the query string, X-Amz-Algorithm … X-Amz-Signature)",
+        ));
+    }
+    let mut missing = Vec::new();
+    for (name, v) in [
+        ("X-Amz-Algorithm", algorithm),
+        ("X-Amz-Credential", credential),
+        ("X-Amz-Signature", signature),
+        ("X-Amz-SignedHeaders", signed),
+        ("X-Amz-Date", amz_date),
+        ("X-Amz-Expires", expires),
+    ] {
+        if v.is_none_or(str::is_empty) {
+            missing.push(format!("'{name}'"));
+        }
+    }
+    let (
+        Some(algorithm),
+        Some(credential),
+        Some(signature),
+        Some(signed),
+        Some(amz_date),
+        Some(expires),
+    ) = (algorithm, credential, signature, signed, amz_date, expires)
+    else {
+        return Err(AuthError::incomplete(format!(
+            "AWS query-string parameters must include {}. Re-examine the query-string parameters.",
+            missing.join(", ")
+        )));
+    };
+    if !missing.is_empty() {
+        return Err(AuthError::incomplete(format!(
+            "AWS query-string parameters must include {}. Re-examine the query-string parameters.",
+            missing.join(", ")
+        )));
+    }
+    if algorithm != ALGORITHM {
+        return Err(AuthError::incomplete(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'. Presign the URL with {ALGORITHM}."
+        )));
+    }
+    let auth = parse_authorization(&format!(
+        "{ALGORITHM} Credential={credential}, SignedHeaders={signed}, Signature={signature}"
+    ))?;
+    let Some(signed_at) = parse_amz_date(amz_date) else {
+        return Err(AuthError::incomplete(format!(
+            "X-Amz-Date must be in ISO-8601 'basic format'. Got '{amz_date}'. Expected e.g. '20250115T120000Z'."
+        )));
+    };
+    let Some(expires_secs) = expires
+        .parse::<i64>()
+        .ok()
+        .filter(|e| (1..=MAX_PRESIGNED_EXPIRES_SECS).contains(e))
+    else {
+        return Err(AuthError::incomplete(format!(
+            "X-Amz-Expires must be a whole number of seconds from 1 to \
+             {MAX_PRESIGNED_EXPIRES_SECS} (one week); got '{expires}'."
+        )));
+    };
+    let Some(credential) = credentials
+        .iter()
+        .find(|c| c.access_key_id == auth.access_key_id)
+    else {
+        return Err(AuthError::new(
+            "UnrecognizedClientException",
+            "unknown-key",
+            INVALID_TOKEN,
+        ));
+    };
+    let token_ok = match (&credential.session_token, one("X-Amz-Security-Token")?) {
+        (Some(expected), Some(sent)) => constant_time_eq(expected.as_bytes(), sent.as_bytes()),
+        (None, None) => true,
+        _ => false,
+    };
+    if !token_ok {
+        return Err(AuthError::new(
+            "UnrecognizedClientException",
+            "bad-token",
+            INVALID_TOKEN,
+        ));
+    }
+    let server = unix_secs(now);
+    if signed_at > server.saturating_add(MAX_SKEW_SECS) {
+        return Err(AuthError::invalid(
+            "not-yet-current",
+            format!(
+                "Signature not yet current: {amz_date} is still later than {} ({} + 5 min.)",
+                format_amz_date(server.saturating_add(MAX_SKEW_SECS)),
+                format_amz_date(server)
+            ),
+        ));
+    }
+    let expiry = signed_at.saturating_add(expires_secs);
+    if server > expiry {
+        return Err(AuthError::invalid(
+            "expired",
+            format!(
+                "Request has expired: the URL was signed at {amz_date} for {expires_secs} s, so \
+                 it expired at {}; the server time is {}.",
+                format_amz_date(expiry),
+                format_amz_date(server)
+            ),
+        ));
+    }
+    if auth.terminator != "aws4_request" {
+        return Err(AuthError::invalid(
+            "wrong-scope",
+            format!(
+                "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'.",
+                auth.terminator
+            ),
+        ));
+    }
+    if auth.service != SERVICE {
+        return Err(AuthError::invalid(
+            "wrong-scope",
+            format!(
+                "Credential should be scoped to correct service: '{SERVICE}'. (got '{}')",
+                auth.service
+            ),
+        ));
+    }
+    if let Some(expected) = region {
+        if auth.region != expected {
+            return Err(AuthError::invalid(
+                "wrong-region",
+                format!(
+                    "Credential should be scoped to a valid region, not '{}'. ",
+                    auth.region
+                ),
+            ));
+        }
+    }
+    let day = amz_date.get(..8).unwrap_or(amz_date);
+    if auth.date != day {
+        return Err(AuthError::invalid(
+            "wrong-scope",
+            format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from X-Amz-Date: '{}' != '{day}', from '{amz_date}'.",
+                auth.date,
+            ),
+        ));
+    }
+    if !auth.signed_headers.iter().any(|h| h == "host") {
+        return Err(AuthError::invalid(
+            "invalid",
+            "'host' must be in X-Amz-SignedHeaders. Presign the URL with the host header signed.",
+        ));
+    }
+    let query = query_without_signature(req.query);
+    let compute = |r: &IncomingRequest<'_>| {
+        let canonical = canonical_request(r, &auth.signed_headers, EMPTY_PAYLOAD_SHA256);
+        let to_sign = string_to_sign(amz_date, &auth.scope(), &canonical);
+        (
+            self::signature(&credential.secret_access_key, &auth, &to_sign),
+            canonical,
+        )
+    };
+    let unsigned = IncomingRequest {
+        query: Some(&query),
+        ..*req
+    };
+    let (expected, canonical) = compute(&unsigned);
+    let sent = auth.signature.to_ascii_lowercase();
+    if !constant_time_eq(expected.as_bytes(), sent.as_bytes()) {
+        // The classic WebSocket presigning bug: signing the host name without the port the
+        // client then connects to.
+        let host = header_str(req.headers, "host").or(req.authority);
+        if let Some(bare) = host.and_then(without_port) {
+            let mut headers = req.headers.clone();
+            if let Ok(v) = axum::http::HeaderValue::from_str(bare) {
+                headers.insert(axum::http::header::HOST, v);
+            }
+            let bare_req = IncomingRequest {
+                headers: &headers,
+                authority: None,
+                ..unsigned
+            };
+            let (without, _) = compute(&bare_req);
+            if constant_time_eq(without.as_bytes(), sent.as_bytes()) {
+                return Err(AuthError::invalid(
+                    "invalid",
+                    format!(
+                        "{SIGNATURE_MISMATCH} (The URL was signed with host '{bare}', without \
+                         the port; the request's host is '{}': sign the host with the port you \
+                         connect to.)",
+                        host.unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        return Err(AuthError::invalid("invalid", SIGNATURE_MISMATCH));
+    }
+    Ok(Presigned {
+        access_key_id: auth.access_key_id,
+        region: auth.region,
+        signature: sent,
+        secret_access_key: credential.secret_access_key.clone(),
+        canonical_request: canonical,
+    })
+}
+
+/// The string to sign of one signed event (`signEvent` in @smithy/signature-v4):
+/// `AWS4-HMAC-SHA256-PAYLOAD`, the event's date (`:date`, to the second), the scope of that
+/// date, the prior signature (hex), the hex SHA-256 of the encoded `:date` header and the hex
+/// SHA-256 of the payload, one per line.
+pub fn event_string_to_sign(
+    date_ms: i64,
+    region: &str,
+    prior_signature: &str,
+    encoded_date_header: &[u8],
+    payload: &[u8],
+) -> String {
+    let long = format_amz_date(date_ms.div_euclid(1000));
+    let short = long.get(..8).unwrap_or(&long);
+    format!(
+        "{EVENT_ALGORITHM}\n{long}\n{short}/{region}/{SERVICE}/aws4_request\n{prior_signature}\n{}\n{}",
+        sha256_hex(encoded_date_header),
+        sha256_hex(payload)
+    )
+}
+
+/// The signature of one event (raw bytes, as the `:chunk-signature` header carries them).
+pub fn event_signature(
+    secret: &str,
+    date_ms: i64,
+    region: &str,
+    prior_signature: &str,
+    encoded_date_header: &[u8],
+    payload: &[u8],
+) -> Vec<u8> {
+    let long = format_amz_date(date_ms.div_euclid(1000));
+    let short = long.get(..8).unwrap_or(&long);
+    let key = signing_key(secret, short, region, SERVICE);
+    hmac_sha256(
+        &key,
+        event_string_to_sign(
+            date_ms,
+            region,
+            prior_signature,
+            encoded_date_header,
+            payload,
+        )
+        .as_bytes(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -246,6 +246,8 @@ pub(super) fn event_stream(
                             return Ok(());
                         }
                         StreamFaultKind::Truncate | StreamFaultKind::CorruptCrc => {}
+                        // Bidi-only (the WebSocket session): ignored here.
+                        StreamFaultKind::WsClose(_) | StreamFaultKind::WsDrop => {}
                     }
                 }
                 let Some(next) = planned.get(i) else {

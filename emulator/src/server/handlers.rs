@@ -39,7 +39,7 @@ const MAX_BODY: usize = 25_000_000;
 /// Requests with the same retry key count as retries of each other (`retries_seen`): the
 /// fault key when a fault is selected, otherwise the operation, model id (or path and query
 /// for operations without one) and body hash.
-fn retry_key(faults: &Faults, op: Operation, target: &str, body: &[u8]) -> String {
+pub(super) fn retry_key(faults: &Faults, op: Operation, target: &str, body: &[u8]) -> String {
     if faults.spec.is_empty() {
         format!("request:{}:{target}:{}", op.name(), sigv4::sha256_hex(body))
     } else {
@@ -84,84 +84,13 @@ pub(super) async fn operation(
             parts.uri.query().unwrap_or_default()
         )
     };
-    // A repeated header counts as one comma-separated list, as HTTP (and SigV4) join them.
-    let mut header_specs = Vec::new();
-    for value in parts.headers.get_all(fault::FAULT_HEADER) {
-        let Ok(text) = value.to_str() else {
-            let shown = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            s.log.update(id, |r| r.fault = Some(shown));
-            return Err(ApiError::validation(format!(
-                "Invalid emulator fault spec: the {} header must be visible ASCII (e.g. \
-                 throttle=2,retry-after=1); it holds other bytes.",
-                fault::FAULT_HEADER
-            )));
-        };
-        header_specs.push(text);
-    }
-    let spec = header_specs
-        .into_iter()
-        .chain(prefix_spec)
-        .filter(|s| !s.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join(",");
-    let faults = if spec.is_empty() {
-        Faults::default()
-    } else {
-        s.log.update(id, |r| r.fault = Some(spec.clone()));
-        fault::parse(&spec).map_err(ApiError::validation)?
-    };
-    if let Some(extra) = faults.clock_skew {
-        *skew = clock::add_skew(*skew, extra).ok_or_else(|| {
-            ApiError::validation(format!(
-                "Invalid emulator fault spec {spec:?}: the clock skew in effect ({} s configured \
-                 + {extra} s) must stay between -{MAX_CLOCK_SKEW_SECS} and {MAX_CLOCK_SKEW_SECS} \
-                 seconds.",
-                *skew
-            ))
-        })?;
-    }
-    let now = clock::shift(SystemTime::now(), *skew).ok_or_else(|| {
-        ApiError::validation(format!(
-            "The server clock shifted by {} s is not a representable time.",
-            *skew
-        ))
-    })?;
+    let (faults, now) = faults_and_clock(s, id, parts, prefix_spec, skew)?;
 
     authenticate(s, id, parts, &body, now)?;
     let retries_seen = s.seen(&retry_key(&faults, op, &target, &body));
     s.log.update(id, |r| r.retries_seen = retries_seen);
-
-    if let Some((fault, times)) = faults.http {
-        if times.is_none_or(|n| retries_seen < n) {
-            let (status, code, message) = fault.error();
-            let note = match times {
-                Some(n) => format!("{code} ({} of {n})", retries_seen.saturating_add(1)),
-                None => code.to_owned(),
-            };
-            s.log.update(id, |r| r.fault_applied = Some(note));
-            if fault == HttpFault::UnknownOperation {
-                s.log.update(id, |r| {
-                    r.answered(
-                        200,
-                        Some("UnknownOperationException (fault)".into()),
-                        started,
-                    )
-                });
-                return Ok(s.unknown_operation(id, *skew));
-            }
-            let extra = (fault == HttpFault::ModelError).then(|| {
-                serde_json::json!({
-                    "originalStatusCode": 500,
-                    "resourceName": format!("arn:aws:bedrock:{}::foundation-model/{model}",
-                        s.config.region.as_deref().unwrap_or("us-east-1")),
-                })
-            });
-            return Err(ApiError {
-                retry_after: faults.retry_after,
-                extra,
-                ..ApiError::new(status, code, message)
-            });
-        }
+    if let Some(answer) = http_fault(s, id, &faults, retries_seen, started, *skew, model) {
+        return answer;
     }
 
     if matches!(
@@ -211,6 +140,107 @@ pub(super) async fn operation(
             "The emulator routed a JSON operation to a text handler (an emulator bug).",
         )),
     }
+}
+
+/// The fault spec of a request (the `x-emulator-fault` header's items, then the model-id
+/// prefix's), parsed, and the server clock it sees (`skew` updated with a `clock-skew` item).
+pub(super) fn faults_and_clock(
+    s: &Arc<Shared>,
+    id: &str,
+    parts: &axum::http::request::Parts,
+    prefix_spec: Option<&str>,
+    skew: &mut i64,
+) -> Result<(Faults, SystemTime), ApiError> {
+    // A repeated header counts as one comma-separated list, as HTTP (and SigV4) join them.
+    let mut header_specs = Vec::new();
+    for value in parts.headers.get_all(fault::FAULT_HEADER) {
+        let Ok(text) = value.to_str() else {
+            let shown = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            s.log.update(id, |r| r.fault = Some(shown));
+            return Err(ApiError::validation(format!(
+                "Invalid emulator fault spec: the {} header must be visible ASCII (e.g. \
+                 throttle=2,retry-after=1); it holds other bytes.",
+                fault::FAULT_HEADER
+            )));
+        };
+        header_specs.push(text);
+    }
+    let spec = header_specs
+        .into_iter()
+        .chain(prefix_spec)
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
+    let faults = if spec.is_empty() {
+        Faults::default()
+    } else {
+        s.log.update(id, |r| r.fault = Some(spec.clone()));
+        fault::parse(&spec).map_err(ApiError::validation)?
+    };
+    if let Some(extra) = faults.clock_skew {
+        *skew = clock::add_skew(*skew, extra).ok_or_else(|| {
+            ApiError::validation(format!(
+                "Invalid emulator fault spec {spec:?}: the clock skew in effect ({} s configured \
+                 + {extra} s) must stay between -{MAX_CLOCK_SKEW_SECS} and {MAX_CLOCK_SKEW_SECS} \
+                 seconds.",
+                *skew
+            ))
+        })?;
+    }
+    let now = clock::shift(SystemTime::now(), *skew).ok_or_else(|| {
+        ApiError::validation(format!(
+            "The server clock shifted by {} s is not a representable time.",
+            *skew
+        ))
+    })?;
+
+    Ok((faults, now))
+}
+
+/// The HTTP fault the spec selects for this request, if it strikes (`=N` counts requests with
+/// the same fault key): the error response to answer instead of the result.
+pub(super) fn http_fault(
+    s: &Arc<Shared>,
+    id: &str,
+    faults: &Faults,
+    retries_seen: u32,
+    started: Instant,
+    skew: i64,
+    model: &str,
+) -> Option<Result<Response, ApiError>> {
+    if let Some((fault, times)) = faults.http {
+        if times.is_none_or(|n| retries_seen < n) {
+            let (status, code, message) = fault.error();
+            let note = match times {
+                Some(n) => format!("{code} ({} of {n})", retries_seen.saturating_add(1)),
+                None => code.to_owned(),
+            };
+            s.log.update(id, |r| r.fault_applied = Some(note));
+            if fault == HttpFault::UnknownOperation {
+                s.log.update(id, |r| {
+                    r.answered(
+                        200,
+                        Some("UnknownOperationException (fault)".into()),
+                        started,
+                    )
+                });
+                return Some(Ok(s.unknown_operation(id, skew)));
+            }
+            let extra = (fault == HttpFault::ModelError).then(|| {
+                serde_json::json!({
+                    "originalStatusCode": 500,
+                    "resourceName": format!("arn:aws:bedrock:{}::foundation-model/{model}",
+                        s.config.region.as_deref().unwrap_or("us-east-1")),
+                })
+            });
+            return Some(Err(ApiError {
+                retry_after: faults.retry_after,
+                extra,
+                ..ApiError::new(status, code, message)
+            }));
+        }
+    }
+    None
 }
 
 impl From<CompatError> for ApiError {
@@ -380,7 +410,10 @@ fn sse_stream(
                             return Ok(());
                         }
                         StreamFaultKind::Truncate => truncate = true,
-                        StreamFaultKind::CorruptCrc => {}
+                        // Nothing to corrupt in text; the WebSocket faults are bidi-only.
+                        StreamFaultKind::CorruptCrc
+                        | StreamFaultKind::WsClose(_)
+                        | StreamFaultKind::WsDrop => {}
                     }
                 }
                 let Some((tokens, event)) = events.get(i) else {
@@ -516,7 +549,8 @@ async fn json_operation(
         | Operation::Converse
         | Operation::ConverseStream
         | Operation::ChatCompletions
-        | Operation::AnthropicMessages => {
+        | Operation::AnthropicMessages
+        | Operation::Bidi => {
             return Err(ApiError::new(
                 500,
                 "InternalServerException",

@@ -4,6 +4,7 @@
 //! written through `body`).
 
 mod auth;
+mod bidi;
 mod body;
 mod control;
 mod delivery;
@@ -341,7 +342,11 @@ async fn handle(s: Arc<Shared>, req: Request) -> Response {
 
     let in_flight = InFlight::new(&s.log, &id, started);
     let mut skew = skew;
-    let result = handlers::operation(&s, &id, op, &parts, body, started, &mut skew).await;
+    let result = if op == routes::Operation::Bidi {
+        bidi::handshake(&s, &id, parts, started, &mut skew).await
+    } else {
+        handlers::operation(&s, &id, op, &parts, body, started, &mut skew).await
+    };
     in_flight.disarm();
     match result {
         Ok(response) => response,

@@ -32,6 +32,9 @@ pub(super) enum Operation {
     ChatCompletions,
     /// `POST /anthropic/v1/messages` (Anthropic Messages, see `anthropic.rs`).
     AnthropicMessages,
+    /// `GET /model/{modelId}/invoke-with-bidirectional-stream-websocket` (the WebSocket form
+    /// of InvokeModelWithBidirectionalStream, see `bidi.rs`).
+    Bidi,
 }
 
 impl Operation {
@@ -49,6 +52,7 @@ impl Operation {
             Operation::ListAsyncInvokes => "ListAsyncInvokes",
             Operation::ChatCompletions => "OpenAI.ChatCompletions",
             Operation::AnthropicMessages => "Anthropic.Messages",
+            Operation::Bidi => "InvokeModelWithBidirectionalStream",
         }
     }
 
@@ -70,6 +74,7 @@ impl Operation {
                 | Operation::Converse
                 | Operation::ConverseStream
                 | Operation::CountTokens
+                | Operation::Bidi
         )
     }
 }
@@ -120,6 +125,15 @@ pub(super) fn route<'a>(method: &Method, path: &'a str) -> Option<Routed<'a>> {
             "converse" => Operation::Converse,
             "converse-stream" => Operation::ConverseStream,
             "count-tokens" => Operation::CountTokens,
+            // A WebSocket handshake is a GET (the AWS SDK for JavaScript's
+            // `websocketEndpointMiddleware` appends `-websocket` to the HTTP/2 path).
+            "invoke-with-bidirectional-stream-websocket" => {
+                return if get {
+                    one(Operation::Bidi, model)
+                } else {
+                    None
+                }
+            }
             _ => return None,
         };
         return if post { one(op, model) } else { None };
@@ -205,6 +219,18 @@ mod tests {
             Some((Operation::CountTokens, ["x", ""]))
         );
         assert_eq!(r(Method::GET, "/model/x/count-tokens"), None);
+        assert_eq!(
+            r(
+                Method::GET,
+                "/model/amazon.nova-sonic-v1%3A0/invoke-with-bidirectional-stream-websocket"
+            ),
+            Some((Operation::Bidi, ["amazon.nova-sonic-v1%3A0", ""]))
+        );
+        assert_eq!(
+            post("/model/x/invoke-with-bidirectional-stream-websocket"),
+            None
+        );
+        assert_eq!(post("/model/x/invoke-with-bidirectional-stream"), None);
         assert_eq!(
             post("/guardrail/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aguardrail%2Fabc/version/DRAFT/apply"),
             Some((

@@ -869,6 +869,7 @@ mod tests {
             .decode(out[8]["event"]["audioOutput"]["content"].as_str().unwrap())
             .unwrap();
         let tokens = sonic_answer_tokens("What is your name?", 1024);
+        assert_eq!(tokens, 4, "the README's example");
         assert!(
             pcm == sonic_speech(tokens, 24000),
             "the speech of {tokens} tokens"

@@ -54,6 +54,8 @@ struct Presign {
     host: Option<String>,
     time: SystemTime,
     secret: String,
+    /// The access key id and session token signed with (the secret is `secret`).
+    credential: Credential,
     region: &'static str,
     /// The model label in the path (percent-encoded).
     model: String,
@@ -67,6 +69,7 @@ impl Default for Presign {
             host: None,
             time: SystemTime::now(),
             secret: Credential::DEMO_SECRET_ACCESS_KEY.into(),
+            credential: Credential::demo(),
             region: "us-east-1",
             model: MODEL.into(),
             query: Vec::new(),
@@ -95,9 +98,9 @@ fn presign(server: &TestServer, p: &Presign) -> (String, String) {
         }
     );
     let identity: Identity = aws_credential_types::Credentials::new(
-        Credential::DEMO_ACCESS_KEY_ID,
+        p.credential.access_key_id.clone(),
         p.secret.clone(),
-        Some(Credential::DEMO_SESSION_TOKEN.to_owned()),
+        p.credential.session_token.clone(),
         None,
         "bidi-tests",
     )
@@ -277,8 +280,8 @@ async fn connect_with(server: &TestServer, p: &Presign) -> Result<Client, tungst
     Ok(Client {
         ws,
         signer: Signer {
-            secret: Credential::DEMO_SECRET_ACCESS_KEY.into(),
-            region: "us-east-1".into(),
+            secret: p.secret.clone(),
+            region: p.region.into(),
             prior: signature,
         },
         decoder: Decoder::new(),
@@ -1360,4 +1363,122 @@ async fn tls_serves_wss_with_a_self_signed_certificate() {
     }
     check_turn(&received, "What is your name?");
     server.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn credentials_from_the_emulated_cognito_sign_sessions_until_they_expire() {
+    let server = TestServer::with_config(Config {
+        token_delay: Duration::ZERO,
+        cognito_lifetime: Duration::from_secs(1),
+        ..Config::default()
+    })
+    .await;
+    let cognito = |op: &'static str, body: Value| {
+        let r = server
+            .http
+            .post(server.url("/"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", format!("AWSCognitoIdentityService.{op}"))
+            .body(body.to_string())
+            .send();
+        async move { serde_json::from_str::<Value>(&r.await.unwrap().text().await.unwrap()).unwrap() }
+    };
+    let id = cognito(
+        "GetId",
+        json!({ "IdentityPoolId": bedrock_emulator::DEMO_IDENTITY_POOL_ID }),
+    )
+    .await;
+    let out = cognito(
+        "GetCredentialsForIdentity",
+        json!({ "IdentityId": id["IdentityId"] }),
+    )
+    .await;
+    let c = &out["Credentials"];
+    let p = Presign {
+        secret: c["SecretKey"].as_str().unwrap().into(),
+        credential: Credential {
+            access_key_id: c["AccessKeyId"].as_str().unwrap().into(),
+            secret_access_key: c["SecretKey"].as_str().unwrap().into(),
+            session_token: c["SessionToken"].as_str().map(str::to_owned),
+        },
+        ..Presign::default()
+    };
+    let mut client = connect_with(&server, &p).await.unwrap();
+    client
+        .send_events(&text_session("What is your name?"))
+        .await;
+    let end = client.signer.end();
+    client.send(end).await;
+    assert_eq!(client.until_end().await, Ended::Close(1000));
+    check_turn(&client.received, "What is your name?");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (url, _) = presign(
+        &server,
+        &Presign {
+            time: SystemTime::now(),
+            ..p
+        },
+    );
+    let (status, code, body) = refused(&server, &url, &[]).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (403, "ExpiredTokenException"),
+        "{body}"
+    );
+    assert_eq!(session_record(&server).await.signature, "expired");
+}
+
+/// A session recorded from the AWS SDK for JavaScript (`tests/fixtures/bidi/`, see SOURCE.md):
+/// its presigned URL and signed frames, replayed byte for byte with the emulator's clock at the
+/// recording's time, so the SDK's own signer checks the emulator's verifier.
+#[tokio::test]
+async fn a_session_recorded_from_the_aws_sdk_for_javascript_verifies() {
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/bidi/js_sdk_session.json")).unwrap();
+    let url = fixture["url"].as_str().unwrap();
+    let date = url.split("X-Amz-Date=").nth(1).unwrap().get(..16).unwrap();
+    let signed_at = bedrock_emulator::clock::parse_amz_date(date).unwrap();
+    let now = bedrock_emulator::clock::unix_secs(SystemTime::now());
+    let server = TestServer::with_config(Config {
+        token_delay: Duration::ZERO,
+        clock_skew_secs: signed_at + 5 - now,
+        ..Config::default()
+    })
+    .await;
+    // The URL names the recording's port (it is signed); connect to this emulator instead.
+    let tcp = tokio::net::TcpStream::connect(server.emulator.local_addr())
+        .await
+        .unwrap();
+    let (ws, response) =
+        tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+            .await
+            .unwrap();
+    assert_eq!(response.status(), 101);
+    let mut c = Client {
+        ws,
+        signer: Signer {
+            secret: String::new(),
+            region: String::new(),
+            prior: String::new(),
+        },
+        decoder: Decoder::new(),
+        received: Vec::new(),
+        damaged: None,
+    };
+    for m in fixture["messages"].as_array().unwrap() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(m.as_str().unwrap())
+            .unwrap();
+        c.send(bytes).await;
+    }
+    assert_eq!(c.until_end().await, Ended::Close(1000));
+    check_turn(&c.received, "What is your name?");
+    let r = session_record(&server).await;
+    assert_eq!(r.signature, "valid");
+    let s = r.session.unwrap();
+    assert!(s.end_of_input);
+    assert_eq!(
+        s.frames_received,
+        fixture["messages"].as_array().unwrap().len()
+    );
 }

@@ -22,9 +22,10 @@ const { eventStreamSerdeProvider } = require(
   `${sdkDir}/node_modules/@smithy/core/dist-cjs/submodules/event-streams/index.browser.js`,
 );
 
+const endpoint = process.env.EMULATOR_URL ?? 'http://127.0.0.1:4010';
 const client = new BedrockRuntimeClient({
   region: 'us-east-1',
-  endpoint: process.env.EMULATOR_URL ?? 'http://127.0.0.1:4010',
+  endpoint,
   credentials: {
     accessKeyId: 'AKIDEMULATOR0000DEMO',
     secretAccessKey: 'emulator/demo/secret/key',
@@ -39,7 +40,8 @@ const client = new BedrockRuntimeClient({
 //   that point no host header is set yet, so the SDK presigns the host WITHOUT the port; the
 //   browser then sends `Host: 127.0.0.1:4010` and the signature cannot match (the emulator
 //   says so). Harmless on AWS (port 443 is not written); here, set the host with its port first.
-// - it also always switches to `wss:`; the emulator speaks plain `ws:` on loopback.
+// - it also always switches to `wss:`; an `http:` emulator speaks plain `ws:` (one started
+//   with --tls speaks `wss:`: run with NODE_EXTRA_CA_CERTS=<the printed .pem>).
 client.middlewareStack.addRelativeTo(
   (next) => async (args) => {
     const r = args.request;
@@ -50,11 +52,28 @@ client.middlewareStack.addRelativeTo(
 );
 client.middlewareStack.addRelativeTo(
   (next) => async (args) => {
-    if (args.request.protocol === 'wss:') args.request.protocol = 'ws:';
+    if (endpoint.startsWith('http:') && args.request.protocol === 'wss:') args.request.protocol = 'ws:';
     return next(args);
   },
   { relation: 'after', toMiddleware: 'websocketEndpointMiddleware', name: 'emulatorPlainWs' },
 );
+
+// CAPTURE=<file>: record the presigned URL and every message the SDK sends, for
+// tests/fixtures/bidi/js_sdk_session.json (replayed by tests/bidi.rs without Node).
+const capture = { url: null, started_ms: Date.now(), messages: [] };
+if (process.env.CAPTURE) {
+  const Base = globalThis.WebSocket;
+  globalThis.WebSocket = class extends Base {
+    constructor(url, ...rest) {
+      super(url, ...rest);
+      capture.url = String(url);
+    }
+    send(data) {
+      capture.messages.push(Buffer.from(data).toString('base64'));
+      super.send(data);
+    }
+  };
+}
 
 const enc = new TextEncoder();
 const chunk = (event) => ({ chunk: { bytes: enc.encode(JSON.stringify({ event })) } });
@@ -99,3 +118,7 @@ assert.deepEqual(texts, ['USER: What is your name?', 'ASSISTANT: My name is Clau
 assert.equal(names[0], 'completionStart');
 assert.equal(names.at(-1), 'completionEnd');
 console.log(`ok: ${names.length} events through the SDK's WebSocket handler`);
+if (process.env.CAPTURE) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(process.env.CAPTURE, `${JSON.stringify(capture, null, 1)}\n`);
+}

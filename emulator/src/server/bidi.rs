@@ -91,10 +91,23 @@ pub(super) async fn handshake(
             )
         });
     }
+    // Credentials from the emulated Cognito count too, until they expire; the issuer finds
+    // the access key in an Authorization header, so hand it the URL's credential that way.
+    let mut key_headers = axum::http::HeaderMap::new();
+    if let Some(credential) = query_param(parts.uri.query(), "X-Amz-Credential") {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=0"
+        )) {
+            key_headers.insert(header::AUTHORIZATION, v);
+        }
+    }
     let credentials = s
         .cognito
-        .credentials(&s.config.credentials, &parts.headers, now)
-        .map_err(|m| ApiError::new(403, "ExpiredTokenException", m))?;
+        .credentials(&s.config.credentials, &key_headers, now)
+        .map_err(|m| {
+            s.log.update(id, |r| r.signature = "expired".into());
+            ApiError::new(403, "ExpiredTokenException", m)
+        })?;
     let incoming = IncomingRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -186,6 +199,15 @@ pub(super) async fn handshake(
         response.headers_mut().insert("x-amzn-RequestId", v);
     }
     Ok(response)
+}
+
+/// A query parameter, percent-decoded (the first, if repeated).
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        (percent_decode(k) == name.as_bytes())
+            .then(|| String::from_utf8_lossy(&percent_decode(v)).into_owned())
+    })
 }
 
 /// The error code a `ws-refuse=STATUS` refusal carries.
@@ -633,6 +655,8 @@ async fn session(c: SessionCtx, socket: WebSocket) {
                 sent += 1;
                 log.update(&c.id, |r| r.chunks_sent = sent);
                 due = Some(TokioInstant::now() + token_delay + pace);
+                // The idle time counts from the end of the answer too.
+                last_input = TokioInstant::now();
             }
         }
     };

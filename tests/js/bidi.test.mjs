@@ -167,6 +167,22 @@ test('novaSonic: an audio session, typed events, speech as PCM', async () => {
   assert.equal(record.chunks_sent, events.length);
 });
 
+test('a large input goes through backpressure whole, in order', async () => {
+  const session = await novaSonic(client(), {});
+  const second = pcm(1024, 2000);
+  // 4 MiB of audio in 64 KiB events: more than the 1 MiB the socket may buffer.
+  for (let i = 0; i < 128; i++) session.sendAudio(second);
+  session.endAudio();
+  session.end();
+  const events = [];
+  for await (const e of session) events.push(e);
+  assert.equal(events.at(-1).type, 'completionEnd');
+  assert.match(events.find((e) => e.type === 'transcript').text, /^heard 131072 ms of audio, peak 2000$/);
+  const record = await sessionRecord((x) => x.session?.ended, 'the end');
+  assert.equal(record.session.audio_bytes_received, 128 * 32768);
+  assert.equal(record.session.ended, 'closed 1000 after the answer');
+});
+
 test('novaSonic: text turns, a tool use answered with sendToolResult', async () => {
   const session = await novaSonic(client(), {
     tools: [{ toolSpec: { name: 'weather', description: 'The weather', inputSchema: { json: { type: 'object' } } } }],

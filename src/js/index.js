@@ -600,35 +600,44 @@ export class BedrockRuntime {
     }
     // The input's own failure (its iterator threw, or yielded a wrong shape) ends the stream
     // and is what the output throws.
+    let inputFailed = false;
     let inputError;
-    const NOT_SENT = Symbol();
+    const fail = (e) => {
+      inputFailed = true;
+      inputError = e;
+      cancel();
+    };
     (async () => {
-      const it = iterate.call(source);
+      let it;
       try {
-        for (;;) {
-          let r;
-          try {
-            r = await it.next();
-          } catch (e) {
-            throw (inputError = e);
-          }
-          if (r.done) break;
-          const bytes = r.value?.chunk?.bytes;
-          if (!(bytes instanceof Uint8Array)) {
-            throw (inputError = new TypeError('each event of input.body must be { chunk: { bytes: Uint8Array } }'));
-          }
-          try {
-            // false: the socket's buffer is full (Rust decides): try again shortly.
-            while (!sync(() => raw.send(bytes))) await new Promise((r) => setTimeout(r, 20));
-          } catch {
-            throw NOT_SENT;
-          }
+        it = iterate.call(source);
+      } catch (e) {
+        return fail(e);
+      }
+      for (;;) {
+        let r;
+        try {
+          r = await it.next();
+        } catch (e) {
+          return fail(e);
         }
+        if (r.done) break;
+        const bytes = r.value?.chunk?.bytes;
+        if (!(bytes instanceof Uint8Array)) {
+          return fail(new TypeError('each event of input.body must be { chunk: { bytes: Uint8Array } }'));
+        }
+        try {
+          // false: the socket's buffer is full (Rust decides): try again shortly.
+          while (!sync(() => raw.send(bytes))) await new Promise((r) => setTimeout(r, 20));
+        } catch {
+          // The stream has ended; its output says why. Let the input go.
+          return Promise.resolve().then(() => it.return?.()).catch(() => {});
+        }
+      }
+      try {
         sync(() => raw.end());
       } catch {
-        // NOT_SENT: the stream has ended; its output says why.
-        if (inputError !== undefined) cancel();
-        else Promise.resolve().then(() => it.return?.()).catch(() => {});
+        // The stream has ended already; its output says why.
       }
     })();
     return {
@@ -648,7 +657,7 @@ export class BedrockRuntime {
           cancel,
         },
         (bytes) => ({ chunk: { bytes } }),
-        (e) => inputError ?? e,
+        (e) => (inputFailed ? inputError : e),
         unfollow,
       ),
     };

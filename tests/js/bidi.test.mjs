@@ -390,6 +390,16 @@ test('an input that throws ends the stream with its error', async () => {
   const out = await collect(r2.body);
   assert.ok(out.error instanceof TypeError);
   assert.match(out.error.message, /chunk: \{ bytes: Uint8Array \}/);
+
+  // An iterable whose iterator cannot be made, and one that throws `undefined`: still errors.
+  const noIterator = { [Symbol.asyncIterator]: () => { throw new RangeError('no iterator'); } };
+  const out3 = await collect((await client().invokeModelWithBidirectionalStream({ modelId: SONIC, body: noIterator })).body);
+  assert.ok(out3.error instanceof RangeError);
+  async function* undef() {
+    throw undefined;
+  }
+  const out4 = await collect((await client().invokeModelWithBidirectionalStream({ modelId: SONIC, body: undef() })).body);
+  assert.ok('error' in out4 && out4.error === undefined);
 });
 
 test('API keys are refused before connecting; bad inputs are TypeErrors', async () => {

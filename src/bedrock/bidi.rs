@@ -23,11 +23,9 @@
 
 use std::time::SystemTime;
 
-use base64::Engine as _;
-
 use super::request::model_label;
 use super::stream::{chunk_bytes, event_type};
-use super::{Endpoint, Error};
+use super::{Endpoint, Error, ErrorKind};
 use crate::eventstream::{Decoder, Message as Frame, DEFAULT_MAX_PAYLOAD_LEN};
 use crate::sign::{presign_url, Credentials, EndpointPolicy, EventSigner, PresignedUrl};
 
@@ -87,10 +85,9 @@ pub fn encode_input_event(event: &[u8]) -> Result<Vec<u8>, Error> {
             event.len()
         )));
     }
-    let b64 = base64::engine::general_purpose::STANDARD.encode(event);
-    let mut payload = Vec::with_capacity(b64.len() + 12);
+    let mut payload = Vec::with_capacity(event.len().div_ceil(3) * 4 + 12);
     payload.extend_from_slice(b"{\"bytes\":\"");
-    payload.extend_from_slice(b64.as_bytes());
+    base64_into(&mut payload, event);
     payload.extend_from_slice(b"\"}");
     Frame::new(payload)
         .with_str_header(":event-type", "chunk")
@@ -98,6 +95,24 @@ pub fn encode_input_event(event: &[u8]) -> Result<Vec<u8>, Error> {
         .with_str_header(":content-type", "application/json")
         .try_encode()
         .map_err(|e| Error::input(format!("cannot frame the input event: {e}")))
+}
+
+/// Standard base64 with padding, appended to `out`. Small on purpose: the `base64` crate's
+/// encoder (unrolled for speed) would be linked into the package for this alone, and input
+/// events are small (audio comes at 32 KB/s).
+fn base64_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for c in bytes.chunks(3) {
+        let at = |i: usize| u32::from(c.get(i).copied().unwrap_or(0));
+        let n = at(0) << 16 | at(1) << 8 | at(2);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            out.push(if i <= c.len() {
+                ABC[(n >> shift) as usize & 63]
+            } else {
+                b'='
+            });
+        }
+    }
 }
 
 /// The input side of one bidirectional stream: turns event bytes into the signed binary
@@ -238,6 +253,75 @@ impl BidiOutputDecoder {
         }
         self.frames.finish().map_err(Error::from)
     }
+
+    /// What the socket's close means once every message before it was pushed and every event
+    /// taken: `Ok(())` is the clean end of the answer — code 1000 (normal) or 1005 (no code
+    /// given) between frames. Anything else is an error that says what happened, never a
+    /// clean end: 1000/1005 in the middle of a frame, 1006 (the connection was lost without a
+    /// close frame), 1011 (an error on the service's side), or any other code. `reason` is
+    /// the close frame's reason (cut to 200 characters). After an error already returned,
+    /// `Ok(())`.
+    pub fn close(&mut self, code: u16, reason: &str) -> Result<(), Error> {
+        if self.failed {
+            return Ok(());
+        }
+        self.failed = true;
+        let pending = self.frames.buffered_len();
+        let clean = matches!(code, 1000 | 1005);
+        if clean && pending == 0 && self.frames.finish().is_ok() {
+            return Ok(());
+        }
+        let what = if clean {
+            format!("closed the WebSocket ({code}) in the middle of an event ({pending} bytes)")
+        } else {
+            format!(
+                "closed the WebSocket with code {code} ({})",
+                close_meaning(code)
+            )
+        };
+        let reason: String = reason.chars().take(200).collect();
+        let reason = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(", reason {reason:?}")
+        };
+        Err(Error::new(ErrorKind::WebSocket {
+            refused: false,
+            code,
+            message: format!(
+                "the service {what}{reason} before the answer ended: the answer is incomplete"
+            ),
+        }))
+    }
+}
+
+/// What a WebSocket close code means (RFC 6455 §7.4.1), in words for an error message.
+fn close_meaning(code: u16) -> &'static str {
+    match code {
+        1001 => "going away",
+        1002 => "protocol error",
+        1006 => "the connection was lost without a close frame",
+        1008 => "policy violation",
+        1009 => "message too big",
+        1011 => "an error on the service's side",
+        1012 => "service restart",
+        1013 => "try again later",
+        3000..=4999 => "application-defined",
+        _ => "unexpected",
+    }
+}
+
+/// The error for a WebSocket that closed (with `code`, 1006 in browsers) before it opened: a
+/// browser is not told why the handshake was refused, so this names what to check.
+pub fn handshake_refused(code: u16, model_id: &str) -> Error {
+    let model: String = model_id.chars().take(200).collect();
+    Error::new(ErrorKind::WebSocket {
+        refused: true,
+        code,
+        message: format!(
+            "the WebSocket was refused before it opened (close code {code}; a browser is not told why): check the credentials (SigV4, allowed bedrock:InvokeModelWithBidirectionalStream), the region, access to {model:?} (a bidirectional model such as Nova Sonic) and the clock (a URL signed 5+ minutes off is refused)"
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -42,6 +42,17 @@ pub enum ErrorKind {
     IdleTimeout { idle_ms: u32 },
     /// The response headers did not arrive within the request timeout.
     RequestTimeout { ms: u32 },
+    /// A bidirectional stream's WebSocket was refused before it opened (`refused`), or
+    /// closed with `code` before the answer ended; `message` says what happened and what to
+    /// check.
+    WebSocket {
+        refused: bool,
+        code: u16,
+        message: String,
+    },
+    /// A bidirectional stream reached its session bound (Bedrock's is 8 minutes) and was
+    /// closed.
+    SessionLimit { secs: u32 },
     /// The endpoint answered with a redirect, which a signed request never follows.
     Redirect {
         /// 0 when the browser hides it (an opaque redirect).
@@ -135,14 +146,17 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::IdleTimeout { .. } | ErrorKind::RequestTimeout { .. }
+            ErrorKind::IdleTimeout { .. }
+                | ErrorKind::RequestTimeout { .. }
+                | ErrorKind::SessionLimit { .. }
         )
     }
 
     /// The stable name JavaScript sees (`error.name`), decided here once: the AWS exception
     /// name for service errors and stream exceptions, otherwise one of `AbortError`,
     /// `StreamIdleTimeoutError`, `TimeoutError`, `RedirectError`, `InsecureEndpointError`,
-    /// `NetworkError`, `InvalidResponseError` or `ValidationError`.
+    /// `NetworkError`, `InvalidResponseError`, `ValidationError`, `WebSocketHandshakeError` or
+    /// `WebSocketClosedError`.
     pub fn name(&self) -> &str {
         match &self.kind {
             // What the AWS SDK for JavaScript names an error it cannot identify.
@@ -151,7 +165,9 @@ impl Error {
             ErrorKind::StreamException(x) => &x.name,
             ErrorKind::Aborted => "AbortError",
             ErrorKind::IdleTimeout { .. } => "StreamIdleTimeoutError",
-            ErrorKind::RequestTimeout { .. } => "TimeoutError",
+            ErrorKind::RequestTimeout { .. } | ErrorKind::SessionLimit { .. } => "TimeoutError",
+            ErrorKind::WebSocket { refused: true, .. } => "WebSocketHandshakeError",
+            ErrorKind::WebSocket { .. } => "WebSocketClosedError",
             ErrorKind::Redirect { .. } => "RedirectError",
             ErrorKind::Sign(s) if s.kind() == SignErrorKind::InsecureEndpoint => {
                 "InsecureEndpointError"
@@ -184,6 +200,11 @@ impl fmt::Display for Error {
             ErrorKind::RequestTimeout { ms } => write!(
                 f,
                 "no response within {ms} ms (requestTimeout); the request was aborted — raise requestTimeout for long answers"
+            ),
+            ErrorKind::WebSocket { message, .. } => f.write_str(message),
+            ErrorKind::SessionLimit { secs } => write!(
+                f,
+                "the bidirectional stream reached its {secs} s session limit and was closed; open a new stream to go on"
             ),
             ErrorKind::Redirect { status, location } => {
                 f.write_str("the endpoint answered with a redirect")?;

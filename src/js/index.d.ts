@@ -387,8 +387,33 @@ export function paginateListAsyncInvokes(
   options?: HttpHandlerOptions,
 ): AsyncGenerator<ListAsyncInvokesResponse, undefined, unknown>;
 
-/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime` (every operation but
- * InvokeModelWithBidirectionalStream). */
+// InvokeModelWithBidirectionalStream.
+
+/** One event of a bidirectional stream, either way: one model event (Nova Sonic: one JSON
+ * event, `{"event":{…}}`) as bytes. */
+export interface BidirectionalStreamEvent {
+  chunk: { bytes: Uint8Array };
+}
+
+export interface InvokeModelWithBidirectionalStreamRequest {
+  /** A bidirectional (speech-to-speech) model, e.g. `"amazon.nova-sonic-v1:0"`. */
+  modelId: string;
+  /** The input events, sent as they are yielded; when it ends the input is ended (the signed
+   * end frame) and the answer goes on until the service closes. Throwing ends the stream
+   * with that error. */
+  body: AsyncIterable<BidirectionalStreamEvent> | Iterable<BidirectionalStreamEvent>;
+}
+
+export interface InvokeModelWithBidirectionalStreamResponse extends MetadataBearer {
+  /** The output events as they arrive, until the service closes after the whole answer.
+   * `break` closes the socket at once. Stream exceptions (`ValidationException`,
+   * `ModelStreamErrorException`, …) are thrown; so are `WebSocketClosedError` (closed before
+   * the answer ended), `StreamIdleTimeoutError`, `TimeoutError` (the 8-minute session) and
+   * `AbortError`. */
+  body: AsyncIterable<BidirectionalStreamEvent>;
+}
+
+/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime`. */
 export class BedrockRuntime {
   constructor(config: BedrockRuntimeClientConfig);
   invokeModel(input: InvokeModelRequest, options?: HttpHandlerOptions): Promise<InvokeModelResponse>;
@@ -407,9 +432,80 @@ export class BedrockRuntime {
   startAsyncInvoke(input: StartAsyncInvokeRequest, options?: HttpHandlerOptions): Promise<StartAsyncInvokeResponse>;
   getAsyncInvoke(input: GetAsyncInvokeRequest, options?: HttpHandlerOptions): Promise<GetAsyncInvokeResponse>;
   listAsyncInvokes(input?: ListAsyncInvokesRequest, options?: HttpHandlerOptions): Promise<ListAsyncInvokesResponse>;
+  /**
+   * InvokeModelWithBidirectionalStream (Nova Sonic) over a WebSocket, as the AWS SDK runs it
+   * in a browser: resolves once the socket is open. Needs a global `WebSocket` — browsers,
+   * workers, Node 22 or later (Node 20.10+ with `--experimental-websocket`) — and SigV4
+   * credentials: a client with `token` (an API key) is refused before connecting. A refused
+   * handshake rejects with `WebSocketHandshakeError`, which names what to check.
+   */
+  invokeModelWithBidirectionalStream(
+    input: InvokeModelWithBidirectionalStreamRequest,
+    options?: HttpHandlerOptions,
+  ): Promise<InvokeModelWithBidirectionalStreamResponse>;
   /** No-op, for compatibility with the SDK. */
   destroy(): void;
 }
+
+export interface NovaSonicOptions {
+  /** Default `"amazon.nova-sonic-v1:0"`. */
+  modelId?: string;
+  /** Default `"matthew"`. */
+  voiceId?: string;
+  systemPrompt?: string;
+  /** `sessionStart.inferenceConfiguration`: defaults 1024, 0.9, 0.7. */
+  maxTokens?: number;
+  topP?: number;
+  temperature?: number;
+  /** The microphone's PCM rate for `sendAudio` (default 16000). */
+  inputSampleRate?: 8000 | 16000 | 24000;
+  /** The speech's PCM rate in `audio` events (default 24000). */
+  outputSampleRate?: 8000 | 16000 | 24000;
+  /** Tools the model may ask for (`toolUse` events); `inputSchema.json` as an object or JSON text. */
+  tools?: Array<{ toolSpec: { name: string; description?: string; inputSchema?: { json: unknown } } }>;
+  abortSignal?: AbortSignal;
+}
+
+/** What a Nova Sonic session says, typed. */
+export type NovaSonicEvent =
+  /** What was heard (`role: 'USER'`) or is being said (`'ASSISTANT'`); `final` false for
+   * the speculative text said before the speech, true for the final one. */
+  | { type: 'transcript'; role: 'USER' | 'ASSISTANT' | (string & {}); text: string; final: boolean; contentId?: string }
+  /** Speech: 16-bit little-endian mono PCM at `outputSampleRate` (24 kHz). */
+  | { type: 'audio'; audio: Uint8Array; contentId?: string }
+  /** The model asks for a tool: answer with `sendToolResult(toolUseId, result)`. */
+  | { type: 'toolUse'; toolUseId: string; toolName: string; input: unknown; contentId?: string }
+  /** Session totals so far (and this turn's `details.delta`). */
+  | { type: 'usage'; inputTokens: number; outputTokens: number; totalTokens: number; details?: unknown }
+  /** The user spoke over the answer (barge-in): stop playing the speech. */
+  | { type: 'interrupted' }
+  /** The end of one answer. */
+  | { type: 'completionEnd'; stopReason: string }
+  /** Any other event (`completionStart`, `contentStart`, `contentEnd`, …), as sent. */
+  | { type: 'other'; name: string; event: Record<string, unknown> };
+
+export interface NovaSonicSession extends AsyncIterableIterator<NovaSonicEvent> {
+  /** 16-bit little-endian mono PCM at `inputSampleRate`; the first call opens the
+   * microphone's content. Answers come as the model hears the end of speech. */
+  sendAudio(pcm: Uint8Array): void;
+  /** Ends the microphone's content. */
+  endAudio(): void;
+  /** A typed turn (USER by default), answered when it ends; `interactive: false` is history. */
+  sendText(text: string, options?: { role?: 'USER' | 'ASSISTANT' | 'SYSTEM'; interactive?: boolean }): void;
+  /** Answers a `toolUse` event. */
+  sendToolResult(toolUseId: string, result: string | unknown): void;
+  /** Ends the input (`promptEnd`, `sessionEnd`); events go on until the answer is complete. */
+  end(): void;
+  /** Stops at once: the socket is closed; iterating ends with an `AbortError`. */
+  close(): void;
+}
+
+/**
+ * A Nova Sonic speech-to-speech session over `invokeModelWithBidirectionalStream`: sends
+ * `sessionStart`, `promptStart` and the system prompt, then resolves once the socket is open.
+ * Iterate it for typed events; no protocol knowledge needed.
+ */
+export function novaSonic(client: BedrockRuntime, options?: NovaSonicOptions): Promise<NovaSonicSession>;
 
 /** What a finished stream said besides its text. */
 export interface TextStreamResult {
@@ -577,8 +673,20 @@ export class ServiceQuotaExceededException extends BedrockRuntimeServiceExceptio
 export class ServiceUnavailableException extends BedrockRuntimeServiceException {}
 export class ThrottlingException extends BedrockRuntimeServiceException {}
 export class ValidationException extends BedrockRuntimeServiceException {}
-/** A stream completed no event for `streamIdleTimeout` ms and was stopped. */
+/** A stream completed no event for `streamIdleTimeout` ms and was stopped (a bidirectional
+ * stream: no message sent or received for that long). */
 export class StreamIdleTimeoutError extends Error {}
+/** A bidirectional stream's WebSocket was refused before it opened (a browser is not told
+ * why): the message names what to check (credentials, region, model access, the clock). */
+export class WebSocketHandshakeError extends Error {
+  closeCode?: number;
+}
+/** A bidirectional stream's WebSocket closed before the answer ended: `closeCode` 1006 (the
+ * connection was lost), 1011 (an error on the service's side), 1000/1005 in the middle of an
+ * event, or any other code. Never a clean end. */
+export class WebSocketClosedError extends Error {
+  closeCode?: number;
+}
 /** A bug in bedrock-wasm's core (a panic). The call that hit it and every call in flight
  * reject with it; later calls run on a restarted module. `message` carries the panic message:
  * please report it. */

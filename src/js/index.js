@@ -188,6 +188,25 @@ export class StreamIdleTimeoutError extends Error {
   }
 }
 
+/** The WebSocket of a bidirectional stream was refused before it opened; a browser is not
+ * told why, so `message` names what to check. */
+export class WebSocketHandshakeError extends Error {
+  constructor(message, closeCode) {
+    super(message);
+    this.name = 'WebSocketHandshakeError';
+    this.closeCode = closeCode;
+  }
+}
+
+/** The WebSocket of a bidirectional stream closed before the answer ended (`closeCode`). */
+export class WebSocketClosedError extends Error {
+  constructor(message, closeCode) {
+    super(message);
+    this.name = 'WebSocketClosedError';
+    this.closeCode = closeCode;
+  }
+}
+
 /** The core's plain `Error` (named after the AWS exception) → the matching class. */
 function convert(e) {
   if (!(e instanceof Error) || e instanceof BedrockRuntimeServiceException) return e;
@@ -199,6 +218,8 @@ function convert(e) {
     return out;
   }
   if (e.name === 'StreamIdleTimeoutError') return new StreamIdleTimeoutError(e.message);
+  if (e.name === 'WebSocketHandshakeError') return new WebSocketHandshakeError(e.message, e.closeCode);
+  if (e.name === 'WebSocketClosedError') return new WebSocketClosedError(e.message, e.closeCode);
   return e;
 }
 
@@ -359,7 +380,7 @@ function bodyBytes(body) {
 /** A streaming response's core stream, for `textStream` to read in text mode. */
 const RAW = Symbol('raw');
 
-/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime`: every operation but InvokeModelWithBidirectionalStream. */
+/** Drop-in for `BedrockRuntime` from `@aws-sdk/client-bedrock-runtime`. */
 export class BedrockRuntime {
   #config;
   #core;
@@ -400,6 +421,11 @@ export class BedrockRuntime {
 
   async #send(operation, input, body, signal) {
     if (!input || typeof input !== 'object') throw new TypeError(`${operation}'s input must be an object`);
+    return this.#call((core, auth) => core.send(operation, input, body, auth, signal));
+  }
+
+  /** Calls the core with this client's core and the credentials (or token) for one call. */
+  async #call(fn) {
     await init();
     // Before any credentials are fetched: an insecure endpoint is refused without them.
     const core = await this.#getCore();
@@ -414,7 +440,7 @@ export class BedrockRuntime {
       throw new TypeError('the credentials provider must return { accessKeyId, secretAccessKey, sessionToken? }');
     }
     try {
-      return await guarded(() => core.send(operation, input, body, auth, signal));
+      return await guarded(() => Promise.resolve(fn(core, auth)));
     } catch (e) {
       throw convert(e);
     }
@@ -542,6 +568,101 @@ export class BedrockRuntime {
     return { raw, cancel, modelId: input.modelId, started: false };
   }
 
+  /**
+   * InvokeModelWithBidirectionalStream (Nova Sonic) over a WebSocket: `input.body` is an
+   * async iterable of `{ chunk: { bytes } }` (one JSON event each), sent as it yields; when it
+   * ends the input is ended and the answer goes on until the service closes. Resolves once
+   * the socket is open; `body` yields `{ chunk: { bytes } }`. Needs a global `WebSocket`
+   * (browsers, workers, Node 22+) and SigV4 credentials (API keys are refused).
+   */
+  async invokeModelWithBidirectionalStream(input, options) {
+    if (!input || typeof input !== 'object') throw new TypeError("InvokeModelWithBidirectionalStream's input must be an object");
+    if (typeof input.modelId !== 'string' || !input.modelId) throw new TypeError('input.modelId is required, e.g. "amazon.nova-sonic-v1:0"');
+    const source = input.body;
+    const iterate = source?.[Symbol.asyncIterator] ?? source?.[Symbol.iterator];
+    if (typeof iterate !== 'function') throw new TypeError('input.body must be an async iterable of { chunk: { bytes: Uint8Array } }');
+    if (typeof WebSocket === 'undefined') {
+      throw new TypeError('InvokeModelWithBidirectionalStream needs a global WebSocket: a browser, a worker, or Node 22 or later');
+    }
+    const controller = new AbortController();
+    trackStream(controller);
+    const cancel = () => controller.abort();
+    const unfollow = follow(options?.abortSignal, cancel);
+    let raw;
+    try {
+      raw = await this.#call((core, auth) => core.bidi(input.modelId, auth, controller.signal));
+      // The core's calls are synchronous; between them, `wait()` resolves when something
+      // happens on the socket or a bound passes.
+      while (!sync(() => raw.opened())) await raw.wait();
+    } catch (e) {
+      unfollow();
+      throw convert(e);
+    }
+    // The input's own failure (its iterator threw, or yielded a wrong shape) ends the stream
+    // and is what the output throws.
+    let inputFailed = false;
+    let inputError;
+    const fail = (e) => {
+      inputFailed = true;
+      inputError = e;
+      cancel();
+    };
+    (async () => {
+      let it;
+      try {
+        it = iterate.call(source);
+      } catch (e) {
+        return fail(e);
+      }
+      for (;;) {
+        let r;
+        try {
+          r = await it.next();
+        } catch (e) {
+          return fail(e);
+        }
+        if (r.done) break;
+        const bytes = r.value?.chunk?.bytes;
+        if (!(bytes instanceof Uint8Array)) {
+          return fail(new TypeError('each event of input.body must be { chunk: { bytes: Uint8Array } }'));
+        }
+        try {
+          // false: the socket's buffer is full (Rust decides): try again shortly.
+          while (!sync(() => raw.send(bytes))) await new Promise((r) => setTimeout(r, 20));
+        } catch {
+          // The stream has ended; its output says why. Let the input go.
+          return Promise.resolve().then(() => it.return?.()).catch(() => {});
+        }
+      }
+      try {
+        sync(() => raw.end());
+      } catch {
+        // The stream has ended already; its output says why.
+      }
+    })();
+    return {
+      $metadata: { attempts: 1, totalRetryDelay: 0 },
+      body: events(
+        {
+          raw: {
+            async nextBatch() {
+              for (;;) {
+                const batch = sync(() => raw.poll());
+                if (batch === undefined || batch.length) return batch ?? [];
+                await raw.wait();
+              }
+            },
+            cancel: () => raw.cancel(),
+          },
+          cancel,
+        },
+        (bytes) => ({ chunk: { bytes } }),
+        (e) => (inputFailed ? inputError : e),
+        unfollow,
+      ),
+    };
+  }
+
   /** Does nothing: there is no connection pool to close (the SDK's `destroy()`). */
   destroy() {}
 }
@@ -597,8 +718,9 @@ function converseBody(input) {
   return utf8.encode(JSON.stringify(rest, blobReplacer));
 }
 
-/** The async iterable over a raw stream; `break` / `return()` / the signal cancel it. */
-function events(source, map) {
+/** The async iterable over a raw stream; `break` / `return()` / the signal cancel it.
+ * `mapError` may replace the error thrown; `done` runs once the stream is over. */
+function events(source, map, mapError = (e) => e, done = () => {}) {
   const { raw, cancel } = source;
   let chain = Promise.resolve();
   let finished = false;
@@ -614,11 +736,13 @@ function events(source, map) {
           batch = await guarded(() => raw.nextBatch());
         } catch (e) {
           finished = true;
-          throw convert(e);
+          done();
+          throw mapError(convert(e));
         }
         at = 0;
         if (batch.length === 0) {
           finished = true;
+          done();
           return { done: true, value: undefined };
         }
       }
@@ -638,6 +762,7 @@ function events(source, map) {
       finished = true;
       quietly(() => raw.cancel());
       cancel();
+      done();
       return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]() {
@@ -1007,4 +1132,162 @@ export function fromCognitoIdentityPool(options) {
       throw convert(e);
     }
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nova Sonic: a speech-to-speech session over invokeModelWithBidirectionalStream.
+
+/**
+ * Opens a Nova Sonic session: sends `sessionStart`, `promptStart` (voice, 24 kHz speech out,
+ * tools) and the system prompt, then resolves the session. `sendAudio` takes 16-bit mono PCM
+ * at `inputSampleRate` (16 kHz); `sendText` a typed turn; iterate the session for typed events
+ * (transcripts, speech as PCM at `outputSampleRate`, tool uses, usage, completion ends).
+ */
+export async function novaSonic(client, options = {}) {
+  if (typeof client?.invokeModelWithBidirectionalStream !== 'function') throw new TypeError('novaSonic needs a BedrockRuntime client');
+  const o = options ?? {};
+  const promptName = `prompt-${Date.now().toString(36)}`;
+  let n = 0;
+  const content = () => `content-${++n}`;
+  // The input: a queue the methods push onto and the stream pulls from.
+  const queue = [];
+  let wake;
+  let inputEnded = false;
+  const push = (name, body) => {
+    if (inputEnded) throw new TypeError('this Nova Sonic session has ended: open a new one');
+    queue.push(utf8.encode(JSON.stringify({ event: { [name]: { promptName, ...body } } })));
+    wake?.();
+  };
+  async function* input() {
+    for (;;) {
+      while (queue.length) yield { chunk: { bytes: queue.shift() } };
+      if (inputEnded) return;
+      await new Promise((r) => (wake = r));
+      wake = undefined;
+    }
+  }
+  const lpcm = (rate) => ({ mediaType: 'audio/lpcm', sampleRateHertz: rate, sampleSizeBits: 16, channelCount: 1, audioType: 'SPEECH', encoding: 'base64' });
+  const text = (role, value, interactive) => {
+    const contentName = content();
+    push('contentStart', { contentName, type: 'TEXT', role, interactive, textInputConfiguration: { mediaType: 'text/plain' } });
+    push('textInput', { contentName, content: String(value) });
+    push('contentEnd', { contentName });
+  };
+  queue.push(
+    utf8.encode(
+      JSON.stringify({
+        event: { sessionStart: { inferenceConfiguration: { maxTokens: o.maxTokens ?? 1024, topP: o.topP ?? 0.9, temperature: o.temperature ?? 0.7 } } },
+      }),
+    ),
+  );
+  const tools = o.tools?.map((t) => {
+    const spec = t.toolSpec ?? t;
+    const json = spec.inputSchema?.json ?? { type: 'object', properties: {} };
+    return { toolSpec: { ...spec, inputSchema: { json: typeof json === 'string' ? json : JSON.stringify(json) } } };
+  });
+  push('promptStart', {
+    textOutputConfiguration: { mediaType: 'text/plain' },
+    audioOutputConfiguration: { ...lpcm(o.outputSampleRate ?? 24000), voiceId: o.voiceId ?? 'matthew' },
+    ...(tools?.length && { toolUseOutputConfiguration: { mediaType: 'application/json' }, toolConfiguration: { tools } }),
+  });
+  if (o.systemPrompt) text('SYSTEM', o.systemPrompt, false);
+
+  const response = await client.invokeModelWithBidirectionalStream(
+    { modelId: o.modelId ?? 'amazon.nova-sonic-v1:0', body: input() },
+    { abortSignal: o.abortSignal },
+  );
+  const output = response.body[Symbol.asyncIterator]();
+  let audio;
+  const endAudio = () => {
+    if (audio) push('contentEnd', { contentName: audio });
+    audio = undefined;
+  };
+  const stages = new Map();
+  return {
+    /** Sends 16-bit little-endian mono PCM at `inputSampleRate`, opening the microphone's content on the first call. */
+    sendAudio(pcm) {
+      if (!(pcm instanceof Uint8Array)) throw new TypeError('sendAudio takes 16-bit mono PCM as a Uint8Array');
+      if (!audio) {
+        audio = content();
+        push('contentStart', { contentName: audio, type: 'AUDIO', role: 'USER', interactive: true, audioInputConfiguration: lpcm(o.inputSampleRate ?? 16000) });
+      }
+      push('audioInput', { contentName: audio, content: toBase64(pcm) });
+    },
+    /** Ends the microphone's content (the next `sendAudio` opens a new one). */
+    endAudio,
+    /** A typed turn (`role` USER by default): answered when it ends. */
+    sendText(value, { role = 'USER', interactive = true } = {}) {
+      text(role, value, interactive);
+    },
+    /** The result of a `toolUse` event, as text or JSON. */
+    sendToolResult(toolUseId, result) {
+      const contentName = content();
+      push('contentStart', {
+        contentName,
+        type: 'TOOL',
+        role: 'TOOL',
+        interactive: false,
+        toolResultInputConfiguration: { toolUseId, type: 'TEXT', textInputConfiguration: { mediaType: 'text/plain' } },
+      });
+      push('toolResult', { contentName, content: typeof result === 'string' ? result : JSON.stringify(result) });
+      push('contentEnd', { contentName });
+    },
+    /** Ends the input (`promptEnd`, `sessionEnd`); the events go on until the answer is complete. */
+    end() {
+      if (inputEnded) return;
+      endAudio();
+      push('promptEnd', {});
+      queue.push(utf8.encode('{"event":{"sessionEnd":{}}}'));
+      inputEnded = true;
+      wake?.();
+    },
+    /** Stops at once: the socket is closed and iterating ends with an `AbortError`. */
+    close() {
+      inputEnded = true;
+      wake?.();
+      output.return();
+    },
+    async next() {
+      const r = await output.next();
+      if (r.done) return r;
+      const e = JSON.parse(utf8Decoder.decode(r.value.chunk.bytes))?.event ?? {};
+      const type = Object.keys(e)[0];
+      const v = e[type] ?? {};
+      let out = { type: 'other', name: type, event: v };
+      if (type === 'contentStart') {
+        try {
+          stages.set(v.contentId, JSON.parse(v.additionalModelFields ?? '{}').generationStage);
+        } catch {
+          // Not JSON: no stage.
+        }
+      } else if (type === 'textOutput') {
+        out = /^\{\s*"interrupted"\s*:\s*true\s*\}$/.test(v.content)
+          ? { type: 'interrupted' }
+          : { type: 'transcript', role: v.role, text: v.content, final: stages.get(v.contentId) !== 'SPECULATIVE' };
+      } else if (type === 'audioOutput') {
+        out = { type: 'audio', audio: fromBase64(v.content) };
+      } else if (type === 'toolUse') {
+        out = { type: 'toolUse', toolUseId: v.toolUseId, toolName: v.toolName, input: v.content };
+        try {
+          out.input = JSON.parse(v.content);
+        } catch {
+          // Kept as the text.
+        }
+      } else if (type === 'usageEvent') {
+        out = { type: 'usage', inputTokens: v.totalInputTokens, outputTokens: v.totalOutputTokens, totalTokens: v.totalTokens, details: v.details };
+      } else if (type === 'completionEnd') {
+        out = { type: 'completionEnd', stopReason: v.stopReason };
+      }
+      if (out.type !== 'other' && v.contentId) out.contentId = v.contentId;
+      return { done: false, value: out };
+    },
+    return() {
+      inputEnded = true;
+      wake?.();
+      return output.return();
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

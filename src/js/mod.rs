@@ -17,6 +17,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::bedrock::async_invoke::ListAsyncInvokesQuery;
+#[cfg(not(feature = "size-without-bidi"))]
+use crate::bedrock::bidi::BidiEvent;
 use crate::bedrock::cognito::CognitoConfig;
 use crate::bedrock::retry::{Attempts, Next, RetryPolicy};
 use crate::bedrock::{
@@ -28,6 +30,8 @@ use crate::sign::{ApiKey, Auth, Credentials, EndpointPolicy, SignErrorKind};
 use crate::transport::{
     cognito_credentials, Client, ClientOptions, ResponseMetadata, ResponseStream,
 };
+#[cfg(not(feature = "size-without-bidi"))]
+use crate::transport::{BidiPoll, BidiStream};
 
 /// Runs at every instantiation (the first and each one after a panic): installs the panic
 /// hook.
@@ -166,6 +170,27 @@ impl Core {
             );
             set_opt(&result, "serviceTier", headers.service_tier);
             Ok(result.into())
+        })
+    }
+
+    /// InvokeModelWithBidirectionalStream: starts opening the WebSocket for `model_id`
+    /// (poll [`RawBidi::opened`]). `auth` as for [`send`](Self::send); an API key
+    /// (`{ token }`) is refused here, before connecting.
+    #[cfg(not(feature = "size-without-bidi"))]
+    pub fn bidi(
+        &self,
+        model_id: &str,
+        auth: JsValue,
+        signal: Option<web_sys::AbortSignal>,
+    ) -> Result<RawBidi, JsValue> {
+        let mut client = self.client.clone();
+        client.set_auth(auth_from(&auth)?);
+        let stream = client
+            .open_bidirectional_stream(model_id, signal.as_ref())
+            .map_err(to_js_error)?;
+        Ok(RawBidi {
+            stream,
+            pending_error: None.into(),
         })
     }
 
@@ -316,6 +341,72 @@ impl RawStream {
         if let Some(mut stream) = self.stream.borrow_mut().take() {
             stream.cancel();
         }
+    }
+}
+
+/// A bidirectional stream, all synchronous: poll `opened` until true, `send` input events
+/// (false: the socket's buffer is full, try again shortly), `end` the input, `poll` the
+/// output; await `wait()` between polls.
+#[cfg(not(feature = "size-without-bidi"))]
+#[wasm_bindgen]
+pub struct RawBidi {
+    stream: BidiStream,
+    /// An error met after some events of a poll, reported by the next one.
+    pending_error: RefCell<Option<Error>>,
+}
+
+#[cfg(not(feature = "size-without-bidi"))]
+#[wasm_bindgen]
+impl RawBidi {
+    /// Whether the socket is open; throws if it was refused, aborted or timed out.
+    pub fn opened(&self) -> Result<bool, JsValue> {
+        self.stream.poll_open().map_err(to_js_error)
+    }
+
+    /// Sends one input event's bytes (signed as they go out); `false` while the socket's
+    /// buffer is full.
+    pub fn send(&self, event: &[u8]) -> Result<bool, JsValue> {
+        self.stream.try_send(event).map_err(to_js_error)
+    }
+
+    /// Sends the signed end frame; the answer goes on until the service closes.
+    pub fn end(&self) -> Result<(), JsValue> {
+        self.stream.end().map_err(to_js_error)
+    }
+
+    /// Every output event's bytes decodable now, as `Uint8Array`s (empty: await `wait()`);
+    /// `undefined` at the clean end. Throws the typed error that ended the stream, once.
+    pub fn poll(&self) -> Result<JsValue, JsValue> {
+        if let Some(e) = self.pending_error.take() {
+            return Err(to_js_error(e));
+        }
+        let batch = js_sys::Array::new();
+        loop {
+            match self.stream.poll_next() {
+                Ok(BidiPoll::Event(BidiEvent::Chunk(bytes))) => {
+                    batch.push(&Uint8Array::from(bytes.as_slice()));
+                }
+                Ok(BidiPoll::Pending) => break,
+                Ok(BidiPoll::End) if batch.length() == 0 => return Ok(JsValue::UNDEFINED),
+                Ok(BidiPoll::End) => break,
+                Err(e) if batch.length() == 0 => return Err(to_js_error(e)),
+                Err(e) => {
+                    *self.pending_error.borrow_mut() = Some(e);
+                    break;
+                }
+            }
+        }
+        Ok(batch.into())
+    }
+
+    /// Resolves when something happens on the socket or a bound passes: poll again then.
+    pub fn wait(&self) -> js_sys::Promise {
+        self.stream.wait()
+    }
+
+    /// Closes the socket at once (1000); polling then throws `AbortError`.
+    pub fn cancel(&self) {
+        self.stream.cancel();
     }
 }
 
@@ -734,6 +825,11 @@ fn to_js_error(e: Error) -> JsValue {
             set(&err, "originalStatusCode", &code.into());
         }
         set_opt(&err, "originalMessage", x.original_message.clone());
+    }
+    if let crate::bedrock::ErrorKind::WebSocket { code, .. } = e.kind() {
+        if *code != 0 {
+            set(&err, "closeCode", &(*code).into());
+        }
     }
     let name = e.name();
     err.set_name(name);

@@ -161,7 +161,7 @@ pub(super) fn js_error(e: JsValue) -> Error {
     Error::input(js_message(&e))
 }
 
-fn js_message(e: &JsValue) -> String {
+pub(super) fn js_message(e: &JsValue) -> String {
     if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         return String::from(err.message());
     }

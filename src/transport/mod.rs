@@ -10,6 +10,7 @@
 //! - `body`: whole bodies read capped and watched; `stream`: event streams with cancellation
 //!   that closes the connection; `watchdog`: the idle watchdog both use.
 //! - `cognito`: temporary credentials from an identity pool.
+//! - `websocket`: InvokeModelWithBidirectionalStream over the platform's `WebSocket`.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -38,10 +39,15 @@ mod fetch;
 mod send;
 mod stream;
 mod watchdog;
+mod websocket;
 
 pub use body::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES};
 pub use cognito::cognito_credentials;
 pub use stream::ResponseStream;
+pub use websocket::{
+    BidiPoll, BidiStream, BIDI_MAX_BUFFERED_BYTES, BIDI_MAX_QUEUED_BYTES, BIDI_SEND_POLL_MS,
+    BIDI_SESSION_LIMIT_MS,
+};
 
 use body::{check_ok_body, read_body};
 use fetch::header;

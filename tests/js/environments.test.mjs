@@ -77,6 +77,7 @@ after(async () => {
 });
 
 async function check(result) {
+  assert.deepEqual(result.voice, { said: ['USER: What is your name?', 'ASSISTANT: My name is Claude.'], speech: true });
   assert.equal(result.invokeText, ' My name is Claude.');
   assert.equal(result.text, ' My name is Claude.');
   assert.equal(result.stopReason, 'end_turn');
@@ -110,7 +111,9 @@ async function inPage(url) {
 
 test('Node ≥ 20, imported by package name (node condition, wasm read from disk)', async () => {
   const dir = await project('node');
-  const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'node-app.mjs'), JSON.stringify(config)]);
+  // Node 20 has a global WebSocket only behind this flag (`cargo xtask test-npm` passes it).
+  const flags = process.execArgv.filter((a) => a === '--experimental-websocket');
+  const { stdout } = await promisify(execFile)(process.execPath, [...flags, join(dir, 'node-app.mjs'), JSON.stringify(config)]);
   await check(JSON.parse(stdout));
 });
 

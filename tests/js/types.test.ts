@@ -9,7 +9,37 @@ import init, {
   type InvokeGuardrailChecksResponse, type ListAsyncInvokesResponse, type StartAsyncInvokeResponse,
   type AwsCredentialIdentity, type ChatInput, type ConverseResponse, type ConverseStreamOutput, type InvokeModelResponse,
   type ResponseMetadata, type TextStreamResult, type CognitoIdentityCredentials, type Message,
+  novaSonic, WebSocketClosedError, WebSocketHandshakeError, type NovaSonicEvent, type NovaSonicSession,
+  type InvokeModelWithBidirectionalStreamResponse, type BidirectionalStreamEvent,
 } from 'bedrock-wasm';
+
+export async function voice(client: BedrockRuntime, signal: AbortSignal): Promise<void> {
+  async function* input(): AsyncGenerator<BidirectionalStreamEvent> {
+    yield { chunk: { bytes: new TextEncoder().encode('{"event":{"sessionStart":{}}}') } };
+  }
+  const r: InvokeModelWithBidirectionalStreamResponse = await client.invokeModelWithBidirectionalStream(
+    { modelId: 'amazon.nova-sonic-v1:0', body: input() },
+    { abortSignal: signal },
+  );
+  for await (const e of r.body) e.chunk.bytes satisfies Uint8Array;
+  const session: NovaSonicSession = await novaSonic(client, {
+    voiceId: 'matthew', systemPrompt: 'Be brief.', maxTokens: 512, inputSampleRate: 16000, outputSampleRate: 24000,
+    tools: [{ toolSpec: { name: 't', inputSchema: { json: { type: 'object' } } } }], abortSignal: signal,
+  });
+  session.sendAudio(new Uint8Array(3200));
+  session.endAudio();
+  session.sendText('hi', { role: 'USER', interactive: true });
+  for await (const e of session) {
+    const event: NovaSonicEvent = e;
+    if (event.type === 'transcript') event.text satisfies string;
+    if (event.type === 'audio') event.audio satisfies Uint8Array;
+    if (event.type === 'toolUse') session.sendToolResult(event.toolUseId, { ok: true });
+    if (event.type === 'completionEnd') session.end();
+  }
+  session.close();
+  const errors: Error[] = [new WebSocketClosedError(), new WebSocketHandshakeError()];
+  errors.forEach((x) => (x as WebSocketClosedError).closeCode satisfies number | undefined);
+}
 
 export async function everything(signal: AbortSignal): Promise<void> {
   await init();

@@ -253,7 +253,7 @@ pub fn pkg_from(wasm: &Path, out: &Path) -> Result {
         r#"{{
   "name": "bedrock-wasm",
   "version": "{version}",
-  "description": "Amazon Bedrock Runtime from the browser: a drop-in for the AWS SDK's BedrockRuntime (every operation but the bidirectional stream, plus createSignedFetch for the OpenAI- and Anthropic-compatible APIs) in WebAssembly",
+  "description": "Amazon Bedrock Runtime from the browser: a drop-in for the AWS SDK's BedrockRuntime (every operation, the bidirectional stream over a WebSocket, plus createSignedFetch for the OpenAI- and Anthropic-compatible APIs) in WebAssembly",
   "license": "Apache-2.0",
   "type": "module",
   "main": "./node.js",

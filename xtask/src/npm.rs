@@ -40,12 +40,14 @@ pub fn tests() -> Result {
         ("CHROMIUM", tools::CHROMIUM),
         ("PKG_TEST_DIR", pkg_test.to_str().unwrap_or_default()),
     ];
-    let result = cmd::run_in(
-        &tests,
-        "node",
-        &["--test", "--test-concurrency=1", "js/"],
-        &env,
-    );
+    // InvokeModelWithBidirectionalStream needs a global WebSocket: Node 22+ has one, Node
+    // 20.10+ behind this flag (the test runner passes it on to each test file).
+    let global_websocket = cmd::output("node", &["-p", "typeof WebSocket"]);
+    let mut args = vec!["--test", "--test-concurrency=1", "js/"];
+    if global_websocket.as_deref() != Some("function") {
+        args.insert(0, "--experimental-websocket");
+    }
+    let result = cmd::run_in(&tests, "node", &args, &env);
     rt.block_on(emulator.shutdown());
     result
 }

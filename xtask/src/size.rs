@@ -80,6 +80,11 @@ const FEATURES: &[(&str, &str, &str)] = &[
         "ApplyGuardrail, GetAsyncInvoke, ListAsyncInvokes, StartAsyncInvoke's token",
         "their arms in `Core.send`'s request builder, `idempotencyToken`",
     ),
+    (
+        "size-without-bidi",
+        "InvokeModelWithBidirectionalStream (the WebSocket transport)",
+        "`Core.bidi`, `RawBidi`",
+    ),
 ];
 
 /// What cannot be measured by leaving exports out, and why (printed with the table).

@@ -354,3 +354,88 @@ fn malformed_output_is_a_typed_error_never_a_panic() {
         let _ = decode_all(&mut d);
     }
 }
+
+#[test]
+fn close_codes_map_to_a_clean_end_only_when_normal_and_between_frames() {
+    let good = event_frame("chunk", br#"{"bytes":"eyJhIjoxfQ=="}"#);
+    // 1000 and 1005 between frames: the clean end.
+    for code in [1000, 1005] {
+        let mut d = BidiOutputDecoder::new();
+        d.push(&good);
+        assert_eq!(decode_all(&mut d).0.len(), 1);
+        assert_eq!(d.close(code, ""), Ok(()), "{code}");
+    }
+    // 1000/1005 mid-frame: the answer is incomplete.
+    for code in [1000, 1005] {
+        let mut d = BidiOutputDecoder::new();
+        d.push(&good[..good.len() - 5]);
+        let e = d.close(code, "bye").unwrap_err();
+        assert_eq!(e.name(), "WebSocketClosedError");
+        let m = e.to_string();
+        assert!(
+            m.contains("middle of an event") && m.contains("\"bye\""),
+            "{m}"
+        );
+        assert!(
+            matches!(e.kind(), ErrorKind::WebSocket { refused: false, code: c, .. } if *c == code)
+        );
+    }
+    // Any other code, even between frames, is an error naming it.
+    for (code, words) in [
+        (1006, "lost without a close frame"),
+        (1011, "service's side"),
+        (1001, "going away"),
+        (4000, "application-defined"),
+        (0, "unexpected"),
+        (u16::MAX, "unexpected"),
+    ] {
+        let mut d = BidiOutputDecoder::new();
+        d.push(&good);
+        let _ = decode_all(&mut d);
+        let e = d.close(code, &"x".repeat(10_000)).unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains(&format!("code {code}")) && m.contains(words),
+            "{m}"
+        );
+        assert!(m.len() < 600, "the reason is cut: {}", m.len());
+        assert_eq!(e.name(), "WebSocketClosedError");
+        // Reported once.
+        assert_eq!(d.close(code, ""), Ok(()));
+    }
+    // After an exception already returned, the close adds nothing.
+    let mut d = BidiOutputDecoder::new();
+    d.push(b"not a frame at all, certainly not");
+    assert!(decode_all(&mut d).1.is_some());
+    assert_eq!(d.close(1011, ""), Ok(()));
+    // A refused handshake names what to check.
+    let e = handshake_refused(1006, "amazon.nova-sonic-v1:0");
+    assert_eq!(e.name(), "WebSocketHandshakeError");
+    let m = e.to_string();
+    for word in ["credentials", "region", "amazon.nova-sonic-v1:0", "clock"] {
+        assert!(m.contains(word), "{word}: {m}");
+    }
+}
+
+#[test]
+fn the_small_base64_encoder_matches_the_base64_crate() {
+    use base64::Engine as _;
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for len in 0..300 {
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let mut out = Vec::new();
+        base64_into(&mut out, &bytes);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            base64::engine::general_purpose::STANDARD.encode(&bytes),
+            "{len}"
+        );
+    }
+}

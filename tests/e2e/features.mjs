@@ -645,6 +645,16 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       await p.fill({ 'reasoning-budget': '2048' });
       await p.byId('api').selectOption('invoke');
       assert.match(await p.byId('invoke-body').inputValue(), /choose Converse/);
+      // Nova 2 reasons with an effort instead of a budget (whatever the budget field says).
+      await p.byId('api').selectOption('converse');
+      await p.byId('clear').click();
+      await p.fill({ 'model-id': 'amazon.nova-2-lite-v1:0', 'max-tokens': '300', 'reasoning-budget': '', prompt: 'Think first' });
+      await p.byId('reasoning-effort').selectOption('high');
+      body = await preview();
+      assert.deepEqual(body.additionalModelRequestFields, { reasoningConfig: { type: 'enabled', maxReasoningEffort: 'high' } });
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      assert.ok((await p.text('reasoning')).length > 0, 'Nova 2 reasoned');
     },
 
     async 'structured output and tools: the schema goes into outputConfig and the answer is checked; a tool call is answered as a toolResult turn, with the reasoning sent back signed'(p) {

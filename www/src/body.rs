@@ -23,6 +23,9 @@ pub struct Params {
     pub system: String,
     /// Converse only: reasoning with this budget of tokens (Claude's `thinking`).
     pub reasoning_budget: Option<u32>,
+    /// Converse only: reasoning with this effort (`low`, `medium`, `high`; Nova 2's
+    /// `reasoningConfig.maxReasoningEffort`).
+    pub reasoning_effort: Option<String>,
     /// Converse only: cache points after the system prompt and after the history.
     pub cache: bool,
     /// Converse only: the JSON schema the answer must follow (`outputConfig.textFormat`).
@@ -198,7 +201,8 @@ pub fn native(family: ModelFamily, p: &Params, msgs: &[Msg], streaming: bool) ->
 
 /// The Converse / ConverseStream request body.
 pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseRequest {
-    let mut messages = messages_with(msgs, true, p.reasoning_budget.is_some());
+    let reasoning = p.reasoning_budget.is_some() || p.reasoning_effort.is_some();
+    let mut messages = messages_with(msgs, true, reasoning);
     let mut system = system(p);
     if p.cache {
         // Everything before the new prompt is the same next turn: cache up to there.
@@ -219,6 +223,12 @@ pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseReques
     // Converse has no top-k of its own: it goes to the model under the model's name.
     if let Some((k, key)) = p.top_k.zip(family.top_k_parameter()) {
         fields.insert(key.into(), json!(k));
+    }
+    if let Some(effort) = &p.reasoning_effort {
+        fields.insert(
+            "reasoningConfig".into(),
+            json!({"type": "enabled", "maxReasoningEffort": effort}),
+        );
     }
     if let Some(budget) = p.reasoning_budget {
         fields.insert(

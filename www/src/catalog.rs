@@ -125,6 +125,13 @@ pub const MODELS: &[Model] = &[
     ),
     m(
         "Amazon",
+        "Nova 2 Lite",
+        "amazon.nova-2-lite-v1:0",
+        &["us", "global"],
+        (0.3, 2.5),
+    ),
+    m(
+        "Amazon",
         "Nova Premier",
         "amazon.nova-premier-v1:0",
         US,
@@ -299,6 +306,7 @@ const CONTEXT_WINDOWS: &[(&str, u32)] = &[
     ("anthropic.claude", 200_000),
     ("amazon.nova-micro", 128_000),
     ("amazon.nova-premier", 1_000_000),
+    ("amazon.nova-2-lite", 1_000_000),
     ("amazon.nova", 300_000),
     ("amazon.titan-text-express", 8_000),
     ("amazon.titan-text-lite", 4_000),
@@ -311,6 +319,12 @@ const CONTEXT_WINDOWS: &[(&str, u32)] = &[
     ("cohere.command", 4_000),
     ("ai21.jamba", 256_000),
 ];
+
+/// Whether the model reasons with an effort (`low`, `medium`, `high`) rather than a token
+/// budget: Amazon Nova 2 (`reasoningConfig.maxReasoningEffort`).
+pub fn takes_effort(model_id: &str) -> bool {
+    bare_id(model_id).starts_with("amazon.nova-2-")
+}
 
 /// What a model takes besides text, by model-id prefix, first match wins (AWS's "Supported
 /// models and model features" table for Converse): `(prefix, images, documents, videos)`.

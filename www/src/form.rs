@@ -34,6 +34,8 @@ pub enum FormError {
     Unencodable(String),
     /// The reasoning budget is not a whole number from 1,024 below max tokens.
     ReasoningBudget,
+    /// The reasoning effort is not low, medium or high.
+    ReasoningEffort,
     /// Reasoning with a sampling parameter the model refuses alongside it.
     ReasoningSampling,
     /// Reasoning or caching set with InvokeModel, or reasoning for a model it is not set for.
@@ -69,11 +71,12 @@ impl fmt::Display for FormError {
             Self::ReasoningBudget => f.write_str(
                 "the reasoning budget must be a whole number of at least 1024 tokens, below max tokens",
             ),
+            Self::ReasoningEffort => f.write_str("the reasoning effort must be low, medium or high"),
             Self::ReasoningSampling => f.write_str(
                 "reasoning takes the model's default temperature and top-k: clear them, or turn reasoning off",
             ),
             Self::ConverseOnly => f.write_str(
-                "reasoning and prompt caching are set here for the Converse API with Claude models: choose Converse (and a Claude model), or turn them off",
+                "reasoning and prompt caching are set here for the Converse API, reasoning with Claude (a budget) and Nova 2 (an effort): choose Converse (and such a model), or turn them off",
             ),
             Self::Attachment(e) => f.write_str(e),
             Self::OutputSchema(e) => write!(f, "the output schema must be a JSON schema object: {e}"),
@@ -96,6 +99,9 @@ pub struct ParamFields<'a> {
     pub system: &'a str,
     pub reasoning: bool,
     pub reasoning_budget: &'a str,
+    /// Whether the model takes an effort (low, medium, high) rather than a token budget.
+    pub effort_model: bool,
+    pub reasoning_effort: &'a str,
     pub cache: bool,
     /// A JSON schema, or empty.
     pub output_schema: &'a str,
@@ -183,17 +189,21 @@ impl ParamFields<'_> {
             .trim()
             .parse()
             .map_err(|_| FormError::MaxTokens)?;
-        let reasoning_budget = if self.reasoning {
-            match self.reasoning_budget.trim().parse::<u32>() {
-                Ok(b) if (1024..max_tokens).contains(&b) => Some(b),
+        let (reasoning_budget, reasoning_effort) = match (self.reasoning, self.effort_model) {
+            (false, _) => (None, None),
+            (true, true) => match self.reasoning_effort.trim() {
+                e @ ("low" | "medium" | "high") => (None, Some(e.to_owned())),
+                _ => return Err(FormError::ReasoningEffort),
+            },
+            (true, false) => match self.reasoning_budget.trim().parse::<u32>() {
+                Ok(b) if (1024..max_tokens).contains(&b) => (Some(b), None),
                 _ => return Err(FormError::ReasoningBudget),
-            }
-        } else {
-            None
+            },
         };
         Ok(Params {
             max_tokens,
             reasoning_budget,
+            reasoning_effort,
             cache: self.cache,
             output_schema: output_schema(self.output_schema)?,
             tools: tools(self.tools)?,
@@ -232,7 +242,8 @@ impl Settings {
     /// temperature or top-k alongside it.
     fn checked(self) -> Result<Self, FormError> {
         let p = &self.params;
-        if (p.reasoning_budget.is_some() || p.cache) && self.api != Api::Converse {
+        let reasoning = p.reasoning_budget.is_some() || p.reasoning_effort.is_some();
+        if (reasoning || p.cache) && self.api != Api::Converse {
             return Err(FormError::ConverseOnly);
         }
         if self.api != Api::Converse {
@@ -326,6 +337,8 @@ pub struct Form {
     /// Converse with Claude: reasoning on, with `reasoning_budget` tokens.
     pub reasoning: RwSignal<bool>,
     pub reasoning_budget: RwSignal<String>,
+    /// Converse, models that take an effort instead of a budget: `low`, `medium` or `high`.
+    pub reasoning_effort: RwSignal<String>,
     /// Converse: cache points after the system prompt and the history.
     pub cache_prompt: RwSignal<bool>,
     /// Converse: a JSON schema for structured output (empty: none).
@@ -365,6 +378,7 @@ impl Form {
         let api = RwSignal::new(Api::Invoke);
         let (reasoning, reasoning_budget, cache_prompt) =
             (RwSignal::new(false), text("2048"), RwSignal::new(false));
+        let reasoning_effort = text("medium");
         let (output_schema, tools) = (text(""), text(""));
         let settings = Memo::new(move |_| {
             let params = ParamFields {
@@ -376,6 +390,8 @@ impl Form {
                 system: &system.get(),
                 reasoning: reasoning.get(),
                 reasoning_budget: &reasoning_budget.get(),
+                effort_model: model_id.with(|m| catalog::takes_effort(m)),
+                reasoning_effort: &reasoning_effort.get(),
                 cache: cache_prompt.get(),
                 output_schema: &output_schema.get(),
                 tools: &tools.get(),
@@ -402,6 +418,7 @@ impl Form {
             api,
             reasoning,
             reasoning_budget,
+            reasoning_effort,
             cache_prompt,
             output_schema,
             tools,
@@ -453,6 +470,8 @@ mod tests {
             system: "Be brief.",
             reasoning: false,
             reasoning_budget: "",
+            effort_model: false,
+            reasoning_effort: "",
             cache: false,
             output_schema: "",
             tools: "",
@@ -501,6 +520,41 @@ mod tests {
         assert_eq!(
             settings("amazon.nova-lite-v1:0", Api::Invoke, &cached).unwrap_err(),
             FormError::ConverseOnly
+        );
+    }
+
+    #[test]
+    fn models_that_take_an_effort_get_one_instead_of_a_budget() {
+        let mut f = fields("200", "", "");
+        f.reasoning = true;
+        f.effort_model = true;
+        f.reasoning_effort = "high";
+        // The budget field does not matter for them (200 max tokens would refuse any budget).
+        let p = f.parse().unwrap();
+        assert_eq!(
+            (p.reasoning_budget, p.reasoning_effort.as_deref()),
+            (None, Some("high"))
+        );
+        f.reasoning_effort = "max";
+        assert_eq!(f.parse(), Err(FormError::ReasoningEffort));
+        f.reasoning_effort = "low";
+        let s = |api| {
+            Settings {
+                model_id: "amazon.nova-2-lite-v1:0".into(),
+                api,
+                params: f.parse().unwrap(),
+            }
+            .checked()
+        };
+        assert!(s(Api::Converse).is_ok());
+        assert_eq!(s(Api::Invoke).unwrap_err(), FormError::ConverseOnly);
+        let body = s(Api::Converse)
+            .unwrap()
+            .body(&messages(&[], "Hi", &[]), true)
+            .unwrap();
+        assert_eq!(
+            body["additionalModelRequestFields"],
+            json!({"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "low"}})
         );
     }
 

@@ -39,9 +39,18 @@ pub fn ParameterFields(form: Form, #[prop(into)] generated: Signal<String>) -> i
                 <label class="check">
                     <input type="checkbox" data-testid="reasoning-enabled" prop:checked=move || form.reasoning.get()
                         on:change=move |ev| form.reasoning.set(event_target_checked(&ev)) />
-                    "Reasoning (Converse, Claude)"
+                    "Reasoning (Converse: Claude, Nova 2)"
                 </label>
-                <Field label="Reasoning budget (tokens)" testid="reasoning-budget" value=form.reasoning_budget />
+                <Field label="Reasoning budget (tokens; Claude)" testid="reasoning-budget" value=form.reasoning_budget />
+                <label>
+                    "Reasoning effort (Nova 2)"
+                    <select data-testid="reasoning-effort" prop:value=move || form.reasoning_effort.get()
+                        on:change=move |ev| form.reasoning_effort.set(event_target_value(&ev))>
+                        <option value="low">"low"</option>
+                        <option value="medium">"medium"</option>
+                        <option value="high">"high"</option>
+                    </select>
+                </label>
                 <label class="check">
                     <input type="checkbox" data-testid="cache-prompt" prop:checked=move || form.cache_prompt.get()
                         on:change=move |ev| form.cache_prompt.set(event_target_checked(&ev)) />

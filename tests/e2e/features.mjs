@@ -485,6 +485,14 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       // An unsupported file type is refused when picked.
       await p.byId('attach').setInputFiles({ name: 'song.mp3', mimeType: 'audio/mpeg', buffer: Buffer.from('ID3') });
       await until(async () => /song\.mp3: Bedrock takes png/.test(await p.text('attach-status')), 'mp3 refused');
+      // Compare panes take the attachments too, each checked against its own model.
+      await p.byId('api').selectOption('converse');
+      await p.expand('compare');
+      await p.fill({ 'compare-model-1': model, 'compare-model-2': 'amazon.nova-micro-v1:0' });
+      await p.byId('compare-send').click();
+      await p.waitForMetrics('compare-metrics-1');
+      assert.match(await p.text('compare-output-1'), /^Received document "plan" docx 4 bytes sha256 [0-9a-f]{16}\./);
+      assert.match(await p.waitForError('compare-error-2'), /Nova Micro does not take documents/);
     },
 
     async 'conversations are kept in IndexedDB: back after a reload, listed, reopened, renamed and deleted; Forget everything clears them'(p) {

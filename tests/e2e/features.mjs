@@ -1284,6 +1284,7 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       await p.byId('voice-stop').click();
       await p.page.waitForFunction(() => document.querySelector('[data-testid="voice-status"]').textContent === 'closed', null, { timeout: 30_000 });
       assert.ok((await lines()).length >= 2, 'the transcript stays');
+      await p.screenshot('20-voice-closed');
       const record = (await emulatorLog()).filter((r) => r.operation === 'InvokeModelWithBidirectionalStream').at(-1);
       assert.equal(record.signature, 'valid');
       assert.equal(record.session.end_of_input, true, 'Stop ended the input');
@@ -1301,7 +1302,7 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       );
       const status = await p.text('voice-status');
       assert.notEqual(status, 'closed');
-      assert.match(status, /1011/, `says how the socket closed: ${status}`);
+      assert.match(status, /code 1011 \(an error on the service's side\)/, `says how the socket closed: ${status}`);
       assert.match(await p.text('voice-transcript'), /USER: heard \d+ ms of audio/, 'the transcript is kept');
       assert.equal(await p.byId('voice-start').isEnabled(), true, 'a new session can start');
     },

@@ -140,6 +140,17 @@ impl Runner {
             .ok_or(Failure::Stopped)
     }
 
+    /// Refuses a Bedrock API key for InvokeModelWithBidirectionalStream, saying what works.
+    pub fn check_bidi_auth(&self) -> Result<(), Failure> {
+        if self.creds.mode.get_untracked() == AuthMode::ApiKey {
+            return Err(Failure::Request {
+                message: "Voice needs AWS credentials: Bedrock API keys are not accepted by InvokeModelWithBidirectionalStream. Choose access keys or a Cognito identity pool in the sign-in settings.".into(),
+                detail: String::new(),
+            });
+        }
+        Ok(())
+    }
+
     /// Opens an InvokeModelWithBidirectionalStream session (voice mode) for `model_id` with
     /// the endpoint's shared client, signing in first when Cognito needs it. A Bedrock API key
     /// is refused with what to do instead, before connecting.
@@ -149,12 +160,7 @@ impl Runner {
         model_id: &str,
         signal: &AbortSignal,
     ) -> Result<BidiStream, Failure> {
-        if self.creds.mode.get_untracked() == AuthMode::ApiKey {
-            return Err(Failure::Request {
-                message: "Voice needs AWS credentials: Bedrock API keys are not accepted by InvokeModelWithBidirectionalStream. Choose access keys or a Cognito identity pool in the sign-in settings.".into(),
-                detail: String::new(),
-            });
-        }
+        self.check_bidi_auth()?;
         self.creds.ready(&form.endpoint.get_untracked()).await?;
         let client = self.client(form)?;
         Ok(client

@@ -53,7 +53,12 @@ struct Live {
     controller: AbortController,
     media: RefCell<Option<MediaStream>>,
     nodes: RefCell<Vec<web_sys::AudioNode>>,
+    /// The worklet's port and its handler (kept until the session is dropped: a message
+    /// already queued may still arrive after the port is told to stop).
+    port: RefCell<Option<web_sys::MessagePort>>,
     on_frame: RefCell<Option<OnFrame>>,
+    /// The session is over: the send loop ends.
+    done: std::cell::Cell<bool>,
     session: RefCell<Session>,
     /// Input events waiting to be sent, in order; `ending`: the end of input follows them.
     outbox: RefCell<VecDeque<Vec<u8>>>,
@@ -82,10 +87,12 @@ impl Live {
                 }
             }
         }
+        if let Some(port) = self.port.borrow_mut().take() {
+            port.set_onmessage(None);
+        }
         for n in self.nodes.borrow_mut().drain(..) {
             let _ = n.disconnect();
         }
-        self.on_frame.borrow_mut().take();
     }
 }
 
@@ -144,7 +151,9 @@ impl Voice {
             controller: AbortController::new().expect("AbortController is available"),
             media: RefCell::new(None),
             nodes: RefCell::new(Vec::new()),
+            port: RefCell::new(None),
             on_frame: RefCell::new(None),
+            done: std::cell::Cell::new(false),
             session: RefCell::new(Session::new(&format!("{:x}", js_sys::Date::now() as u64))),
             outbox: RefCell::new(VecDeque::new()),
             ending: std::cell::Cell::new(false),
@@ -159,6 +168,7 @@ impl Voice {
         self.status.set("connecting".into());
         spawn_local(async move {
             let result = self.run(form, live.clone()).await;
+            live.done.set(true);
             live.release_mic();
             live.silence();
             let _ = live.ctx.close();
@@ -192,6 +202,8 @@ impl Voice {
     async fn run(self, form: Form, live: Rc<Live>) -> Result<(), Failure> {
         let model_id = form.model_id.get_untracked().trim().to_owned();
         let system = form.system.get_untracked();
+        // An API key cannot open the session: say so before asking for the microphone.
+        self.runner.check_bidi_auth()?;
         // The microphone and the worklet first: nothing is sent without them.
         let window = web_sys::window().ok_or(Failure::Stopped)?;
         let devices = window
@@ -281,6 +293,7 @@ impl Voice {
         // Its output is silence; connected so that it is processed.
         let _ = node.connect_with_audio_node(&ctx.destination());
         live.on_frame.replace(Some(on_frame));
+        live.port.replace(Some(port));
         live.nodes
             .borrow_mut()
             .extend([source.unchecked_into(), node.unchecked_into()]);
@@ -374,6 +387,7 @@ async fn send_loop(stream: BidiStream, live: Rc<Live>) {
                 let _ = stream.end();
                 return;
             }
+            None if live.done.get() => return,
             None => {
                 let _ = sleep(20).await;
             }

@@ -57,7 +57,9 @@ struct Live {
     /// already queued may still arrive after the port is told to stop).
     port: RefCell<Option<web_sys::MessagePort>>,
     on_frame: RefCell<Option<OnFrame>>,
-    /// The session is over: the send loop ends.
+    /// The socket is open (Stop before then cancels), and the session is over (the send
+    /// loop ends).
+    opened: std::cell::Cell<bool>,
     done: std::cell::Cell<bool>,
     session: RefCell<Session>,
     /// Input events waiting to be sent, in order; `ending`: the end of input follows them.
@@ -153,6 +155,7 @@ impl Voice {
             nodes: RefCell::new(Vec::new()),
             port: RefCell::new(None),
             on_frame: RefCell::new(None),
+            opened: std::cell::Cell::new(false),
             done: std::cell::Cell::new(false),
             session: RefCell::new(Session::new(&format!("{:x}", js_sys::Date::now() as u64))),
             outbox: RefCell::new(VecDeque::new()),
@@ -187,8 +190,8 @@ impl Voice {
         let Some(live) = self.live.get_value() else {
             return;
         };
-        if live.ending.get() {
-            // A second Stop: at once.
+        if live.ending.get() || !live.opened.get() {
+            // A second Stop, or nothing said yet: at once.
             live.controller.abort();
             return;
         }
@@ -197,6 +200,13 @@ impl Voice {
         live.outbox.borrow_mut().extend(end);
         live.ending.set(true);
         self.status.set("ending".into());
+    }
+
+    /// Closes the session at once (the panel is hidden: another model was chosen).
+    pub fn cancel(self) {
+        if let Some(live) = self.live.get_value() {
+            live.controller.abort();
+        }
     }
 
     async fn run(self, form: Form, live: Rc<Live>) -> Result<(), Failure> {
@@ -242,14 +252,9 @@ impl Voice {
             .borrow_mut()
             .start(&self.voice.get_untracked(), &system);
         live.outbox.borrow_mut().extend(start);
-        if live.ending.get() {
-            // Stopped while connecting: the end events follow the start.
-            let end = live.session.borrow_mut().end();
-            live.outbox.borrow_mut().extend(end);
-        } else {
-            self.capture(&live, &media)?;
-            self.status.set("listening".into());
-        }
+        live.opened.set(true);
+        self.capture(&live, &media)?;
+        self.status.set("listening".into());
         spawn_local(send_loop(stream.clone(), live.clone()));
         self.read(&stream, &live).await
     }
@@ -399,6 +404,12 @@ async fn send_loop(stream: BidiStream, live: Rc<Live>) {
 pub fn VoicePanel(voice: Voice, form: Form) -> impl IntoView {
     let shown = move || form.model_id.with(|m| is_speech_model(m));
     let active = move || voice.active.get();
+    // Another model chosen: its session ends with it.
+    Effect::new(move || {
+        if !shown() {
+            voice.cancel();
+        }
+    });
     view! {
         <Show when=shown>
             <section class="voice" data-testid="voice" data-scheduled-ms=move || voice.scheduled_ms.get().to_string()>

@@ -145,6 +145,14 @@ impl Playback {
     }
 }
 
+/// `sessionStart`'s settings (the form's, when it has them).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Inference {
+    pub max_tokens: Option<u32>,
+    pub top_p: Option<f64>,
+    pub temperature: Option<f64>,
+}
+
 /// The input events of one Nova Sonic session (`{"event":{name:{…}}}`, the prompt and
 /// content names filled in).
 #[derive(Debug, Clone)]
@@ -181,15 +189,20 @@ impl Session {
         format!("content-{}", self.contents)
     }
 
-    /// `sessionStart`, `promptStart` (speech out at 24 kHz in `voice`) and, when not empty,
-    /// the system prompt as a SYSTEM text content.
-    pub fn start(&mut self, voice: &str, system: &str) -> Vec<Vec<u8>> {
+    /// `sessionStart` (`inference`, Nova Sonic's defaults where `None`), `promptStart`
+    /// (speech out at 24 kHz in `voice`) and, when not empty, the system prompt as a SYSTEM
+    /// text content.
+    pub fn start(&mut self, inference: Inference, voice: &str, system: &str) -> Vec<Vec<u8>> {
         let mut audio_out = lpcm(OUTPUT_RATE);
         audio_out["voiceId"] = voice.into();
         let mut out = vec![
             event(
                 "sessionStart",
-                json!({ "inferenceConfiguration": { "maxTokens": 1024, "topP": 0.9, "temperature": 0.7 } }),
+                json!({ "inferenceConfiguration": {
+                    "maxTokens": inference.max_tokens.unwrap_or(1024),
+                    "topP": inference.top_p.unwrap_or(0.9),
+                    "temperature": inference.temperature.unwrap_or(0.7),
+                } }),
             ),
             event(
                 "promptStart",

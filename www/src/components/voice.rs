@@ -23,8 +23,8 @@ use crate::failure::Failure;
 use crate::form::Form;
 use crate::runner::Runner;
 use crate::voice::{
-    from_pcm16, is_speech_model, peak, read_output, to_pcm16, Output, Playback, Resampler, Session,
-    BARGE_IN_LEVEL, CHUNK_SAMPLES, INPUT_RATE, OUTPUT_RATE, VOICES,
+    from_pcm16, is_speech_model, peak, read_output, to_pcm16, Inference, Output, Playback,
+    Resampler, Session, BARGE_IN_LEVEL, CHUNK_SAMPLES, INPUT_RATE, OUTPUT_RATE, VOICES,
 };
 
 /// The worklet file Trunk copies next to the page.
@@ -212,6 +212,17 @@ impl Voice {
     async fn run(self, form: Form, live: Rc<Live>) -> Result<(), Failure> {
         let model_id = form.model_id.get_untracked().trim().to_owned();
         let system = form.system.get_untracked();
+        // The form's max tokens, temperature and top-p when they parse (Nova Sonic's
+        // defaults otherwise: the rest of the form is the chat's).
+        let inference = form
+            .settings
+            .get_untracked()
+            .map(|s| Inference {
+                max_tokens: Some(s.params.max_tokens),
+                top_p: s.params.top_p,
+                temperature: s.params.temperature,
+            })
+            .unwrap_or_default();
         // An API key cannot open the session: say so before asking for the microphone.
         self.runner.check_bidi_auth()?;
         // The microphone and the worklet first: nothing is sent without them.
@@ -247,10 +258,10 @@ impl Voice {
             .runner
             .open_bidi(form, &model_id, &live.controller.signal())
             .await?;
-        let start = live
-            .session
-            .borrow_mut()
-            .start(&self.voice.get_untracked(), &system);
+        let start =
+            live.session
+                .borrow_mut()
+                .start(inference, &self.voice.get_untracked(), &system);
         live.outbox.borrow_mut().extend(start);
         live.opened.set(true);
         self.capture(&live, &media)?;
@@ -414,10 +425,10 @@ pub fn VoicePanel(voice: Voice, form: Form) -> impl IntoView {
         <Show when=shown>
             <section class="voice" data-testid="voice" data-scheduled-ms=move || voice.scheduled_ms.get().to_string()>
                 <h2>"Voice"</h2>
-                <p class="hint">"Speak with Nova Sonic: the microphone streams while the session is open; speaking over the answer stops it. The system prompt comes from the parameters."</p>
+                <p class="hint">"Speak with Nova Sonic: the microphone streams while the session is open; speaking over the answer stops it. The system prompt, max tokens, temperature and top-p come from the parameters."</p>
                 <div class="actions">
                     <button class="primary" data-testid="voice-start" disabled=active
-                        on:click=move |_| voice.start(form)>"🎤 Start"</button>
+                        on:click=move |_| voice.start(form)>"Start talking"</button>
                     <button data-testid="voice-stop" disabled=move || !active()
                         on:click=move |_| voice.stop()>"Stop"</button>
                     <label>

@@ -103,15 +103,21 @@ fn parse(bytes: &[u8]) -> Value {
 #[test]
 fn the_session_events_have_nova_sonics_shapes() {
     let mut s = Session::new("x");
+    let inference = Inference {
+        max_tokens: Some(200),
+        temperature: Some(0.5),
+        top_p: None,
+    };
     let start: Vec<Value> = s
-        .start("tiffany", "Be brief.")
+        .start(inference, "tiffany", "Be brief.")
         .iter()
         .map(|e| parse(e))
         .collect();
     assert_eq!(start.len(), 5);
+    let config = &start[0]["event"]["sessionStart"]["inferenceConfiguration"];
     assert_eq!(
-        start[0]["event"]["sessionStart"]["inferenceConfiguration"]["maxTokens"],
-        1024
+        *config,
+        json!({"maxTokens": 200, "temperature": 0.5, "topP": 0.9})
     );
     let ps = &start[1]["event"]["promptStart"];
     assert_eq!(ps["promptName"], "prompt-x");
@@ -122,7 +128,12 @@ fn the_session_events_have_nova_sonics_shapes() {
     assert_eq!(start[3]["event"]["textInput"]["content"], "Be brief.");
     assert_eq!(start[4]["event"]["contentEnd"]["contentName"], "content-1");
     // No system prompt: no SYSTEM content.
-    assert_eq!(Session::new("y").start("matthew", " ").len(), 2);
+    let bare = Session::new("y").start(Inference::default(), "matthew", " ");
+    assert_eq!(bare.len(), 2);
+    assert_eq!(
+        parse(&bare[0])["event"]["sessionStart"]["inferenceConfiguration"],
+        json!({"maxTokens": 1024, "temperature": 0.7, "topP": 0.9})
+    );
 
     let first: Vec<Value> = s.audio(&[1, 0, 2, 0]).iter().map(|e| parse(e)).collect();
     assert_eq!(first.len(), 2);

@@ -1281,6 +1281,9 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.match(assistant, /^ASSISTANT: \S/);
       await p.page.waitForFunction(() => Number(document.querySelector('[data-testid="voice"]').dataset.scheduledMs) > 0);
       assert.match(await p.text('voice-status'), /^(listening|answering)$/);
+      // The microphone's file loops: its tone comes back while the answer (seconds of speech)
+      // still plays, which stops it.
+      await p.page.waitForFunction(() => Number(document.querySelector('[data-testid="voice"]').dataset.bargeIns) > 0, null, { timeout: 20_000 });
       await p.byId('voice-stop').click();
       await p.page.waitForFunction(() => document.querySelector('[data-testid="voice-status"]').textContent === 'closed', null, { timeout: 30_000 });
       assert.ok((await lines()).length >= 2, 'the transcript stays');

@@ -38,6 +38,8 @@ pub struct Voice {
     /// The transcript: (role, text) per line.
     pub lines: RwSignal<Vec<(String, String)>>,
     pub scheduled_ms: RwSignal<f64>,
+    /// How many times speaking over the answer stopped it.
+    pub barge_ins: RwSignal<u32>,
     /// A session is under way (from Start until it has closed).
     pub active: RwSignal<bool>,
     pub voice: RwSignal<String>,
@@ -125,6 +127,7 @@ impl Voice {
             status: RwSignal::new(String::new()),
             lines: RwSignal::new(Vec::new()),
             scheduled_ms: RwSignal::new(0.0),
+            barge_ins: RwSignal::new(0),
             active: RwSignal::new(false),
             voice: RwSignal::new(VOICES[0].to_owned()),
             live: StoredValue::new_local(None),
@@ -168,6 +171,7 @@ impl Voice {
         self.active.set(true);
         self.lines.set(Vec::new());
         self.scheduled_ms.set(0.0);
+        self.barge_ins.set(0);
         self.status.set("connecting".into());
         spawn_local(async move {
             let result = self.run(form, live.clone()).await;
@@ -279,6 +283,7 @@ impl Voice {
         let node = AudioWorkletNode::new(ctx, "voice-capture")
             .map_err(|e| js_err("The microphone processor could not start", e))?;
         let weak = Rc::downgrade(live);
+        let barge_ins = self.barge_ins;
         let on_frame = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let Some(live) = weak.upgrade() else { return };
             if live.ending.get() {
@@ -289,6 +294,7 @@ impl Voice {
                 && live.playback.borrow().playing(live.ctx.current_time())
             {
                 live.silence();
+                barge_ins.update(|n| *n += 1);
             }
             let out = live.resampler.borrow_mut().process(&frame);
             let mut pending = live.pending.borrow_mut();
@@ -337,7 +343,10 @@ impl Voice {
                     }
                     self.lines.update(|l| l.push((role, text)));
                 }
-                Output::Interrupted => live.silence(),
+                Output::Interrupted => {
+                    live.silence();
+                    self.barge_ins.update(|n| *n += 1);
+                }
                 Output::Audio(pcm) => {
                     self.answering(live);
                     self.play(live, &pcm);
@@ -423,7 +432,8 @@ pub fn VoicePanel(voice: Voice, form: Form) -> impl IntoView {
     });
     view! {
         <Show when=shown>
-            <section class="voice" data-testid="voice" data-scheduled-ms=move || voice.scheduled_ms.get().to_string()>
+            <section class="voice" data-testid="voice" data-scheduled-ms=move || voice.scheduled_ms.get().to_string()
+                data-barge-ins=move || voice.barge_ins.get().to_string()>
                 <h2>"Voice"</h2>
                 <p class="hint">"Speak with Nova Sonic: the microphone streams while the session is open; speaking over the answer stops it. The system prompt, max tokens, temperature and top-p come from the parameters."</p>
                 <div class="actions">

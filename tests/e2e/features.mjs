@@ -1280,5 +1280,63 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal((await lastRecord('InvokeModelWithResponseStream')).signature, 'valid', 'signed with the role\'s credentials');
       await p.byId('forget').click();
     },
+
+    async 'voice mode (Nova Sonic): the fake microphone is heard, the answer is shown and played, Stop closes'(p) {
+      await p.fillValid({ 'model-id': 'amazon.nova-sonic-v1:0' });
+      await p.byId('voice').waitFor();
+      assert.equal(await p.text('voice-status'), '');
+      await p.byId('voice-start').click();
+      const lines = () => p.page.$$eval('[data-testid="voice-transcript"] li', (l) => l.map((x) => x.textContent));
+      await p.page.waitForFunction(
+        () => [...document.querySelectorAll('[data-testid="voice-transcript"] li')].some((l) => l.dataset.role === 'ASSISTANT'),
+        null,
+        { timeout: 30_000 },
+      );
+      const [user, assistant] = await lines();
+      assert.match(user, /^USER: heard \d+ ms of audio, peak \d+$/, 'the emulator heard the tone');
+      const peak = Number(user.match(/peak (\d+)/)[1]);
+      assert.ok(peak > 1000, `a loud peak (${peak})`);
+      assert.match(assistant, /^ASSISTANT: \S/);
+      await p.page.waitForFunction(() => Number(document.querySelector('[data-testid="voice"]').dataset.scheduledMs) > 0);
+      assert.match(await p.text('voice-status'), /^(listening|answering)$/);
+      // The microphone's file loops: its tone comes back while the answer (seconds of speech)
+      // still plays, which stops it.
+      await p.page.waitForFunction(() => Number(document.querySelector('[data-testid="voice"]').dataset.bargeIns) > 0, null, { timeout: 20_000 });
+      await p.byId('voice-stop').click();
+      await p.page.waitForFunction(() => document.querySelector('[data-testid="voice-status"]').textContent === 'closed', null, { timeout: 30_000 });
+      assert.ok((await lines()).length >= 2, 'the transcript stays');
+      await p.screenshot('20-voice-closed');
+      const record = (await emulatorLog()).filter((r) => r.operation === 'InvokeModelWithBidirectionalStream').at(-1);
+      assert.equal(record.signature, 'valid');
+      assert.equal(record.session.end_of_input, true, 'Stop ended the input');
+      assert.ok(record.session.turns >= 1);
+      assert.ok(record.session.audio_bytes_received > 32_000, 'about 100 ms chunks of 16 kHz audio');
+    },
+
+    async 'voice mode: a dropped session shows the error in plain words and keeps the transcript'(p) {
+      await p.fillValid({ 'model-id': 'emulator-fault:ws-close@3:amazon.nova-sonic-v1:0' });
+      await p.byId('voice-start').click();
+      await p.page.waitForFunction(
+        () => !/^(|connecting|listening|answering)$/.test(document.querySelector('[data-testid="voice-status"]').textContent),
+        null,
+        { timeout: 30_000 },
+      );
+      const status = await p.text('voice-status');
+      assert.notEqual(status, 'closed');
+      assert.match(status, /code 1011 \(an error on the service's side\)/, `says how the socket closed: ${status}`);
+      assert.match(await p.text('voice-transcript'), /USER: heard \d+ ms of audio/, 'the transcript is kept');
+      assert.equal(await p.byId('voice-start').isEnabled(), true, 'a new session can start');
+    },
+
+    async 'voice mode: an API key gets a clear message before connecting'(p) {
+      await p.fillValid({ 'model-id': 'amazon.nova-sonic-v1:0' });
+      await p.byId('auth-mode').selectOption('api-key');
+      await p.fill({ 'api-key': env.API_KEY });
+      const before = (await emulatorLog()).length;
+      await p.byId('voice-start').click();
+      await p.page.waitForFunction(() => /API keys/.test(document.querySelector('[data-testid="voice-status"]').textContent));
+      assert.match(await p.text('voice-status'), /access keys or a Cognito identity pool/);
+      assert.equal((await emulatorLog()).length, before, 'nothing was sent');
+    },
   };
 }

@@ -2,7 +2,9 @@
 // Chromium driven by Playwright (playwright-core, Debian's /usr/bin/chromium: no download).
 // `cargo xtask test` starts both servers and passes everything through the environment.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { featureTests } from './features.mjs';
 
@@ -121,6 +123,8 @@ const tests = {
     const csp = await p.page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /connect-src 'self' https:\/\/\*\.amazonaws\.com/);
+    // Voice mode's WebSocket: Bedrock's and the emulator's, nothing else.
+    assert.match(csp, /connect-src [^;]*wss:\/\/\*\.amazonaws\.com[^;]* ws:\/\/127\.0\.0\.1:\* ws:\/\/localhost:\*;/);
     await p.screenshot('01-initial');
   },
 
@@ -206,6 +210,34 @@ const tests = {
   ...featureTests({ env, expected, emulatorLog, Playground }),
 };
 
+/**
+ * The fake microphone's sound (voice mode's specs): 16-bit mono PCM at 48 kHz, 1 s of a loud
+ * 440 Hz tone (peak 16384, over the emulator's LOUD) then 1.5 s of silence (over its 800 ms
+ * end of speech). Chromium plays it in a loop.
+ */
+function microphoneWav() {
+  const rate = 48_000;
+  const samples = new Int16Array(rate * 2.5);
+  for (let n = 0; n < rate; n++) samples[n] = Math.round(16384 * Math.sin((2 * Math.PI * 440 * n) / rate));
+  const data = Buffer.from(samples.buffer);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  const path = join(tmpdir(), `bedrock-wasm-e2e-microphone-${process.pid}.wav`);
+  writeFileSync(path, Buffer.concat([header, data]));
+  return path;
+}
+
 const only = env.E2E_ONLY ? new RegExp(env.E2E_ONLY) : null;
 const browser = await chromium.launch({
   executablePath: env.CHROMIUM || '/usr/bin/chromium',
@@ -218,6 +250,11 @@ const browser = await chromium.launch({
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',
+    // A microphone for voice mode: granted without a prompt, fed from a generated file.
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${microphoneWav()}`,
+    '--autoplay-policy=no-user-gesture-required',
   ],
 });
 let failed = 0;

@@ -22,6 +22,7 @@ use crate::components::model::ModelFields;
 use crate::components::parameters::ParameterFields;
 use crate::components::prompt::Prompt;
 use crate::components::transcript::Transcript;
+use crate::components::voice::{Voice, VoicePanel};
 use crate::creds::Creds;
 use crate::form::{pretty, Form};
 use crate::host::HostConfig;
@@ -189,6 +190,8 @@ pub fn App() -> impl IntoView {
     let chat = Chat::new(Runner::new(creds, clients));
     let compare = Compare::new(Runner::new(creds, clients));
     let saved = Saved::new(form, chat);
+    // Voice mode (Nova Sonic), shown only for a speech model.
+    let voice = Voice::new(Runner::new(creds, clients));
     spawn_local(load_demo_config(form, creds));
     spawn_local(async move {
         load_host_config(form, creds).await;
@@ -240,6 +243,7 @@ pub fn App() -> impl IntoView {
                 <ParameterFields form generated />
             </aside>
             <main>
+                <VoicePanel voice form />
                 <Transcript form chat />
                 <Prompt form chat />
                 <TokenMeter form chat />

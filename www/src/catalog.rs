@@ -11,6 +11,9 @@ pub struct Model {
     pub id: &'static str,
     /// Whether InvokeModel only (no Converse).
     pub invoke_only: bool,
+    /// Speech to speech (Nova Sonic): InvokeModelWithBidirectionalStream only, through the
+    /// Voice panel.
+    pub speech: bool,
     /// Geographies with a system inference profile (`us` → `us.<id>`).
     pub profiles: &'static [&'static str],
     /// USD per million input and output tokens, on-demand in us-east-1 (an estimate).
@@ -29,6 +32,7 @@ const fn m(
         name,
         id,
         invoke_only: false,
+        speech: false,
         profiles,
         price: Some(price),
     }
@@ -137,6 +141,29 @@ pub const MODELS: &[Model] = &[
         US,
         (2.5, 12.5),
     ),
+    // Speech in and out: the price is Nova Sonic's per speech token (text costs less).
+    Model {
+        speech: true,
+        ..m(
+            "Amazon",
+            "Nova Sonic (voice)",
+            "amazon.nova-sonic-v1:0",
+            US,
+            (3.4, 13.6),
+        )
+    },
+    Model {
+        speech: true,
+        // Not known here.
+        price: None,
+        ..m(
+            "Amazon",
+            "Nova 2 Sonic (voice)",
+            "amazon.nova-2-sonic-v1:0",
+            US,
+            (0.0, 0.0),
+        )
+    },
     m(
         "Amazon",
         "Titan Text G1 - Express",

@@ -46,6 +46,7 @@ pub mod reply;
 #[cfg(target_arch = "wasm32")]
 pub mod runner;
 pub mod schema;
+pub mod voice;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;

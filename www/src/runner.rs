@@ -10,7 +10,7 @@ use bedrock_wasm::bedrock::{
     invoke_body, ConverseInput, Endpoint, InvokeHeaders, InvokeModelInput, ModelFamily,
     OutputReader,
 };
-use bedrock_wasm::transport::{Client, ResponseStream};
+use bedrock_wasm::transport::{BidiStream, Client, ResponseStream};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{AbortController, AbortSignal};
@@ -18,7 +18,7 @@ use web_sys::{AbortController, AbortSignal};
 use crate::attachment;
 use crate::body::Msg;
 use crate::catalog;
-use crate::choices::Api;
+use crate::choices::{Api, AuthMode};
 use crate::clients::Clients;
 use crate::creds::Creds;
 use crate::failure::Failure;
@@ -138,6 +138,34 @@ impl Runner {
             .try_update_value(|c| c.client(endpoint, auth))
             // Only once the page is gone.
             .ok_or(Failure::Stopped)
+    }
+
+    /// Refuses a Bedrock API key for InvokeModelWithBidirectionalStream, saying what works.
+    pub fn check_bidi_auth(&self) -> Result<(), Failure> {
+        if self.creds.mode.get_untracked() == AuthMode::ApiKey {
+            return Err(Failure::Request {
+                message: "Voice needs AWS credentials: Bedrock API keys are not accepted by InvokeModelWithBidirectionalStream. Choose access keys or a Cognito identity pool in the sign-in settings.".into(),
+                detail: String::new(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Opens an InvokeModelWithBidirectionalStream session (voice mode) for `model_id` with
+    /// the endpoint's shared client, signing in first when Cognito needs it. A Bedrock API key
+    /// is refused with what to do instead, before connecting.
+    pub async fn open_bidi(
+        &self,
+        form: Form,
+        model_id: &str,
+        signal: &AbortSignal,
+    ) -> Result<BidiStream, Failure> {
+        self.check_bidi_auth()?;
+        self.creds.ready(&form.endpoint.get_untracked()).await?;
+        let client = self.client(form)?;
+        Ok(client
+            .invoke_model_with_bidirectional_stream(model_id, Some(signal))
+            .await?)
     }
 
     /// CountTokens for the request `msgs` would make now (free). Never signs in: without

@@ -18,3 +18,4 @@ pub mod parameters;
 pub mod prompt;
 pub mod tool_calls;
 pub mod transcript;
+pub mod voice;

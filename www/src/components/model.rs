@@ -12,7 +12,9 @@ fn model_info(model_id: &str) -> String {
     let family = catalog::family(model_id);
     match catalog::find(model_id) {
         Some(m) => {
-            let apis = if m.invoke_only {
+            let apis = if m.speech {
+                "InvokeModelWithBidirectionalStream (speech to speech: use the Voice panel)"
+            } else if m.invoke_only {
                 "InvokeModel"
             } else {
                 "InvokeModel, Converse"

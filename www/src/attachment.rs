@@ -207,6 +207,15 @@ pub fn check(model_id: &str, api: Api, msgs: &[Msg]) -> Result<(), String> {
                     a.file_name
                 ));
             }
+            // Claude's native body carries a text document as text.
+            let as_text = kind == MediaKind::Document && a.media.format != "pdf";
+            if as_text && std::str::from_utf8(&a.bytes).is_err() {
+                return Err(format!(
+                    "{} is not UTF-8 text, which Claude's native body needs for a text \
+                     document: choose the Converse API (it sends the file's bytes)",
+                    a.file_name
+                ));
+            }
         }
     }
     media::check(all(msgs).map(|a| (a.media.kind, a.file_name.as_str(), a.size()))).map_err(|e| {
@@ -371,6 +380,11 @@ mod tests {
             .unwrap_err()
             .contains("choose the Converse API"));
         assert!(check("amazon.nova-lite-v1:0", Api::Invoke, &png).is_err());
+        let latin1 = prompt_with(vec![file("old.txt", &[0xe9])]);
+        assert!(check(claude3, Api::Invoke, &latin1)
+            .unwrap_err()
+            .contains("not UTF-8"));
+        assert_eq!(check(claude3, Api::Converse, &latin1), Ok(()));
         // Unknown models are Bedrock's to judge; its limits still hold.
         assert_eq!(check("writer.palmyra-x5-v1:0", Api::Converse, &png), Ok(()));
         let big = prompt_with(vec![file("big.png", &vec![0; 3_750_001])]);

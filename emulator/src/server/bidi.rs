@@ -473,6 +473,42 @@ async fn close(tx: &mut Tx, rx: &mut Rx, code: u16, reason: &str) {
     .await;
 }
 
+/// A fault that ends the session (an exception or error frame, a close, a dropped
+/// connection) struck after `sent` events: logged with `note`, done, and how the session
+/// ended; `None` for the faults that do not end it.
+async fn strike(
+    kind: &StreamFaultKind,
+    sent: usize,
+    note: &impl Fn(String),
+    tx: &mut Tx,
+    rx: &mut Rx,
+) -> Option<End> {
+    Some(match kind {
+        StreamFaultKind::Exception(t) => {
+            note(format!("{t} after {sent} events"));
+            let _ = send(tx, exception_frame(t, &exception_payload(t))).await;
+            close(tx, rx, 1000, "").await;
+            End::Fault(format!("fault: {t}"))
+        }
+        StreamFaultKind::Error => {
+            note(format!("error frame after {sent} events"));
+            let _ = send(tx, error_frame()).await;
+            close(tx, rx, 1000, "").await;
+            End::Fault("fault: error frame".into())
+        }
+        StreamFaultKind::WsClose(code) => {
+            note(format!("closed {code} after {sent} events"));
+            close(tx, rx, *code, "emulator fault ws-close").await;
+            End::Fault(format!("fault: closed {code}"))
+        }
+        StreamFaultKind::WsDrop => {
+            note(format!("dropped the connection after {sent} events"));
+            End::Fault("fault: dropped".into())
+        }
+        _ => return None,
+    })
+}
+
 async fn session(c: SessionCtx, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
     let log = c.s.log.clone();
@@ -509,29 +545,8 @@ async fn session(c: SessionCtx, socket: WebSocket) {
             // Faults past the end of the answer strike at its end.
             for (f, fired) in faults.iter_mut().filter(|(_, fired)| !*fired) {
                 *fired = true;
-                match &f.kind {
-                    StreamFaultKind::Exception(t) => {
-                        note(format!("{t} after {sent} events"));
-                        let _ = send(&mut tx, exception_frame(t, &exception_payload(t))).await;
-                        close(&mut tx, &mut rx, 1000, "").await;
-                        break 'session End::Fault(format!("fault: {t}"));
-                    }
-                    StreamFaultKind::Error => {
-                        note(format!("error frame after {sent} events"));
-                        let _ = send(&mut tx, error_frame()).await;
-                        close(&mut tx, &mut rx, 1000, "").await;
-                        break 'session End::Fault("fault: error frame".into());
-                    }
-                    StreamFaultKind::WsClose(code) => {
-                        note(format!("closed {code} after {sent} events"));
-                        close(&mut tx, &mut rx, *code, "emulator fault ws-close").await;
-                        break 'session End::Fault(format!("fault: closed {code}"));
-                    }
-                    StreamFaultKind::WsDrop => {
-                        note(format!("dropped the connection after {sent} events"));
-                        break 'session End::Fault("fault: dropped".into());
-                    }
-                    _ => {}
+                if let Some(end) = strike(&f.kind, sent, &note, &mut tx, &mut rx).await {
+                    break 'session end;
                 }
             }
             break End::Done;
@@ -609,26 +624,13 @@ async fn session(c: SessionCtx, socket: WebSocket) {
                             continue 'session;
                         }
                         StreamFaultKind::Pace(d) => pace = *d,
-                        StreamFaultKind::Exception(t) => {
-                            note(format!("{t} after {sent} events"));
-                            let _ = send(&mut tx, exception_frame(t, &exception_payload(t))).await;
-                            close(&mut tx, &mut rx, 1000, "").await;
-                            break 'session End::Fault(format!("fault: {t}"));
-                        }
-                        StreamFaultKind::Error => {
-                            note(format!("error frame after {sent} events"));
-                            let _ = send(&mut tx, error_frame()).await;
-                            close(&mut tx, &mut rx, 1000, "").await;
-                            break 'session End::Fault("fault: error frame".into());
-                        }
-                        StreamFaultKind::WsClose(code) => {
-                            note(format!("closed {code} after {sent} events"));
-                            close(&mut tx, &mut rx, *code, "emulator fault ws-close").await;
-                            break 'session End::Fault(format!("fault: closed {code}"));
-                        }
-                        StreamFaultKind::WsDrop => {
-                            note(format!("dropped the connection after {sent} events"));
-                            break 'session End::Fault("fault: dropped".into());
+                        kind @ (StreamFaultKind::Exception(_)
+                        | StreamFaultKind::Error
+                        | StreamFaultKind::WsClose(_)
+                        | StreamFaultKind::WsDrop) => {
+                            if let Some(end) = strike(kind, sent, &note, &mut tx, &mut rx).await {
+                                break 'session end;
+                            }
                         }
                         StreamFaultKind::Truncate => {
                             let bytes = queue.front().map(event_frame).unwrap_or_default();

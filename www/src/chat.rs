@@ -207,7 +207,7 @@ impl Chat {
         });
         let mut msgs = messages(&history, &prompt, &files);
         if let Some(last) = msgs.last_mut() {
-            last.tool_results = results.clone();
+            crate::form::carry(&mut last.tool_results, &results);
         }
         let model_id = form.model_id.get_untracked();
         let api = form

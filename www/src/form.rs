@@ -10,8 +10,8 @@ use leptos::prelude::*;
 use serde_json::{json, Value};
 
 use crate::attachment::{self, Attachment};
-use crate::body::Exchange;
 use crate::body::{self, Msg, Params};
+use crate::body::{Exchange, ToolResult};
 use crate::catalog;
 use crate::choices::Api;
 
@@ -302,12 +302,21 @@ impl Settings {
 }
 
 /// A conversation as messages: each answered turn, then `prompt` with its `files`. Turns
-/// without an answer are left out (a model needs alternating roles).
+/// without an answer are left out (a model needs alternating roles), but the tool results
+/// such a turn sent go with the next user message: they answer the tool calls of the turn
+/// before it, and Bedrock refuses a `toolUse` that no `toolResult` follows.
 pub fn messages(turns: &[Exchange], prompt: &str, files: &[Attachment]) -> Vec<Msg> {
     let mut msgs = Vec::new();
-    for t in turns.iter().filter(|t| t.answered()) {
+    let mut unanswered: Vec<ToolResult> = Vec::new();
+    for t in turns {
+        if !t.answered() {
+            carry(&mut unanswered, &t.tool_results);
+            continue;
+        }
+        let mut results = std::mem::take(&mut unanswered);
+        carry(&mut results, &t.tool_results);
         msgs.push(Msg {
-            tool_results: t.tool_results.clone(),
+            tool_results: results,
             ..Msg::user(t.user.clone(), t.attachments.clone())
         });
         msgs.push(Msg {
@@ -315,8 +324,19 @@ pub fn messages(turns: &[Exchange], prompt: &str, files: &[Attachment]) -> Vec<M
             ..Msg::assistant(t.answer.clone())
         });
     }
-    msgs.push(Msg::user(prompt, files.to_vec()));
+    msgs.push(Msg {
+        tool_results: unanswered,
+        ..Msg::user(prompt, files.to_vec())
+    });
     msgs
+}
+
+/// Adds `later` to `results`; a later result for the same tool call replaces the earlier.
+pub fn carry(results: &mut Vec<ToolResult>, later: &[ToolResult]) {
+    for r in later {
+        results.retain(|e| e.id != r.id);
+        results.push(r.clone());
+    }
 }
 
 /// The request form: one signal per field.
@@ -659,6 +679,52 @@ mod tests {
                 (true, "Next")
             ]
         );
+    }
+
+    #[test]
+    fn tool_results_of_a_failed_turn_go_with_the_next_user_message() {
+        let result = |id: &str, text: &str| ToolResult {
+            id: id.into(),
+            name: "weather".into(),
+            text: text.into(),
+        };
+        let turns = [
+            Exchange {
+                user: "Weather?".into(),
+                answer: "Let me look.".into(),
+                ..Default::default()
+            },
+            // The results were sent and the answer failed: nothing came back.
+            Exchange {
+                tool_results: vec![result("t1", "sunny"), result("t2", "rain")],
+                ..Default::default()
+            },
+            // Sent again, for one of the calls, and failed again.
+            Exchange {
+                tool_results: vec![result("t2", "snow")],
+                ..Default::default()
+            },
+        ];
+        let msgs = messages(&turns, "And now?", &[]);
+        assert_eq!(msgs.len(), 3);
+        let last = &msgs[2];
+        assert!(last.user);
+        assert_eq!(last.text, "And now?");
+        assert_eq!(
+            last.tool_results,
+            [result("t1", "sunny"), result("t2", "snow")]
+        );
+        // Answered turns keep their own results, after those carried to them.
+        let mut answered = turns.to_vec();
+        answered.push(Exchange {
+            tool_results: vec![result("t3", "fog")],
+            answer: "Foggy.".into(),
+            ..Default::default()
+        });
+        let msgs = messages(&answered, "Thanks", &[]);
+        let ids: Vec<_> = msgs[2].tool_results.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["t1", "t2", "t3"]);
+        assert!(msgs[4].tool_results.is_empty());
     }
 
     #[test]

@@ -493,6 +493,21 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       await p.waitForMetrics('compare-metrics-1');
       assert.match(await p.text('compare-output-1'), /^Received document "plan" docx 4 bytes sha256 [0-9a-f]{16}\./);
       assert.match(await p.waitForError('compare-error-2'), /Nova Micro does not take documents/);
+      // A video goes to a Nova model that takes one, as a Converse `video` block, byte-exact.
+      await p.page.evaluate(() => { document.querySelector('[data-testid="compare"]').open = false; });
+      await p.byId('clear').click();
+      for (let i = (await chips().count()) - 1; i >= 0; i--) await chips().nth(i).getByTestId('attachment-remove').click();
+      const clip = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42'), Buffer.alloc(64, 7)]);
+      await p.fill({ 'model-id': 'amazon.nova-lite-v1:0', prompt: 'What happens in it?' });
+      await p.byId('attach').setInputFiles({ name: 'clip.mp4', mimeType: 'video/mp4', buffer: clip });
+      await until(async () => (await chips().count()) === 1, 'the video chip');
+      await p.byId('send').click();
+      await p.waitForMetrics();
+      const video = JSON.parse(sent.at(-1).postDataBuffer().toString()).messages[0].content;
+      assert.deepEqual(video.map((b) => Object.keys(b)[0]), ['video', 'text']);
+      assert.equal(video[0].video.format, 'mp4');
+      assert.deepEqual(Buffer.from(video[0].video.source.bytes, 'base64'), clip, 'the video bytes, exactly');
+      assert.match(await p.text('output'), new RegExp(`^Received video mp4 ${clip.length} bytes sha256 ${sha(clip)}\\.`));
     },
 
     async 'conversations are kept in IndexedDB: back after a reload, listed, reopened, renamed and deleted; Forget everything clears them'(p) {

@@ -157,6 +157,11 @@ impl Chat {
             return;
         }
         if retry {
+            // Nothing to ask again (the Retry button is disabled then; this keeps a stray
+            // call from sending an empty prompt).
+            if !untrack(|| self.has_turn()) {
+                return;
+            }
             let turn = (
                 self.user.get_untracked(),
                 self.attachments.get_untracked(),

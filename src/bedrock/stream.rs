@@ -171,6 +171,11 @@ pub(super) fn event_type(message: &Frame) -> Result<&str, Error> {
 
 /// `{"bytes":"<base64>","p":"…"}` → the decoded bytes; `p` is padding and ignored.
 pub(super) fn chunk_bytes(payload: &[u8]) -> Result<Vec<u8>, Error> {
+    if let Some(b64) = plain_chunk(payload) {
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) {
+            return Ok(bytes);
+        }
+    }
     // Borrowed: base64 never needs unescaping, so the text is not copied.
     #[derive(serde::Deserialize)]
     struct Part<'a> {
@@ -185,6 +190,27 @@ pub(super) fn chunk_bytes(payload: &[u8]) -> Result<Vec<u8>, Error> {
     base64::engine::general_purpose::STANDARD
         .decode(b64.as_bytes())
         .map_err(|e| Error::response_shape(format!("chunk \"bytes\" is not base64: {e}")))
+}
+
+/// The base64 of a chunk written exactly as Bedrock writes it — `{"bytes":"<base64>"}` or
+/// `{"bytes":"<base64>","p":"<padding>"}`, nothing escaped — found without a JSON parser (the
+/// decode path's hottest step). Any other payload, valid or not, is `None` and goes through
+/// the parser, which says what is wrong with it.
+fn plain_chunk(payload: &[u8]) -> Option<&[u8]> {
+    let rest = payload.strip_prefix(b"{\"bytes\":\"")?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let (b64, tail) = rest.split_at(end);
+    // Printable ASCII without quotes or escapes: what the parser would take as is.
+    let plain = |s: &[u8]| {
+        s.iter()
+            .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\' && b != b'"')
+    };
+    let tail_ok = tail == b"\"}"
+        || tail
+            .strip_prefix(b"\",\"p\":\"")
+            .and_then(|t| t.strip_suffix(b"\"}"))
+            .is_some_and(plain);
+    (plain(b64) && tail_ok).then_some(b64)
 }
 
 fn exception(kind: &str, payload: &[u8]) -> StreamException {
@@ -240,6 +266,59 @@ mod tests {
         }
         d.finish().unwrap();
         out
+    }
+
+    #[test]
+    fn the_plain_chunk_shortcut_agrees_with_the_json_parser_on_every_shape() {
+        // Through the parser only, as before the shortcut.
+        fn parsed(payload: &[u8]) -> Result<Vec<u8>, String> {
+            #[derive(serde::Deserialize)]
+            struct Part {
+                bytes: Option<String>,
+            }
+            let part: Part = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+            let b64 = part.bytes.ok_or("no bytes")?;
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| e.to_string())
+        }
+        let cases: &[&[u8]] = &[
+            br#"{"bytes":"aGVsbG8="}"#,
+            br#"{"bytes":"aGVsbG8=","p":"abcdefghij"}"#,
+            br#"{"bytes":"aGVsbG8=","p":""}"#,
+            br#"{"bytes":""}"#,
+            // Escapes, other keys, order, spacing, duplicates, trailing bytes: the parser's.
+            br#"{"bytes":"aGVs\/bG8="}"#,
+            br#"{"bytes":"a\u0047VsbG8="}"#,
+            br#"{"bytes":"aGVsbG8=","p":"x\"y"}"#,
+            br#"{"bytes":"aGVsbG8=","bytes":"aGk="}"#,
+            br#"{"bytes":"aGVsbG8=","p":"a","q":1}"#,
+            br#"{"bytes":"aGVsbG8=","p":"a"}x"#,
+            br#"{"bytes":"aGVsbG8=","p":"a"} "#,
+            br#"{"bytes":"aGVsbG8=" }"#,
+            br#"{"p":"a","bytes":"aGVsbG8="}"#,
+            br#"{"bytes":"aGVsbG8"}"#,
+            br#"{"bytes":"aGVs bG8="}"#,
+            br#"{"bytes":"aGVsbG8=","p":"#,
+            br#"{"bytes":"aGVsbG8="#,
+            br#"{"bytes":"#,
+            b"{\"bytes\":\"aGVsbG8=\",\"p\":\"\xff\"}",
+            b"{\"bytes\":\"aGVsbG8=\",\"p\":\"\x01\"}",
+            b"{\"bytes\":\"aGVsbG8=\",\"p\":\"\xc3\xa9\"}",
+            br#"{"bytes":null}"#,
+            br#"{}"#,
+            b"",
+        ];
+        for case in cases {
+            let ours = chunk_bytes(case).map_err(|_| ());
+            let reference = parsed(case).map_err(|_| ());
+            assert_eq!(ours, reference, "{}", String::from_utf8_lossy(case));
+        }
+        assert_eq!(
+            plain_chunk(br#"{"bytes":"aGk=","p":"abc"}"#),
+            Some(&b"aGk="[..])
+        );
+        assert_eq!(plain_chunk(br#"{"bytes":"aGk=","p":"a\"}"#), None);
     }
 
     #[test]

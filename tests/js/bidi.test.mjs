@@ -289,6 +289,33 @@ test('slow answers complete; a stall past the idle bound is a StreamIdleTimeoutE
   await sessionRecord((x) => x.session?.ended?.startsWith('client'), 'the client closing');
 });
 
+test('the 8-minute session limit ends the stream with a TimeoutError and closes the socket', async () => {
+  // The transport reads the clock through Date.now: jump it past the session's deadline once
+  // the answer has started (the emulator pauses after the second event, so the stream waits).
+  const realNow = Date.now;
+  try {
+    const r = await client().invokeModelWithBidirectionalStream({ modelId: `emulator-fault:stall=3@2:${SONIC}`, body: textSession('What is your name?') });
+    const events = [];
+    let error;
+    const started = realNow();
+    try {
+      for await (const e of r.body) {
+        events.push(e);
+        if (events.length === 1) Date.now = () => realNow() + 480_001;
+      }
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(events.length >= 1 && events.length <= 2, `${events.length} events`);
+    assert.equal(error?.name, 'TimeoutError', error?.stack);
+    assert.match(error.message, /480 s session limit/);
+    assert.ok(realNow() - started < 2500, 'at once, not after the stall');
+  } finally {
+    Date.now = realNow;
+  }
+  await sessionRecord((x) => x.session?.ended?.startsWith('client'), 'the client closing');
+});
+
 test('a refused handshake is a WebSocketHandshakeError naming what to check', async () => {
   for (const [modelId, extra, status, signature] of [
     [`emulator-fault:ws-refuse=403:${SONIC}`, {}, 403, 'valid'],

@@ -44,6 +44,13 @@ pub fn tests() -> Result {
     // 20.10+ behind this flag (the test runner passes it on to each test file).
     let global_websocket = cmd::output("node", &["-p", "typeof WebSocket"]);
     let mut args = vec!["--test", "--test-concurrency=1", "js/"];
+    // `NPM_ONLY='regex'`: only the tests whose names match, for iterating on one.
+    let only = std::env::var("NPM_ONLY")
+        .ok()
+        .map(|re| format!("--test-name-pattern={re}"));
+    if let Some(only) = &only {
+        args.insert(2, only);
+    }
     if global_websocket.as_deref() != Some("function") {
         args.insert(0, "--experimental-websocket");
     }

@@ -21,13 +21,14 @@ use web_sys::{
 
 use crate::failure::Failure;
 use crate::form::Form;
+use crate::lazy::{lazy, now, SplitLoaderError};
 use crate::runner::Runner;
 use crate::voice::{
     from_pcm16, is_speech_model, peak, read_output, to_pcm16, Inference, Output, Playback,
     Resampler, Session, BARGE_IN_LEVEL, CHUNK_SAMPLES, INPUT_RATE, OUTPUT_RATE, VOICES,
 };
 
-/// The worklet file Trunk copies next to the page.
+/// The worklet file next to the page (`cargo xtask build` copies it).
 const WORKLET: &str = "voice-worklet.js";
 
 /// What the panel shows.
@@ -423,40 +424,55 @@ async fn send_loop(stream: BidiStream, live: Rc<Live>) {
 #[component]
 pub fn VoicePanel(voice: Voice, form: Form) -> impl IntoView {
     let shown = move || form.model_id.with(|m| is_speech_model(m));
-    let active = move || voice.active.get();
     // Another model chosen: its session ends with it.
     Effect::new(move || {
         if !shown() {
             voice.cancel();
         }
     });
+    // The panel and everything behind it (the microphone, the session, playback) are a
+    // chunk of their own, loaded the first time a speech model is chosen (src/lazy.rs).
     view! {
         <Show when=shown>
-            <section class="voice" data-testid="voice" data-scheduled-ms=move || voice.scheduled_ms.get().to_string()
-                data-barge-ins=move || voice.barge_ins.get().to_string()>
-                <h2>"Voice"</h2>
-                <p class="hint">"Speak with Nova Sonic: the microphone streams while the session is open; speaking over the answer stops it. The system prompt, max tokens, temperature and top-p come from the parameters."</p>
-                <div class="actions">
-                    <button class="primary" data-testid="voice-start" disabled=active
-                        on:click=move |_| voice.start(form)>"Start talking"</button>
-                    <button data-testid="voice-stop" disabled=move || !active()
-                        on:click=move |_| voice.stop()>"Stop"</button>
-                    <label>
-                        "Voice "
-                        <select data-testid="voice-id" disabled=active prop:value=move || voice.voice.get()
-                            on:change=move |ev| voice.voice.set(event_target_value(&ev))>
-                            {VOICES.iter().map(|v| view! { <option value=*v>{*v}</option> }).collect_view()}
-                        </select>
-                    </label>
-                </div>
-                <p data-testid="voice-status" role="status">{move || voice.status.get()}</p>
-                <ol class="voice-transcript" data-testid="voice-transcript">
-                    {move || voice.lines.get().into_iter().map(|(role, text)| {
-                        let label = format!("{role}: ");
-                        view! { <li data-role=role><b>{label}</b>{text}</li> }
-                    }).collect_view()}
-                </ol>
-            </section>
+            {lazy("voice mode", load_voice, move || now(voice_section(voice, form)))}
         </Show>
     }
+}
+
+#[leptos::wasm_split::wasm_split(
+    voice,
+    wasm_split_path = ::leptos::wasm_split,
+    preload(load_voice),
+    fallible
+)]
+fn voice_section(voice: Voice, form: Form) -> Result<AnyView, SplitLoaderError> {
+    let active = move || voice.active.get();
+    Ok(view! {
+        <section class="voice" data-testid="voice" data-scheduled-ms=move || voice.scheduled_ms.get().to_string()
+            data-barge-ins=move || voice.barge_ins.get().to_string()>
+            <h2>"Voice"</h2>
+            <p class="hint">"Speak with Nova Sonic: the microphone streams while the session is open; speaking over the answer stops it. The system prompt, max tokens, temperature and top-p come from the parameters."</p>
+            <div class="actions">
+                <button class="primary" data-testid="voice-start" disabled=active
+                    on:click=move |_| voice.start(form)>"Start talking"</button>
+                <button data-testid="voice-stop" disabled=move || !active()
+                    on:click=move |_| voice.stop()>"Stop"</button>
+                <label>
+                    "Voice "
+                    <select data-testid="voice-id" disabled=active prop:value=move || voice.voice.get()
+                        on:change=move |ev| voice.voice.set(event_target_value(&ev))>
+                        {VOICES.iter().map(|v| view! { <option value=*v>{*v}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <p data-testid="voice-status" role="status">{move || voice.status.get()}</p>
+            <ol class="voice-transcript" data-testid="voice-transcript">
+                {move || voice.lines.get().into_iter().map(|(role, text)| {
+                    let label = format!("{role}: ");
+                    view! { <li data-role=role><b>{label}</b>{text}</li> }
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+    .into_any())
 }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::fields::Choice;
@@ -10,15 +11,48 @@ use crate::choices::{Api, AuthMode, Lang};
 use crate::codegen;
 use crate::creds::Creds;
 use crate::form::{Form, FormError};
+use crate::lazy::{lazy, now, SplitLoaderError};
 
 /// The code view. `generated` is the body the next streamed Send would use, as the body
-/// editor shows it (JSON, or what to fix).
+/// editor shows it (JSON, or what to fix). Its content (and the code generators) is a chunk
+/// of its own, loaded the first time the section is opened (src/lazy.rs).
 #[component]
 pub fn CodeView(
     form: Form,
     creds: Creds,
     #[prop(into)] generated: Signal<String>,
 ) -> impl IntoView {
+    let opened = RwSignal::new(false);
+    let toggle = move |ev: leptos::ev::Event| {
+        let open = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|d| d.has_attribute("open"));
+        if open {
+            opened.set(true);
+        }
+    };
+    view! {
+        <details data-testid="code-view" on:toggle=toggle>
+            <summary>"View code"</summary>
+            <Show when=move || opened.get()>
+                {lazy("the code view", load_code_view, move || now(code_view(form, creds, generated)))}
+            </Show>
+        </details>
+    }
+}
+
+#[leptos::wasm_split::wasm_split(
+    code_view,
+    wasm_split_path = ::leptos::wasm_split,
+    preload(load_code_view),
+    fallible
+)]
+fn code_view(
+    form: Form,
+    creds: Creds,
+    generated: Signal<String>,
+) -> Result<AnyView, SplitLoaderError> {
     let lang = RwSignal::new(Lang::Python);
     let copied = RwSignal::new(String::new());
     let code = move || {
@@ -74,15 +108,13 @@ pub fn CodeView(
             );
         });
     };
-    view! {
-        <details data-testid="code-view">
-            <summary>"View code"</summary>
-            <div class="actions">
-                <Choice label="Language" testid="code-lang" value=lang />
-                <button data-testid="code-copy" on:click=copy>"Copy"</button>
-                <span class="hint" data-testid="code-copied" role="status">{move || copied.get()}</span>
-            </div>
-            <pre class="code" data-testid="code">{code}</pre>
-        </details>
+    Ok(view! {
+        <div class="actions">
+            <Choice label="Language" testid="code-lang" value=lang />
+            <button data-testid="code-copy" on:click=copy>"Copy"</button>
+            <span class="hint" data-testid="code-copied" role="status">{move || copied.get()}</span>
+        </div>
+        <pre class="code" data-testid="code">{code}</pre>
     }
+    .into_any())
 }

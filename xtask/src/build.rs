@@ -127,6 +127,9 @@ pub fn site(out: &Path, extra: &[&str]) -> Result {
                 from.to_str().unwrap(),
                 "--minify",
                 "--log-level=warning",
+                // wasm-bindgen's glue names `./__wasm_split.js` once per split function in
+                // the imports object: the same module each time, so the repeats are harmless.
+                "--log-override:duplicate-object-key=silent",
                 "--allow-overwrite",
                 &format!("--outfile={}", to.display()),
             ],

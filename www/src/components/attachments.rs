@@ -2,6 +2,9 @@
 //! from the clipboard all land here; each file shows as a chip (a thumbnail for images)
 //! that can be removed. What the model or Bedrock would refuse is said at once.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use bedrock_wasm::bedrock::media::{self, MediaKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +15,7 @@ use crate::attachment::{self, Attachment, MAX_FILE_BYTES, MAX_PENDING};
 use crate::body::Msg;
 use crate::chat::Chat;
 use crate::form::Form;
+use crate::lazy::SplitLoaderError;
 
 /// Reads `files` into the form's attachments, saying in `status` what was refused and why.
 pub fn add_files(form: Form, chat: Chat, files: web_sys::FileList, status: RwSignal<String>) {
@@ -20,6 +24,26 @@ pub fn add_files(form: Form, chat: Chat, files: web_sys::FileList, status: RwSig
         return;
     }
     spawn_local(async move {
+        match read_files(form, chat, files, status).await {
+            Ok(read) => read.await,
+            Err(_) => status.set(
+                "Could not read the files: the attachments' file did not arrive (offline, or the site was updated). Try again."
+                    .into(),
+            ),
+        }
+    });
+}
+
+/// The reading and checking of picked, dropped or pasted files: a chunk of its own, loaded
+/// the first time files are added (src/lazy.rs).
+#[leptos::wasm_split::wasm_split(attachments, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn read_files(
+    form: Form,
+    chat: Chat,
+    files: Vec<web_sys::File>,
+    status: RwSignal<String>,
+) -> Result<Pin<Box<dyn Future<Output = ()>>>, SplitLoaderError> {
+    Ok(Box::pin(async move {
         let mut notes = Vec::new();
         for file in files {
             let name = file.name();
@@ -60,7 +84,7 @@ pub fn add_files(form: Form, chat: Chat, files: web_sys::FileList, status: RwSig
             }
         }
         status.set(notes.join("\n"));
-    });
+    }))
 }
 
 /// The image's `blob:` URL, made once.

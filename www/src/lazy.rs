@@ -19,6 +19,7 @@ use std::task::{Context, Poll, Waker};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 pub use leptos::wasm_split::SplitLoaderError;
 
 /// The result of a future that is ready at once (a split function whose chunk is loaded:
@@ -27,6 +28,20 @@ pub fn now<T>(future: impl Future<Output = T>) -> Option<T> {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(v) => Some(v),
         Poll::Pending => None,
+    }
+}
+
+/// A `<details>`'s `on:toggle` handler that sets `opened` the first time it opens (its
+/// content, a split function, is loaded then).
+pub fn on_open(opened: RwSignal<bool>) -> impl Fn(leptos::ev::Event) + Copy + 'static {
+    move |ev: leptos::ev::Event| {
+        let open = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|d| d.has_attribute("open"));
+        if open {
+            opened.set(true);
+        }
     }
 }
 

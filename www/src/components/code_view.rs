@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::fields::Choice;
@@ -11,7 +10,7 @@ use crate::choices::{Api, AuthMode, Lang};
 use crate::codegen;
 use crate::creds::Creds;
 use crate::form::{Form, FormError};
-use crate::lazy::{lazy, now, SplitLoaderError};
+use crate::lazy::{lazy, now, on_open, SplitLoaderError};
 
 /// The code view. `generated` is the body the next streamed Send would use, as the body
 /// editor shows it (JSON, or what to fix). Its content (and the code generators) is a chunk
@@ -23,17 +22,8 @@ pub fn CodeView(
     #[prop(into)] generated: Signal<String>,
 ) -> impl IntoView {
     let opened = RwSignal::new(false);
-    let toggle = move |ev: leptos::ev::Event| {
-        let open = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|d| d.has_attribute("open"));
-        if open {
-            opened.set(true);
-        }
-    };
     view! {
-        <details data-testid="code-view" on:toggle=toggle>
+        <details data-testid="code-view" on:toggle=on_open(opened)>
             <summary>"View code"</summary>
             <Show when=move || opened.get()>
                 {lazy("the code view", load_code_view, move || now(code_view(form, creds, generated)))}

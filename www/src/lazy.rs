@@ -19,8 +19,8 @@ use std::task::{Context, Poll, Waker};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 pub use leptos::wasm_split::SplitLoaderError;
+use wasm_bindgen::JsCast;
 
 /// The result of a future that is ready at once (a split function whose chunk is loaded:
 /// its wrapper's only await is the load, already done), or `None`.

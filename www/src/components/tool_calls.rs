@@ -79,10 +79,9 @@ pub fn ToolCalls(form: Form, chat: Chat) -> impl IntoView {
 pub fn StructuredOutput(form: Form, chat: Chat) -> impl IntoView {
     let shown = move || {
         !chat.reply.busy.get()
-            && form.settings.with(|s| {
-                s.as_ref()
-                    .is_ok_and(|s| s.params.output_schema.is_some())
-            })
+            && form
+                .settings
+                .with(|s| s.as_ref().is_ok_and(|s| s.params.output_schema.is_some()))
             && chat.reply.text.with(|t| !t.trim().is_empty())
     };
     view! {

@@ -13,24 +13,27 @@ use web_sys::AbortController;
 use crate::choices::{AuthMode, Options};
 use crate::failure::Failure;
 use crate::form::FormError;
-use crate::lazy::SplitLoaderError;
+use crate::lazy::{split, SplitLoaderError};
 
 /// A sign-in under way (see [`cognito_sign_in`]).
 type SignIn =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<TemporaryCredentials, Failure>>>>;
 
-/// The identity-pool sign-in (the Cognito and STS requests, their signing and parsing): a
-/// chunk of its own, loaded on the first sign-in (src/lazy.rs).
-#[leptos::wasm_split::wasm_split(cognito, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn cognito_sign_in(
-    config: CognitoConfig,
-    signal: web_sys::AbortSignal,
-) -> Result<SignIn, SplitLoaderError> {
-    Ok(Box::pin(async move {
-        bedrock_wasm::transport::cognito_credentials(&config, Some(&signal))
-            .await
-            .map_err(Failure::from)
-    }))
+split! {
+    cognito,
+    load_cognito,
+    /// The identity-pool sign-in (the Cognito and STS requests, their signing and parsing): a
+    /// chunk of its own, loaded on the first sign-in (src/lazy.rs).
+    fn cognito_sign_in(
+        config: CognitoConfig,
+        signal: web_sys::AbortSignal,
+    ) -> Result<SignIn, SplitLoaderError> {
+        Ok(Box::pin(async move {
+            bedrock_wasm::transport::cognito_credentials(&config, Some(&signal))
+                .await
+                .map_err(Failure::from)
+        }))
+    }
 }
 
 /// The `sessionStorage` key used when "remember in this tab" is on.

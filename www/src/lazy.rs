@@ -4,13 +4,16 @@
 //! "Loading …" until the chunk is there, then the part; a chunk that cannot be loaded is a
 //! plain error with a Retry button, never a panic.
 //!
-//! A split function is declared like this (`fallible`: a failed load is an `Err`, not a panic;
-//! `preload`: the function that only loads the chunk):
+//! A split function is declared with [`split!`]: its chunk's name, the name of the function
+//! that only loads the chunk, then the function, which returns `Result<_, SplitLoaderError>`
+//! (a failed load is an `Err`, never a panic) and is called with `.await`:
 //!
 //! ```ignore
-//! #[leptos::wasm_split::wasm_split(voice, wasm_split_path = ::leptos::wasm_split,
-//!     preload(load_voice), fallible)]
-//! fn voice_view(voice: Voice, form: Form) -> Result<AnyView, SplitLoaderError> { … }
+//! split! {
+//!     voice,
+//!     load_voice,
+//!     fn voice_section(voice: Voice, form: Form) -> Result<AnyView, SplitLoaderError> { … }
+//! }
 //! ```
 
 use std::future::Future;
@@ -21,6 +24,41 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 pub use leptos::wasm_split::SplitLoaderError;
 use wasm_bindgen::JsCast;
+
+/// Declares a split function. With the `split` feature (on in `cargo xtask build`, which runs
+/// the splitter) it is a `wasm_split` function (`fallible`, `$load` fetches its chunk);
+/// without it (the component tests, clippy, `cargo xtask size`'s whole-app breakdown) it is the
+/// same function made `async` and `$load` does nothing, so that a wasm the splitter never sees
+/// has no chunk import left to resolve.
+macro_rules! split {
+    (
+        $module:ident,
+        $load:ident,
+        $(#[$attr:meta])*
+        $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block
+    ) => {
+        #[cfg(feature = "split")]
+        #[leptos::wasm_split::wasm_split(
+            $module,
+            wasm_split_path = ::leptos::wasm_split,
+            preload(#[allow(dead_code)] $load),
+            fallible
+        )]
+        $(#[$attr])*
+        $vis fn $name($($arg: $ty),*) -> $ret $body
+
+        #[cfg(not(feature = "split"))]
+        $(#[$attr])*
+        $vis async fn $name($($arg: $ty),*) -> $ret $body
+
+        #[cfg(not(feature = "split"))]
+        #[allow(dead_code)]
+        $vis async fn $load() -> Result<(), $crate::lazy::SplitLoaderError> {
+            Ok(())
+        }
+    };
+}
+pub(crate) use split;
 
 /// The result of a future that is ready at once (a split function whose chunk is loaded:
 /// its wrapper's only await is the load, already done), or `None`.

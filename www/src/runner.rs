@@ -27,7 +27,7 @@ use crate::creds::Creds;
 use crate::failure::Failure;
 use crate::figures::{figures, Measured};
 use crate::form::{check_body, Form, FormError};
-use crate::lazy::SplitLoaderError;
+use crate::lazy::{split, SplitLoaderError};
 use crate::reply::{Frame, Reply, MAX_FRAMES};
 
 /// One request to make.
@@ -242,38 +242,39 @@ fn not_loaded() -> Failure {
     }
 }
 
-/// Sending and reading an answer (the library's client calls, signing, the event-stream
-/// decoder, the output readers, the figures) is a chunk of its own, `split_send.wasm`: the
-/// page shows and takes a prompt without it. It is fetched on the first keystroke in the
-/// prompt ([`load_send`]), or else by the first Send or token count (src/lazy.rs).
-#[leptos::wasm_split::wasm_split(
+split! {
     send,
-    wasm_split_path = ::leptos::wasm_split,
-    preload(load_send),
-    fallible
-)]
-pub(crate) fn send_job(
-    job: Job,
-    reply: Reply,
-    signal: AbortSignal,
-    frames: Option<RwSignal<Vec<Frame>>>,
-) -> Result<Running<String>, SplitLoaderError> {
-    Ok(Box::pin(run(job, reply, signal, frames)))
+    load_send,
+    /// Sending and reading an answer (the library's client calls, signing, the event-stream
+    /// decoder, the output readers, the figures) is a chunk of its own, `split_send.wasm`: the
+    /// page shows and takes a prompt without it. It is fetched on the first keystroke in the
+    /// prompt ([`load_send`]), or else by the first Send or token count (src/lazy.rs).
+    pub(crate) fn send_job(
+        job: Job,
+        reply: Reply,
+        signal: AbortSignal,
+        frames: Option<RwSignal<Vec<Frame>>>,
+    ) -> Result<Running<String>, SplitLoaderError> {
+        Ok(Box::pin(run(job, reply, signal, frames)))
+    }
 }
 
-/// CountTokens, in the same chunk as [`send_job`].
-#[leptos::wasm_split::wasm_split(send, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn count_job(
-    client: Client,
-    model: String,
-    input: CountTokensInput,
-) -> Result<Running<u64>, SplitLoaderError> {
-    Ok(Box::pin(async move {
-        let out = client
-            .count_tokens(&model, &CountTokensRequest { input }, None)
-            .await?;
-        Ok(out.response.input_tokens)
-    }))
+split! {
+    send,
+    load_count,
+    /// CountTokens, in the same chunk as [`send_job`].
+    fn count_job(
+        client: Client,
+        model: String,
+        input: CountTokensInput,
+    ) -> Result<Running<u64>, SplitLoaderError> {
+        Ok(Box::pin(async move {
+            let out = client
+                .count_tokens(&model, &CountTokensRequest { input }, None)
+                .await?;
+            Ok(out.response.input_tokens)
+        }))
+    }
 }
 
 /// Runs `job`, filling `reply`. Returns the figures; frames of a stream go to `frames`.

@@ -66,7 +66,17 @@ pub fn site(out: &Path, extra: &[&str]) -> Result {
         "--bin",
         SITE_BIN,
     ];
-    cargo(&[&args[..], extra, &["--", "-C", "link-arg=--emit-relocs"]].concat())?;
+    // `split`: the `split!` functions become wasm_split functions (www/src/lazy.rs).
+    let split_feature = ["--features", "split"];
+    cargo(
+        &[
+            &args[..],
+            &split_feature,
+            extra,
+            &["--", "-C", "link-arg=--emit-relocs"],
+        ]
+        .concat(),
+    )?;
     let built = target_dir().join(format!("wasm32-unknown-unknown/release/{SITE_BIN}.wasm"));
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| format!("cannot clear {}: {e}", out.display()))?;

@@ -6,7 +6,7 @@ use super::answer::Answer;
 use super::fields::Field;
 use crate::body::Msg;
 use crate::form::Form;
-use crate::lazy::{lazy, now, on_open, SplitLoaderError};
+use crate::lazy::{lazy, now, on_open, split, SplitLoaderError};
 use crate::reply::Reply;
 use crate::runner::{Runner, Task};
 
@@ -80,37 +80,35 @@ pub fn ComparePanel(compare: Compare, form: Form) -> impl IntoView {
     }
 }
 
-#[leptos::wasm_split::wasm_split(
+split! {
     compare,
-    wasm_split_path = ::leptos::wasm_split,
-    preload(load_compare),
-    fallible
-)]
-fn compare_panel(compare: Compare, form: Form) -> Result<AnyView, SplitLoaderError> {
-    let busy = move || compare.runner.busy();
-    Ok(view! {
-        <p class="hint">"Sends the prompt above to each model at once (single turn, same parameters and API)."</p>
-        <div class="grid">
-            {(0..4).map(|i| view! {
-                <Field label=["Model 1", "Model 2", "Model 3", "Model 4"][i] testid=["compare-model-1", "compare-model-2", "compare-model-3", "compare-model-4"][i] value=compare.models[i] />
-            }).collect_view()}
-        </div>
-        <div class="actions">
-            <button class="primary" data-testid="compare-send" on:click=move |_| compare.send(form) disabled=busy>"Compare"</button>
-            <button data-testid="compare-stop" on:click=move |_| compare.stop() disabled=move || !busy()>"Stop all"</button>
-        </div>
-        <div class="panes">
-            {(0..4).map(|i| {
-                let reply = compare.replies[i];
-                let model = compare.models[i];
-                view! {
-                    <section class="pane" data-testid=format!("compare-pane-{}", i + 1) class:hidden=move || model.with(|m| m.trim().is_empty())>
-                        <h2>{move || model.get()}</h2>
-                        <Answer reply=reply n=i + 1 />
-                    </section>
-                }
-            }).collect_view()}
-        </div>
+    load_compare,
+    fn compare_panel(compare: Compare, form: Form) -> Result<AnyView, SplitLoaderError> {
+        let busy = move || compare.runner.busy();
+        Ok(view! {
+            <p class="hint">"Sends the prompt above to each model at once (single turn, same parameters and API)."</p>
+            <div class="grid">
+                {(0..4).map(|i| view! {
+                    <Field label=["Model 1", "Model 2", "Model 3", "Model 4"][i] testid=["compare-model-1", "compare-model-2", "compare-model-3", "compare-model-4"][i] value=compare.models[i] />
+                }).collect_view()}
+            </div>
+            <div class="actions">
+                <button class="primary" data-testid="compare-send" on:click=move |_| compare.send(form) disabled=busy>"Compare"</button>
+                <button data-testid="compare-stop" on:click=move |_| compare.stop() disabled=move || !busy()>"Stop all"</button>
+            </div>
+            <div class="panes">
+                {(0..4).map(|i| {
+                    let reply = compare.replies[i];
+                    let model = compare.models[i];
+                    view! {
+                        <section class="pane" data-testid=format!("compare-pane-{}", i + 1) class:hidden=move || model.with(|m| m.trim().is_empty())>
+                            <h2>{move || model.get()}</h2>
+                            <Answer reply=reply n=i + 1 />
+                        </section>
+                    }
+                }).collect_view()}
+            </div>
+        }
+        .into_any())
     }
-    .into_any())
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::lazy::{lazy, now, on_open, SplitLoaderError};
+use crate::lazy::{lazy, now, on_open, split, SplitLoaderError};
 use crate::reply::Frame;
 
 #[component]
@@ -19,23 +19,21 @@ pub fn Inspector(frames: RwSignal<Vec<Frame>>) -> impl IntoView {
     }
 }
 
-#[leptos::wasm_split::wasm_split(
+split! {
     inspector,
-    wasm_split_path = ::leptos::wasm_split,
-    preload(load_inspector),
-    fallible
-)]
-fn frame_list(frames: RwSignal<Vec<Frame>>) -> Result<AnyView, SplitLoaderError> {
-    Ok(view! {
-        <ol class="frames">
-            {move || frames.get().into_iter().map(|f| view! {
-                <li data-testid="frame">
-                    <pre class="headers">{f.headers}</pre>
-                    <pre class="code">{f.payload}</pre>
-                    {f.decoded.map(|d| view! { <pre class="code decoded">{d}</pre> })}
-                </li>
-            }).collect_view()}
-        </ol>
+    load_inspector,
+    fn frame_list(frames: RwSignal<Vec<Frame>>) -> Result<AnyView, SplitLoaderError> {
+        Ok(view! {
+            <ol class="frames">
+                {move || frames.get().into_iter().map(|f| view! {
+                    <li data-testid="frame">
+                        <pre class="headers">{f.headers}</pre>
+                        <pre class="code">{f.payload}</pre>
+                        {f.decoded.map(|d| view! { <pre class="code decoded">{d}</pre> })}
+                    </li>
+                }).collect_view()}
+            </ol>
+        }
+        .into_any())
     }
-    .into_any())
 }

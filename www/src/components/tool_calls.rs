@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::body::ToolResult;
 use crate::chat::Chat;
 use crate::form::Form;
-use crate::lazy::{lazy, now, SplitLoaderError};
+use crate::lazy::{lazy, now, split, SplitLoaderError};
 use crate::schema;
 
 /// The current answer's tool calls `(id, name, input)`, once it has ended.
@@ -91,39 +91,37 @@ pub fn StructuredOutput(form: Form, chat: Chat) -> impl IntoView {
     }
 }
 
-#[leptos::wasm_split::wasm_split(
+split! {
     schema_check,
-    wasm_split_path = ::leptos::wasm_split,
-    preload(load_schema_check),
-    fallible
-)]
-fn structured(form: Form, chat: Chat) -> Result<AnyView, SplitLoaderError> {
-    let check = move || {
-        let schema = form
-            .settings
-            .with(|s| s.as_ref().ok().and_then(|s| s.params.output_schema.clone()))?;
-        let text = chat.reply.text.get();
-        Some(match serde_json::from_str::<Value>(&text) {
-            Ok(v) => {
-                let verdict = match schema::violation(&schema, &v) {
-                    None => "The answer follows the schema.".to_owned(),
-                    Some(e) => format!("The answer does not follow the schema: {e}"),
-                };
-                (
-                    serde_json::to_string_pretty(&v).unwrap_or_default(),
-                    verdict,
-                )
-            }
-            Err(e) => (String::new(), format!("The answer is not JSON: {e}")),
-        })
-    };
-    Ok(view! {
-        {move || check().map(|(pretty, verdict)| view! {
-            <div class="structured">
-                <pre class="code" data-testid="structured-output" class:hidden=pretty.is_empty()>{pretty.clone()}</pre>
-                <p class="hint" data-testid="schema-check" role="status">{verdict}</p>
-            </div>
-        })}
+    load_schema_check,
+    fn structured(form: Form, chat: Chat) -> Result<AnyView, SplitLoaderError> {
+        let check = move || {
+            let schema = form
+                .settings
+                .with(|s| s.as_ref().ok().and_then(|s| s.params.output_schema.clone()))?;
+            let text = chat.reply.text.get();
+            Some(match serde_json::from_str::<Value>(&text) {
+                Ok(v) => {
+                    let verdict = match schema::violation(&schema, &v) {
+                        None => "The answer follows the schema.".to_owned(),
+                        Some(e) => format!("The answer does not follow the schema: {e}"),
+                    };
+                    (
+                        serde_json::to_string_pretty(&v).unwrap_or_default(),
+                        verdict,
+                    )
+                }
+                Err(e) => (String::new(), format!("The answer is not JSON: {e}")),
+            })
+        };
+        Ok(view! {
+            {move || check().map(|(pretty, verdict)| view! {
+                <div class="structured">
+                    <pre class="code" data-testid="structured-output" class:hidden=pretty.is_empty()>{pretty.clone()}</pre>
+                    <p class="hint" data-testid="schema-check" role="status">{verdict}</p>
+                </div>
+            })}
+        }
+        .into_any())
     }
-    .into_any())
 }

@@ -21,7 +21,7 @@ use web_sys::{
 
 use crate::failure::Failure;
 use crate::form::Form;
-use crate::lazy::{lazy, now, SplitLoaderError};
+use crate::lazy::{lazy, now, split, SplitLoaderError};
 use crate::runner::Runner;
 use crate::voice::{
     from_pcm16, is_speech_model, peak, read_output, to_pcm16, Inference, Output, Playback,
@@ -439,40 +439,38 @@ pub fn VoicePanel(voice: Voice, form: Form) -> impl IntoView {
     }
 }
 
-#[leptos::wasm_split::wasm_split(
+split! {
     voice,
-    wasm_split_path = ::leptos::wasm_split,
-    preload(load_voice),
-    fallible
-)]
-fn voice_section(voice: Voice, form: Form) -> Result<AnyView, SplitLoaderError> {
-    let active = move || voice.active.get();
-    Ok(view! {
-        <section class="voice" data-testid="voice" data-scheduled-ms=move || voice.scheduled_ms.get().to_string()
-            data-barge-ins=move || voice.barge_ins.get().to_string()>
-            <h2>"Voice"</h2>
-            <p class="hint">"Speak with Nova Sonic: the microphone streams while the session is open; speaking over the answer stops it. The system prompt, max tokens, temperature and top-p come from the parameters."</p>
-            <div class="actions">
-                <button class="primary" data-testid="voice-start" disabled=active
-                    on:click=move |_| voice.start(form)>"Start talking"</button>
-                <button data-testid="voice-stop" disabled=move || !active()
-                    on:click=move |_| voice.stop()>"Stop"</button>
-                <label>
-                    "Voice "
-                    <select data-testid="voice-id" disabled=active prop:value=move || voice.voice.get()
-                        on:change=move |ev| voice.voice.set(event_target_value(&ev))>
-                        {VOICES.iter().map(|v| view! { <option value=*v>{*v}</option> }).collect_view()}
-                    </select>
-                </label>
-            </div>
-            <p data-testid="voice-status" role="status">{move || voice.status.get()}</p>
-            <ol class="voice-transcript" data-testid="voice-transcript">
-                {move || voice.lines.get().into_iter().map(|(role, text)| {
-                    let label = format!("{role}: ");
-                    view! { <li data-role=role><b>{label}</b>{text}</li> }
-                }).collect_view()}
-            </ol>
-        </section>
+    load_voice,
+    fn voice_section(voice: Voice, form: Form) -> Result<AnyView, SplitLoaderError> {
+        let active = move || voice.active.get();
+        Ok(view! {
+            <section class="voice" data-testid="voice" data-scheduled-ms=move || voice.scheduled_ms.get().to_string()
+                data-barge-ins=move || voice.barge_ins.get().to_string()>
+                <h2>"Voice"</h2>
+                <p class="hint">"Speak with Nova Sonic: the microphone streams while the session is open; speaking over the answer stops it. The system prompt, max tokens, temperature and top-p come from the parameters."</p>
+                <div class="actions">
+                    <button class="primary" data-testid="voice-start" disabled=active
+                        on:click=move |_| voice.start(form)>"Start talking"</button>
+                    <button data-testid="voice-stop" disabled=move || !active()
+                        on:click=move |_| voice.stop()>"Stop"</button>
+                    <label>
+                        "Voice "
+                        <select data-testid="voice-id" disabled=active prop:value=move || voice.voice.get()
+                            on:change=move |ev| voice.voice.set(event_target_value(&ev))>
+                            {VOICES.iter().map(|v| view! { <option value=*v>{*v}</option> }).collect_view()}
+                        </select>
+                    </label>
+                </div>
+                <p data-testid="voice-status" role="status">{move || voice.status.get()}</p>
+                <ol class="voice-transcript" data-testid="voice-transcript">
+                    {move || voice.lines.get().into_iter().map(|(role, text)| {
+                        let label = format!("{role}: ");
+                        view! { <li data-role=role><b>{label}</b>{text}</li> }
+                    }).collect_view()}
+                </ol>
+            </section>
+        }
+        .into_any())
     }
-    .into_any())
 }

@@ -214,7 +214,10 @@ sizes['ours: pkg/ (JS + wasm)'] = sizeOf([
   await readFile(join(ROOT, 'pkg/bedrock_wasm_bg.wasm')),
 ]);
 const { readdir } = await import('node:fs/promises');
-const distFiles = (await readdir(join(ROOT, 'dist'))).filter((f) => /\.(html|js|wasm|css)$/.test(f));
+// The files that show the page (xtask's build::FIRST_LOAD, passed in); the chunks loaded on
+// demand are not part of the first load.
+const firstLoad = (process.env.BENCH_FIRST_LOAD ?? '').split(',').filter(Boolean);
+const distFiles = (await readdir(join(ROOT, 'dist'))).filter((f) => (firstLoad.length ? firstLoad.includes(f) : /\.(html|js|wasm|css)$/.test(f)));
 sizes['ours: dist/ first load (playground)'] = sizeOf(await Promise.all(distFiles.map((f) => readFile(join(ROOT, 'dist', f)))));
 sizes['AWS SDK v3, one streaming operation'] = sizeOf([await bundle('sdk', `export { BedrockRuntimeClient, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';`)]);
 sizes['aws4fetch + @smithy/eventstream-codec'] = sizeOf([await bundle('aws4fetch', `export { AwsClient } from 'aws4fetch'; export { EventStreamCodec } from '@smithy/eventstream-codec'; export { toUtf8, fromUtf8 } from '@smithy/util-utf8';`)]);

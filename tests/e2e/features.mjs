@@ -1010,7 +1010,7 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.ok(seen.n >= 20, `checked ${seen.n} intermediate states`);
       assert.equal(seen.pwned, undefined, 'no injected script or handler ran');
       assert.deepEqual(dialogs, []);
-      assert.equal(await p.page.locator('script:not([src])').count(), 1, 'only Trunk\'s own inline loader');
+      assert.equal(await p.page.locator('script:not([src])').count(), 0, 'no inline script (the loader is boot.js)');
       assert.equal(await p.page.locator('iframe, img, svg, object, embed, style').count(), 0);
       const text = await p.text('output');
       for (const literal of [
@@ -1352,6 +1352,23 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       await p.page.waitForFunction(() => /API keys/.test(document.querySelector('[data-testid="voice-status"]').textContent));
       assert.match(await p.text('voice-status'), /access keys or a Cognito identity pool/);
       assert.equal((await emulatorLog()).length, before, 'nothing was sent');
+    },
+
+    async 'voice mode is not in the first load: its chunk comes when a speech model is chosen; one that does not arrive is a plain error, and Retry loads it'(p) {
+      const fetched = [];
+      p.page.on('request', (r) => /\.wasm$/.test(r.url()) && fetched.push(new URL(r.url()).pathname.split('/').pop()));
+      assert.ok(!fetched.includes('split_voice.wasm'), `not fetched with the page: ${fetched}`);
+      await p.page.route('**/split_voice.wasm', (route) => route.abort('internetdisconnected'));
+      await p.fillValid({ 'model-id': 'amazon.nova-sonic-v1:0' });
+      const error = p.byId('lazy-error');
+      await error.waitFor();
+      assert.match(await error.textContent(), /^Could not load voice mode: its file did not arrive/);
+      assert.equal(await p.byId('voice').count(), 0);
+      await p.page.unroute('**/split_voice.wasm');
+      await error.getByRole('button', { name: 'Retry' }).click();
+      await p.byId('voice-start').waitFor();
+      assert.equal(await p.byId('lazy-error').count(), 0);
+      assert.ok(fetched.includes('split_voice.wasm'));
     },
   };
 }

@@ -74,9 +74,14 @@ class Playground {
     );
     return this.text(id);
   }
-  /** Opens a <details> section by its data-testid. */
+  /** Opens a <details> section by its data-testid, and waits for its content: some sections
+   *  (the code view, the inspector, compare) load it on first open (www/src/lazy.rs). */
   async expand(id) {
     await this.page.evaluate((id) => { document.querySelector(`[data-testid="${id}"]`).open = true; }, id);
+    await this.page.waitForFunction((id) => {
+      const d = document.querySelector(`[data-testid="${id}"]`);
+      return d.children.length > 1 && !d.querySelector('[data-testid="lazy-loading"]');
+    }, id);
   }
   /** What this origin keeps across reloads: localStorage, sessionStorage, and every record
    *  of every IndexedDB store (as `{ "<database>/<store>": [records] }`). */

@@ -13,6 +13,28 @@ use web_sys::AbortController;
 use crate::choices::{AuthMode, Options};
 use crate::failure::Failure;
 use crate::form::FormError;
+use crate::lazy::{split, SplitLoaderError};
+
+/// A sign-in under way (see [`cognito_sign_in`]).
+type SignIn =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<TemporaryCredentials, Failure>>>>;
+
+split! {
+    cognito,
+    load_cognito,
+    /// The identity-pool sign-in (the Cognito and STS requests, their signing and parsing): a
+    /// chunk of its own, loaded on the first sign-in (src/lazy.rs).
+    fn cognito_sign_in(
+        config: CognitoConfig,
+        signal: web_sys::AbortSignal,
+    ) -> Result<SignIn, SplitLoaderError> {
+        Ok(Box::pin(async move {
+            bedrock_wasm::transport::cognito_credentials(&config, Some(&signal))
+                .await
+                .map_err(Failure::from)
+        }))
+    }
+}
 
 /// The `sessionStorage` key used when "remember in this tab" is on.
 pub const STORAGE_KEY: &str = "bedrock-wasm-playground.credentials";
@@ -294,9 +316,14 @@ impl Creds {
         self.cognito_running.update_value(|n| *n += 1);
         self.cognito_busy.set(true);
         let signal = controller.signal();
-        let result = bedrock_wasm::transport::cognito_credentials(&config, Some(&signal))
-            .await
-            .map_err(Failure::from);
+        let result = match cognito_sign_in(config, signal).await {
+            Ok(sign_in) => sign_in.await,
+            Err(_) => Err(Failure::Request {
+                message: "the sign-in's file did not arrive (offline, or the site was updated)"
+                    .into(),
+                detail: String::new(),
+            }),
+        };
         self.cognito_running.update_value(|n| *n -= 1);
         if self.cognito_running.get_value() == 0 {
             self.cognito_busy.set(false);

@@ -52,7 +52,7 @@ fn show(message: &str) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Test builds only (`trunk build --features test-panic`, which `cargo xtask test` uses for
+/// Test builds only (`--features test-panic`, the build `cargo xtask test` uses for
 /// the spec of this net, never for dist/): panics inside a task, as a bug in a request would.
 #[cfg(feature = "test-panic")]
 #[wasm_bindgen(js_name = __testPanic)]

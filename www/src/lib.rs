@@ -40,6 +40,8 @@ pub mod form;
 pub mod host;
 #[cfg(target_arch = "wasm32")]
 mod idb;
+#[cfg(target_arch = "wasm32")]
+pub mod lazy;
 pub mod markdown;
 #[cfg(target_arch = "wasm32")]
 pub mod reply;

@@ -11,6 +11,9 @@ use bedrock_wasm::bedrock::{
     OutputReader,
 };
 use bedrock_wasm::transport::{BidiStream, Client, ResponseStream};
+use std::future::Future;
+use std::pin::Pin;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{AbortController, AbortSignal};
@@ -24,6 +27,7 @@ use crate::creds::Creds;
 use crate::failure::Failure;
 use crate::figures::{figures, Measured};
 use crate::form::{check_body, Form, FormError};
+use crate::lazy::{split, SplitLoaderError};
 use crate::reply::{Frame, Reply, MAX_FRAMES};
 
 /// One request to make.
@@ -39,13 +43,13 @@ pub struct Task {
 }
 
 /// What is sent.
-enum Payload {
+pub(crate) enum Payload {
     Invoke(Vec<u8>),
     Converse(Box<ConverseRequest>),
 }
 
 /// A request ready to send.
-struct Job {
+pub(crate) struct Job {
     client: Client,
     model_id: String,
     family: ModelFamily,
@@ -114,7 +118,10 @@ impl Runner {
                 let signal = controller.signal();
                 spawn_local(async move {
                     let result = match job {
-                        Ok(job) => run(job, task.reply, signal, task.frames).await,
+                        Ok(job) => match send_job(job, task.reply, signal, task.frames).await {
+                            Ok(running) => running.await,
+                            Err(_) => Err(not_loaded()),
+                        },
                         Err(e) => Err(e),
                     };
                     task.reply.finish(result);
@@ -189,10 +196,10 @@ impl Runner {
         };
         let client = self.client(form)?;
         let model = catalog::count_tokens_id(&settings.model_id);
-        let out = client
-            .count_tokens(&model, &CountTokensRequest { input }, None)
-            .await?;
-        Ok(out.response.input_tokens)
+        match count_job(client, model, input).await {
+            Ok(counting) => counting.await,
+            Err(_) => Err(not_loaded()),
+        }
     }
 
     fn job(&self, form: Form, task: &Task) -> Result<Job, Failure> {
@@ -221,6 +228,52 @@ impl Runner {
             streaming: task.streaming,
             payload,
         })
+    }
+}
+
+/// A request under way (see [`send_job`]).
+type Running<T> = Pin<Box<dyn Future<Output = Result<T, Failure>>>>;
+
+/// What a request that could not start because the sending code did not arrive says.
+fn not_loaded() -> Failure {
+    Failure::Request {
+        message: "Could not send: the page's file that sends requests did not arrive (offline, or the site was updated). Try again.".into(),
+        detail: String::new(),
+    }
+}
+
+split! {
+    send,
+    load_send,
+    /// Sending and reading an answer (the library's client calls, signing, the event-stream
+    /// decoder, the output readers, the figures) is a chunk of its own, `split_send.wasm`: the
+    /// page shows and takes a prompt without it. It is fetched on the first keystroke in the
+    /// prompt ([`load_send`]), or else by the first Send or token count (src/lazy.rs).
+    pub(crate) fn send_job(
+        job: Job,
+        reply: Reply,
+        signal: AbortSignal,
+        frames: Option<RwSignal<Vec<Frame>>>,
+    ) -> Result<Running<String>, SplitLoaderError> {
+        Ok(Box::pin(run(job, reply, signal, frames)))
+    }
+}
+
+split! {
+    send,
+    load_count,
+    /// CountTokens, in the same chunk as [`send_job`].
+    fn count_job(
+        client: Client,
+        model: String,
+        input: CountTokensInput,
+    ) -> Result<Running<u64>, SplitLoaderError> {
+        Ok(Box::pin(async move {
+            let out = client
+                .count_tokens(&model, &CountTokensRequest { input }, None)
+                .await?;
+            Ok(out.response.input_tokens)
+        }))
     }
 }
 

@@ -1,4 +1,5 @@
-//! `dist/` (the static playground site, built by Trunk) and `pkg/` (the npm package).
+//! `dist/` (the static playground site, its wasm split into a first load and chunks loaded on
+//! demand) and `pkg/` (the npm package).
 
 use std::path::{Path, PathBuf};
 
@@ -17,27 +18,163 @@ pub fn all() -> Result {
     pkg()
 }
 
-/// Release build of the playground into `dist/`, wasm-opt on (see Trunk.toml).
+/// Release build of the playground into `dist/` (see [`site`]).
 pub fn dist() -> Result {
-    run("trunk", &["build", "--release", "--offline"])
+    site(&root().join("dist"), &[])
 }
 
 /// The playground's test build, in `target/dist-test/`: dist/ plus an export that panics on
 /// purpose (`--features test-panic`), for the spec of its panic banner. Never served to users.
 pub fn dist_test() -> Result {
-    let out = dist_test_dir();
-    run(
-        "trunk",
+    site(&dist_test_dir(), &["--features", "test-panic"])
+}
+
+/// The playground's binary, its wasm, and its name in `dist/`.
+pub const SITE_BIN: &str = "bedrock-wasm-playground";
+
+/// The files of `dist/` a browser fetches to show the page: the page, its loader and styles,
+/// wasm-bindgen's glue, the main wasm and the split loader (the glue imports it). Everything
+/// else is fetched on demand: `split_*.wasm` / `chunk_*.wasm` (the parts of the page cut out
+/// of the first load, see www/src/lazy.rs) and `voice-worklet.js` (voice mode's microphone).
+pub const FIRST_LOAD: &[&str] = &[
+    "index.html",
+    "boot.js",
+    "style.css",
+    "bedrock-wasm-playground.js",
+    "bedrock-wasm-playground_bg.wasm",
+    "__wasm_split.js",
+];
+
+/// The playground's release build into `out`, in these steps (Trunk cannot split a wasm):
+/// 1. `cargo rustc --release` of the playground with `--emit-relocs` (the splitter needs the
+///    relocations to know what each function uses);
+/// 2. the split (`wasm_split_cli_support`, as cargo-leptos runs it): every `wasm_split`
+///    function and what only it uses go to `split_<name>.wasm`, code shared by several of
+///    them only to `chunk_<n>.wasm`, the rest stays in the main module; `__wasm_split.js`
+///    loads a chunk (relative to itself, so `out` works from any sub-path);
+/// 3. wasm-bindgen (the exact version pinned in Cargo.toml) on the main module;
+/// 4. wasm-opt `-Oz` on every wasm; esbuild minifies the JS and CSS; the page is
+///    `www/index.html` without its comments and line breaks.
+pub fn site(out: &Path, extra: &[&str]) -> Result {
+    let args = [
+        "rustc",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        SITE_BIN,
+        "--bin",
+        SITE_BIN,
+    ];
+    // `split`: the `split!` functions become wasm_split functions (www/src/lazy.rs).
+    let split_feature = ["--features", "split"];
+    cargo(
         &[
-            "build",
-            "--release",
-            "--offline",
-            "--features",
-            "test-panic",
-            "--dist",
+            &args[..],
+            &split_feature,
+            extra,
+            &["--", "-C", "link-arg=--emit-relocs"],
+        ]
+        .concat(),
+    )?;
+    let built = target_dir().join(format!("wasm32-unknown-unknown/release/{SITE_BIN}.wasm"));
+    if out.exists() {
+        std::fs::remove_dir_all(out).map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
+    }
+    std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    let input = std::fs::read(&built).map_err(|e| format!("{}: {e}", built.display()))?;
+    let main = target_dir().join(format!("{SITE_BIN}_split.wasm"));
+    println!("xtask: splitting {}", built.display());
+    let main_module = format!("./{SITE_BIN}.js");
+    let split = wasm_split_cli_support::transform({
+        let mut opts = wasm_split_cli_support::Options::new(&input);
+        opts.output_dir = out;
+        opts.main_out_path = &main;
+        opts.main_module = &main_module;
+        opts.link_name = "./__wasm_split.js";
+        opts
+    })
+    .map_err(|e| format!("wasm-split: {e:?}"))?;
+    run(
+        "wasm-bindgen",
+        &[
+            main.to_str().unwrap(),
+            "--out-dir",
             out.to_str().unwrap(),
+            "--out-name",
+            SITE_BIN,
+            "--target",
+            "web",
+            "--no-typescript",
+            // The chunks link against the main module's exports (its table, memory, stack
+            // pointer and the functions they share): keep them.
+            "--keep-lld-exports",
         ],
-    )
+    )?;
+    let mut wasm = vec![out.join(format!("{SITE_BIN}_bg.wasm"))];
+    wasm.extend(split.split_modules);
+    for file in &wasm {
+        let file = file.to_str().unwrap();
+        run(
+            "wasm-opt",
+            &[SITE_WASM_OPT_FLAGS, &[file, "-o", file]].concat(),
+        )?;
+    }
+    let www = root().join("www");
+    for (from, to) in [
+        (
+            out.join(format!("{SITE_BIN}.js")),
+            out.join(format!("{SITE_BIN}.js")),
+        ),
+        (out.join("__wasm_split.js"), out.join("__wasm_split.js")),
+        (www.join("boot.js"), out.join("boot.js")),
+        (www.join("voice-worklet.js"), out.join("voice-worklet.js")),
+        (www.join("style.css"), out.join("style.css")),
+    ] {
+        run(
+            "esbuild",
+            &[
+                from.to_str().unwrap(),
+                "--minify",
+                "--log-level=warning",
+                // wasm-bindgen's glue names `./__wasm_split.js` once per split function in
+                // the imports object: the same module each time, so the repeats are harmless.
+                "--log-override:duplicate-object-key=silent",
+                "--allow-overwrite",
+                &format!("--outfile={}", to.display()),
+            ],
+        )?;
+    }
+    let html = std::fs::read_to_string(www.join("index.html"))
+        .map_err(|e| format!("www/index.html: {e}"))?;
+    std::fs::write(out.join("index.html"), minify_html(&html)).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// wasm-opt's flags for the playground's wasm files (before the input and `-o`): size first.
+pub const SITE_WASM_OPT_FLAGS: &[&str] = &[
+    "-Oz",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--strip-debug",
+    "--strip-producers",
+];
+
+/// `www/index.html` without comments, indentation and line breaks (it is written so that
+/// its lines can be joined as they are).
+fn minify_html(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<!--") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("-->")
+            .map_or("", |end| &rest[start + end + 3..]);
+    }
+    text.push_str(rest);
+    text.lines().map(str::trim).collect()
 }
 
 pub fn dist_test_dir() -> PathBuf {

@@ -41,6 +41,9 @@ fn main() -> ExitCode {
         // A report, not a gate (the budgets are `build`'s and `test`'s): see size.rs.
         Some("size") => size::run(&args[1..]),
         // Single steps of `test`, for quick iteration.
+        Some("dist") => tools::ensure_build_tools()
+            .and_then(|_| build::dist())
+            .and_then(|_| budget::check_dist()),
         Some("test-wasm") => tools::ensure_test_tools().and_then(|_| wasm_tests()),
         Some("test-e2e") => tools::ensure_test_tools()
             .and_then(|_| build::all())

@@ -40,7 +40,13 @@ const PKG_INPUTS: &[&str] = &[
     "LICENSE",
     "xtask/src/build.rs",
 ];
-const DIST_INPUTS: &[&str] = &["www", "src", "Cargo.toml", "Cargo.lock", "Trunk.toml"];
+const DIST_INPUTS: &[&str] = &[
+    "www",
+    "src",
+    "Cargo.toml",
+    "Cargo.lock",
+    "xtask/src/build.rs",
+];
 
 /// The public features measured one by one: (Cargo feature that leaves it out, the feature,
 /// what is left out).
@@ -157,7 +163,9 @@ pub fn run(args: &[String]) -> Result {
         build::dist()?;
     }
     let pkg_files = measure(&pkg, PKG_FILES)?;
-    let dist_files = measure(&dist, DIST_FILES)?;
+    // Only the first load (build::FIRST_LOAD): the chunks are fetched on demand.
+    let mut dist_files = measure(&dist, DIST_FILES)?;
+    dist_files.retain(|f| build::FIRST_LOAD.contains(&f.name.as_str()));
 
     let dir = build::target_dir().join("size");
     // The variants first and the full build last, so that the next report finds the full
@@ -268,8 +276,9 @@ fn named_pkg_wasm(dir: &Path) -> Result<PathBuf> {
     Ok(named)
 }
 
-/// The playground's wasm as Trunk builds it (`cargo build --release`, wasm-bindgen, wasm-opt
-/// at www/index.html's `data-wasm-opt` level), with `-g`: names kept.
+/// The playground's whole wasm, before the split (`cargo build --release`, wasm-bindgen,
+/// wasm-opt at dist/'s level), with `-g`: names kept. Its breakdown is of the main module and
+/// the chunks together, so its sections differ from the shipped main module's.
 fn named_dist_wasm(dir: &Path) -> Result<PathBuf> {
     const BIN: &str = "bedrock-wasm-playground";
     cargo(&[
@@ -296,12 +305,8 @@ fn named_dist_wasm(dir: &Path) -> Result<PathBuf> {
             wasm.to_str().unwrap(),
         ],
     )?;
-    let html = std::fs::read_to_string(root().join("www/index.html")).map_err(|e| e.to_string())?;
-    let level = html
-        .split("data-wasm-opt=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .ok_or("www/index.html has no data-wasm-opt level")?;
+    // dist/'s level (build::SITE_WASM_OPT_FLAGS).
+    let level = "z";
     let bg = out.join(format!("{BIN}_bg.wasm"));
     let named = out.join("named.wasm");
     cmd::run(

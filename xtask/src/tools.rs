@@ -10,14 +10,11 @@ use crate::Result;
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// Trunk 0.22 needs rustc 1.96; 0.21.14 builds with this machine's 1.95.
-const TRUNK_VERSION: &str = "0.21.14";
 /// `cargo xtask size`'s wasm breakdown (builds with `--locked` on rustc 1.95).
 const TWIGGY_VERSION: &str = "0.8.0";
 
 pub fn ensure_build_tools() -> Result {
     ensure_wasm_target()?;
-    ensure_trunk()?;
     ensure_wasm_bindgen_cli()?;
     ensure_npm_packages()
 }
@@ -66,20 +63,6 @@ fn ensure_wasm_target() -> Result {
     {
         announce("the wasm32-unknown-unknown Rust target");
         run("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
-    }
-    Ok(())
-}
-
-fn ensure_trunk() -> Result {
-    let found = output("trunk", &["--version"]).unwrap_or_default();
-    if found != format!("trunk {TRUNK_VERSION}") {
-        announce(&format!(
-            "Trunk {TRUNK_VERSION} (cargo install, a few minutes)"
-        ));
-        run(
-            "cargo",
-            &["install", &format!("trunk@{TRUNK_VERSION}"), "--locked"],
-        )?;
     }
     Ok(())
 }

@@ -2,6 +2,9 @@
 //! from the clipboard all land here; each file shows as a chip (a thumbnail for images)
 //! that can be removed. What the model or Bedrock would refuse is said at once.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use bedrock_wasm::bedrock::media::{self, MediaKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +15,7 @@ use crate::attachment::{self, Attachment, MAX_FILE_BYTES, MAX_PENDING};
 use crate::body::Msg;
 use crate::chat::Chat;
 use crate::form::Form;
+use crate::lazy::{split, SplitLoaderError};
 
 /// Reads `files` into the form's attachments, saying in `status` what was refused and why.
 pub fn add_files(form: Form, chat: Chat, files: web_sys::FileList, status: RwSignal<String>) {
@@ -20,47 +24,70 @@ pub fn add_files(form: Form, chat: Chat, files: web_sys::FileList, status: RwSig
         return;
     }
     spawn_local(async move {
-        let mut notes = Vec::new();
-        for file in files {
-            let name = file.name();
-            if form.attachments.with_untracked(Vec::len) >= MAX_PENDING {
-                notes.push(format!(
-                    "{name}: at most {MAX_PENDING} files wait with one prompt"
-                ));
-                continue;
-            }
-            if file.size() > MAX_FILE_BYTES {
-                notes.push(format!(
-                    "{name} is {}: Bedrock takes files up to 25 MB (videos; images 3.75 MB, documents 4.5 MB)",
-                    media::megabytes(file.size() as u64)
-                ));
-                continue;
-            }
-            let Ok(buffer) = JsFuture::from(file.array_buffer()).await else {
-                notes.push(format!("{name}: the browser could not read it"));
-                continue;
-            };
-            let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-            // Document names must differ across the whole request.
-            let taken: Vec<String> = chat
-                .conversation_untracked()
-                .iter()
-                .flat_map(|t| t.attachments.clone())
-                .chain(form.attachments.get_untracked())
-                .map(|a| a.name)
-                .collect();
-            match Attachment::new(
-                &name,
-                &file.type_(),
-                bytes,
-                taken.iter().map(String::as_str),
-            ) {
-                Ok(a) => form.attachments.update(|v| v.push(a)),
-                Err(e) => notes.push(e),
-            }
+        match read_files(form, chat, files, status).await {
+            Ok(read) => read.await,
+            Err(_) => status.set(
+                "Could not read the files: the attachments' file did not arrive (offline, or the site was updated). Try again."
+                    .into(),
+            ),
         }
-        status.set(notes.join("\n"));
     });
+}
+
+split! {
+    attachments,
+    load_attachments,
+    /// The reading and checking of picked, dropped or pasted files: a chunk of its own, loaded
+    /// the first time files are added (src/lazy.rs).
+    fn read_files(
+        form: Form,
+        chat: Chat,
+        files: Vec<web_sys::File>,
+        status: RwSignal<String>,
+    ) -> Result<Pin<Box<dyn Future<Output = ()>>>, SplitLoaderError> {
+        Ok(Box::pin(async move {
+            let mut notes = Vec::new();
+            for file in files {
+                let name = file.name();
+                if form.attachments.with_untracked(Vec::len) >= MAX_PENDING {
+                    notes.push(format!(
+                        "{name}: at most {MAX_PENDING} files wait with one prompt"
+                    ));
+                    continue;
+                }
+                if file.size() > MAX_FILE_BYTES {
+                    notes.push(format!(
+                        "{name} is {}: Bedrock takes files up to 25 MB (videos; images 3.75 MB, documents 4.5 MB)",
+                        media::megabytes(file.size() as u64)
+                    ));
+                    continue;
+                }
+                let Ok(buffer) = JsFuture::from(file.array_buffer()).await else {
+                    notes.push(format!("{name}: the browser could not read it"));
+                    continue;
+                };
+                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                // Document names must differ across the whole request.
+                let taken: Vec<String> = chat
+                    .conversation_untracked()
+                    .iter()
+                    .flat_map(|t| t.attachments.clone())
+                    .chain(form.attachments.get_untracked())
+                    .map(|a| a.name)
+                    .collect();
+                match Attachment::new(
+                    &name,
+                    &file.type_(),
+                    bytes,
+                    taken.iter().map(String::as_str),
+                ) {
+                    Ok(a) => form.attachments.update(|v| v.push(a)),
+                    Err(e) => notes.push(e),
+                }
+            }
+            status.set(notes.join("\n"));
+        }))
+    }
 }
 
 /// The image's `blob:` URL, made once.

@@ -6,6 +6,7 @@ use super::answer::Answer;
 use super::fields::Field;
 use crate::body::Msg;
 use crate::form::Form;
+use crate::lazy::{lazy, now, on_open, split, SplitLoaderError};
 use crate::reply::Reply;
 use crate::runner::{Runner, Task};
 
@@ -64,12 +65,27 @@ impl Compare {
     }
 }
 
+/// The comparison: its content (the model fields, the panes and what sends) is a chunk of
+/// its own, loaded the first time the section is opened (src/lazy.rs).
 #[component]
 pub fn ComparePanel(compare: Compare, form: Form) -> impl IntoView {
-    let busy = move || compare.runner.busy();
+    let opened = RwSignal::new(false);
     view! {
-        <details data-testid="compare">
+        <details data-testid="compare" on:toggle=on_open(opened)>
             <summary>"Compare models side by side"</summary>
+            <Show when=move || opened.get()>
+                {lazy("the comparison", load_compare, move || now(compare_panel(compare, form)))}
+            </Show>
+        </details>
+    }
+}
+
+split! {
+    compare,
+    load_compare,
+    fn compare_panel(compare: Compare, form: Form) -> Result<AnyView, SplitLoaderError> {
+        let busy = move || compare.runner.busy();
+        Ok(view! {
             <p class="hint">"Sends the prompt above to each model at once (single turn, same parameters and API)."</p>
             <div class="grid">
                 {(0..4).map(|i| view! {
@@ -92,6 +108,7 @@ pub fn ComparePanel(compare: Compare, form: Form) -> impl IntoView {
                     }
                 }).collect_view()}
             </div>
-        </details>
+        }
+        .into_any())
     }
 }

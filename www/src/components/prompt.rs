@@ -1,11 +1,27 @@
 //! The prompt and what can be done with it: send (streaming or not), stop, retry, edit the
 //! last turn, clear.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use super::attachments::{add_files, AttachmentPicker};
 use crate::chat::Chat;
 use crate::form::Form;
+use crate::runner::load_send;
+
+/// Starts fetching the code that sends (a chunk of its own, see `runner::send_job`) on the
+/// first keystroke in the prompt, so that it is there by the time Send is pressed.
+fn preload_send() {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if !STARTED.swap(true, Ordering::Relaxed) {
+        spawn_local(async {
+            // A failure shows when Send needs the chunk (it is fetched again then).
+            let _ = load_send().await;
+        });
+    }
+}
 
 #[component]
 pub fn Prompt(form: Form, chat: Chat) -> impl IntoView {
@@ -39,7 +55,10 @@ pub fn Prompt(form: Form, chat: Chat) -> impl IntoView {
             <label>
                 "Prompt"
                 <textarea data-testid="prompt" prop:value=move || form.prompt.get()
-                    on:input=move |ev| form.prompt.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        form.prompt.set(event_target_value(&ev));
+                        preload_send();
+                    }
                     on:paste=on_paste></textarea>
             </label>
             <AttachmentPicker form chat status />

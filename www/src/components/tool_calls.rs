@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::body::ToolResult;
 use crate::chat::Chat;
 use crate::form::Form;
+use crate::lazy::{lazy, now, split, SplitLoaderError};
 use crate::schema;
 
 /// The current answer's tool calls `(id, name, input)`, once it has ended.
@@ -72,40 +73,55 @@ pub fn ToolCalls(form: Form, chat: Chat) -> impl IntoView {
 }
 
 /// With an output schema, the finished answer as pretty JSON and whether it follows the
-/// schema.
+/// schema. The check (the schema walker, the pretty printer) is a chunk of its own, loaded the
+/// first time there is an answer to check (src/lazy.rs).
 #[component]
 pub fn StructuredOutput(form: Form, chat: Chat) -> impl IntoView {
-    let check = move || {
-        if chat.reply.busy.get() {
-            return None;
-        }
-        let schema = form
-            .settings
-            .with(|s| s.as_ref().ok().and_then(|s| s.params.output_schema.clone()))?;
-        let text = chat.reply.text.get();
-        if text.trim().is_empty() {
-            return None;
-        }
-        Some(match serde_json::from_str::<Value>(&text) {
-            Ok(v) => {
-                let verdict = match schema::violation(&schema, &v) {
-                    None => "The answer follows the schema.".to_owned(),
-                    Some(e) => format!("The answer does not follow the schema: {e}"),
-                };
-                (
-                    serde_json::to_string_pretty(&v).unwrap_or_default(),
-                    verdict,
-                )
-            }
-            Err(e) => (String::new(), format!("The answer is not JSON: {e}")),
-        })
+    let shown = move || {
+        !chat.reply.busy.get()
+            && form
+                .settings
+                .with(|s| s.as_ref().is_ok_and(|s| s.params.output_schema.is_some()))
+            && chat.reply.text.with(|t| !t.trim().is_empty())
     };
     view! {
-        {move || check().map(|(pretty, verdict)| view! {
-            <div class="structured">
-                <pre class="code" data-testid="structured-output" class:hidden=pretty.is_empty()>{pretty.clone()}</pre>
-                <p class="hint" data-testid="schema-check" role="status">{verdict}</p>
-            </div>
-        })}
+        <Show when=shown>
+            {lazy("the schema check", load_schema_check, move || now(structured(form, chat)))}
+        </Show>
+    }
+}
+
+split! {
+    schema_check,
+    load_schema_check,
+    fn structured(form: Form, chat: Chat) -> Result<AnyView, SplitLoaderError> {
+        let check = move || {
+            let schema = form
+                .settings
+                .with(|s| s.as_ref().ok().and_then(|s| s.params.output_schema.clone()))?;
+            let text = chat.reply.text.get();
+            Some(match serde_json::from_str::<Value>(&text) {
+                Ok(v) => {
+                    let verdict = match schema::violation(&schema, &v) {
+                        None => "The answer follows the schema.".to_owned(),
+                        Some(e) => format!("The answer does not follow the schema: {e}"),
+                    };
+                    (
+                        serde_json::to_string_pretty(&v).unwrap_or_default(),
+                        verdict,
+                    )
+                }
+                Err(e) => (String::new(), format!("The answer is not JSON: {e}")),
+            })
+        };
+        Ok(view! {
+            {move || check().map(|(pretty, verdict)| view! {
+                <div class="structured">
+                    <pre class="code" data-testid="structured-output" class:hidden=pretty.is_empty()>{pretty.clone()}</pre>
+                    <p class="hint" data-testid="schema-check" role="status">{verdict}</p>
+                </div>
+            })}
+        }
+        .into_any())
     }
 }

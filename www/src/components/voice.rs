@@ -21,13 +21,14 @@ use web_sys::{
 
 use crate::failure::Failure;
 use crate::form::Form;
+use crate::lazy::{lazy, now, split, SplitLoaderError};
 use crate::runner::Runner;
 use crate::voice::{
     from_pcm16, is_speech_model, peak, read_output, to_pcm16, Inference, Output, Playback,
     Resampler, Session, BARGE_IN_LEVEL, CHUNK_SAMPLES, INPUT_RATE, OUTPUT_RATE, VOICES,
 };
 
-/// The worklet file Trunk copies next to the page.
+/// The worklet file next to the page (`cargo xtask build` copies it).
 const WORKLET: &str = "voice-worklet.js";
 
 /// What the panel shows.
@@ -423,15 +424,27 @@ async fn send_loop(stream: BidiStream, live: Rc<Live>) {
 #[component]
 pub fn VoicePanel(voice: Voice, form: Form) -> impl IntoView {
     let shown = move || form.model_id.with(|m| is_speech_model(m));
-    let active = move || voice.active.get();
     // Another model chosen: its session ends with it.
     Effect::new(move || {
         if !shown() {
             voice.cancel();
         }
     });
+    // The panel and everything behind it (the microphone, the session, playback) are a
+    // chunk of their own, loaded the first time a speech model is chosen (src/lazy.rs).
     view! {
         <Show when=shown>
+            {lazy("voice mode", load_voice, move || now(voice_section(voice, form)))}
+        </Show>
+    }
+}
+
+split! {
+    voice,
+    load_voice,
+    fn voice_section(voice: Voice, form: Form) -> Result<AnyView, SplitLoaderError> {
+        let active = move || voice.active.get();
+        Ok(view! {
             <section class="voice" data-testid="voice" data-scheduled-ms=move || voice.scheduled_ms.get().to_string()
                 data-barge-ins=move || voice.barge_ins.get().to_string()>
                 <h2>"Voice"</h2>
@@ -457,6 +470,7 @@ pub fn VoicePanel(voice: Voice, form: Form) -> impl IntoView {
                     }).collect_view()}
                 </ol>
             </section>
-        </Show>
+        }
+        .into_any())
     }
 }

@@ -100,7 +100,7 @@ pub fn encode_input_event(event: &[u8]) -> Result<Vec<u8>, Error> {
 /// Standard base64 with padding, appended to `out`. Small on purpose: the `base64` crate's
 /// encoder (unrolled for speed) would be linked into the package for this alone, and input
 /// events are small (audio comes at 32 KB/s).
-fn base64_into(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn base64_into(out: &mut Vec<u8>, bytes: &[u8]) {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for c in bytes.chunks(3) {
         let at = |i: usize| u32::from(c.get(i).copied().unwrap_or(0));

@@ -20,6 +20,62 @@ pub(crate) fn from_slice_lenient<T: DeserializeOwned>(bytes: &[u8]) -> serde_jso
     }
 }
 
+/// A small JSON object writer (no intermediate `Value`): the caller opens and closes
+/// objects with [`raw`](Self::raw); each member gets its comma unless the object just opened.
+#[derive(Debug, Default)]
+pub(crate) struct JsonWriter(pub Vec<u8>);
+
+impl JsonWriter {
+    pub fn raw(&mut self, s: &str) -> &mut Self {
+        self.0.extend_from_slice(s.as_bytes());
+        self
+    }
+
+    /// `"key":` (the key is ours: written as it is).
+    pub fn key(&mut self, key: &str) -> &mut Self {
+        if !matches!(self.0.last(), Some(b'{') | None) {
+            self.0.push(b',');
+        }
+        self.0.push(b'"');
+        self.raw(key).raw("\":")
+    }
+
+    /// `"key":"value"`, the value escaped.
+    pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key).string(value)
+    }
+
+    /// A string value, escaped.
+    pub fn string(&mut self, value: &str) -> &mut Self {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.0, value);
+        self
+    }
+
+    /// A whole number.
+    pub fn int(&mut self, n: u64) -> &mut Self {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.0.extend_from_slice(&digits[i..]);
+        self
+    }
+
+    /// A number (`null` if not finite), or any JSON value.
+    pub fn value(&mut self, value: &serde_json::Value) -> &mut Self {
+        let _ = serde_json::to_writer(&mut self.0, value);
+        self
+    }
+}
+
 /// `bytes` with invalid UTF-8 and unpaired surrogate escapes replaced by U+FFFD (the escape as
 /// `\ufffd`), or `None` when there is nothing to repair.
 pub(crate) fn repair(bytes: &[u8]) -> Option<String> {

@@ -14,12 +14,13 @@ mod error;
 pub mod family;
 pub mod guardrail;
 mod invoke_headers;
-mod json;
+pub(crate) mod json;
 pub mod media;
 pub mod message;
 mod output;
 mod request;
 pub mod retry;
+pub mod sonic;
 mod stream;
 
 pub use converse_stream::{

@@ -4,6 +4,7 @@
 import initWasm, {
   Core,
   Extractor,
+  Sonic,
   authorizeRequest,
   credentialsExpiring,
   buildInvokeBody as buildBody,
@@ -1146,16 +1147,15 @@ export function fromCognitoIdentityPool(options) {
 export async function novaSonic(client, options = {}) {
   if (typeof client?.invokeModelWithBidirectionalStream !== 'function') throw new TypeError('novaSonic needs a BedrockRuntime client');
   const o = options ?? {};
-  const promptName = `prompt-${Date.now().toString(36)}`;
-  let n = 0;
-  const content = () => `content-${++n}`;
-  // The input: a queue the methods push onto and the stream pulls from.
+  await init();
+  // Rust writes every event and reads every answer (src/bedrock/sonic.rs); this queues the
+  // events for the stream and builds the objects of NovaSonicEvent.
+  const sonic = sync(() => new Sonic(`prompt-${Date.now().toString(36)}`, o.inputSampleRate));
   const queue = [];
   let wake;
   let inputEnded = false;
-  const push = (name, body) => {
-    if (inputEnded) throw new TypeError('this Nova Sonic session has ended: open a new one');
-    queue.push(utf8.encode(JSON.stringify({ event: { [name]: { promptName, ...body } } })));
+  const call = (f) => {
+    queue.push(...sync(f));
     wake?.();
   };
   async function* input() {
@@ -1166,125 +1166,64 @@ export async function novaSonic(client, options = {}) {
       wake = undefined;
     }
   }
-  const lpcm = (rate) => ({ mediaType: 'audio/lpcm', sampleRateHertz: rate, sampleSizeBits: 16, channelCount: 1, audioType: 'SPEECH', encoding: 'base64' });
-  const text = (role, value, interactive) => {
-    const contentName = content();
-    push('contentStart', { contentName, type: 'TEXT', role, interactive, textInputConfiguration: { mediaType: 'text/plain' } });
-    push('textInput', { contentName, content: String(value) });
-    push('contentEnd', { contentName });
-  };
-  queue.push(
-    utf8.encode(
-      JSON.stringify({
-        event: { sessionStart: { inferenceConfiguration: { maxTokens: o.maxTokens ?? 1024, topP: o.topP ?? 0.9, temperature: o.temperature ?? 0.7 } } },
-      }),
-    ),
+  call(() =>
+    sonic.start(o.maxTokens, o.topP, o.temperature, o.voiceId, o.outputSampleRate, o.tools == null ? undefined : JSON.stringify(o.tools), o.systemPrompt),
   );
-  const tools = o.tools?.map((t) => {
-    const spec = t.toolSpec ?? t;
-    const json = spec.inputSchema?.json ?? { type: 'object', properties: {} };
-    return { toolSpec: { ...spec, inputSchema: { json: typeof json === 'string' ? json : JSON.stringify(json) } } };
-  });
-  push('promptStart', {
-    textOutputConfiguration: { mediaType: 'text/plain' },
-    audioOutputConfiguration: { ...lpcm(o.outputSampleRate ?? 24000), voiceId: o.voiceId ?? 'matthew' },
-    ...(tools?.length && { toolUseOutputConfiguration: { mediaType: 'application/json' }, toolConfiguration: { tools } }),
-  });
-  if (o.systemPrompt) text('SYSTEM', o.systemPrompt, false);
-
   const response = await client.invokeModelWithBidirectionalStream(
     { modelId: o.modelId ?? 'amazon.nova-sonic-v1:0', body: input() },
     { abortSignal: o.abortSignal },
   );
   const output = response.body[Symbol.asyncIterator]();
-  let audio;
-  const endAudio = () => {
-    if (audio) push('contentEnd', { contentName: audio });
-    audio = undefined;
+  const stop = () => {
+    quietly(() => sonic.end(true));
+    inputEnded = true;
+    wake?.();
+    return output.return();
   };
-  const stages = new Map();
   return {
     /** Sends 16-bit little-endian mono PCM at `inputSampleRate`, opening the microphone's content on the first call. */
     sendAudio(pcm) {
       if (!(pcm instanceof Uint8Array)) throw new TypeError('sendAudio takes 16-bit mono PCM as a Uint8Array');
-      if (!audio) {
-        audio = content();
-        push('contentStart', { contentName: audio, type: 'AUDIO', role: 'USER', interactive: true, audioInputConfiguration: lpcm(o.inputSampleRate ?? 16000) });
-      }
-      push('audioInput', { contentName: audio, content: toBase64(pcm) });
+      call(() => sonic.audio(pcm));
     },
     /** Ends the microphone's content (the next `sendAudio` opens a new one). */
-    endAudio,
+    endAudio() {
+      call(() => sonic.end(false));
+    },
     /** A typed turn (`role` USER by default): answered when it ends. */
     sendText(value, { role = 'USER', interactive = true } = {}) {
-      text(role, value, interactive);
+      call(() => sonic.text(String(role), String(value), !!interactive));
     },
     /** The result of a `toolUse` event, as text or JSON. */
     sendToolResult(toolUseId, result) {
-      const contentName = content();
-      push('contentStart', {
-        contentName,
-        type: 'TOOL',
-        role: 'TOOL',
-        interactive: false,
-        toolResultInputConfiguration: { toolUseId, type: 'TEXT', textInputConfiguration: { mediaType: 'text/plain' } },
-      });
-      push('toolResult', { contentName, content: typeof result === 'string' ? result : JSON.stringify(result) });
-      push('contentEnd', { contentName });
+      call(() => sonic.text('TOOL', typeof result === 'string' ? result : (JSON.stringify(result) ?? 'null'), false, String(toolUseId)));
     },
     /** Ends the input (`promptEnd`, `sessionEnd`); the events go on until the answer is complete. */
     end() {
-      if (inputEnded) return;
-      endAudio();
-      push('promptEnd', {});
-      queue.push(utf8.encode('{"event":{"sessionEnd":{}}}'));
+      call(() => sonic.end(true));
       inputEnded = true;
       wake?.();
     },
     /** Stops at once: the socket is closed and iterating ends with an `AbortError`. */
     close() {
-      inputEnded = true;
-      wake?.();
-      output.return();
+      stop();
     },
     async next() {
       const r = await output.next();
       if (r.done) return r;
-      const e = JSON.parse(utf8Decoder.decode(r.value.chunk.bytes))?.event ?? {};
-      const type = Object.keys(e)[0];
-      const v = e[type] ?? {};
-      let out = { type: 'other', name: type, event: v };
-      if (type === 'contentStart') {
-        try {
-          stages.set(v.contentId, JSON.parse(v.additionalModelFields ?? '{}').generationStage);
-        } catch {
-          // Not JSON: no stage.
-        }
-      } else if (type === 'textOutput') {
-        out = /^\{\s*"interrupted"\s*:\s*true\s*\}$/.test(v.content)
-          ? { type: 'interrupted' }
-          : { type: 'transcript', role: v.role, text: v.content, final: stages.get(v.contentId) !== 'SPECULATIVE' };
-      } else if (type === 'audioOutput') {
-        out = { type: 'audio', audio: fromBase64(v.content) };
-      } else if (type === 'toolUse') {
-        out = { type: 'toolUse', toolUseId: v.toolUseId, toolName: v.toolName, input: v.content };
-        try {
-          out.input = JSON.parse(v.content);
-        } catch {
-          // Kept as the text.
-        }
-      } else if (type === 'usageEvent') {
-        out = { type: 'usage', inputTokens: v.totalInputTokens, outputTokens: v.totalOutputTokens, totalTokens: v.totalTokens, details: v.details };
-      } else if (type === 'completionEnd') {
-        out = { type: 'completionEnd', stopReason: v.stopReason };
+      let out;
+      try {
+        out = JSON.parse(sync(() => sonic.read(r.value.chunk.bytes)));
+      } catch (x) {
+        // An event that cannot be read ends the session: the error says why.
+        stop();
+        throw x;
       }
-      if (out.type !== 'other' && v.contentId) out.contentId = v.contentId;
+      if (out.type === 'audio') out.audio = sonic.pcm();
       return { done: false, value: out };
     },
     return() {
-      inputEnded = true;
-      wake?.();
-      return output.return();
+      return stop();
     },
     [Symbol.asyncIterator]() {
       return this;

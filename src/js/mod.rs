@@ -20,7 +20,11 @@ use crate::bedrock::async_invoke::ListAsyncInvokesQuery;
 #[cfg(not(feature = "size-without-bidi"))]
 use crate::bedrock::bidi::BidiEvent;
 use crate::bedrock::cognito::CognitoConfig;
+#[cfg(not(feature = "size-without-bidi"))]
+use crate::bedrock::json::JsonWriter;
 use crate::bedrock::retry::{Attempts, Next, RetryPolicy};
+#[cfg(not(feature = "size-without-bidi"))]
+use crate::bedrock::sonic;
 use crate::bedrock::{
     BlockDelta, ChatInput, ConverseEvent, ConverseStreamEvent, Endpoint, Error, HttpRequest,
     InvokeHeaders, InvokeModelInput, ModelFamily, Operation, OutputReader, ServiceError,
@@ -408,6 +412,204 @@ impl RawBidi {
     pub fn cancel(&self) {
         self.stream.cancel();
     }
+}
+
+/// `novaSonic`'s protocol: Nova Sonic's input events written and its output events read in
+/// Rust (`bedrock::sonic`); `index.js` queues the events and builds the objects it documents.
+/// Each input method returns the events to send next, as an array of `Uint8Array`s.
+#[cfg(not(feature = "size-without-bidi"))]
+#[wasm_bindgen]
+pub struct Sonic {
+    session: sonic::Session,
+    reader: sonic::OutputReader,
+    /// The last `audio` event's PCM, until taken.
+    pcm: Vec<u8>,
+}
+
+#[cfg(not(feature = "size-without-bidi"))]
+fn sonic_events(events: Result<Vec<Vec<u8>>, sonic::SonicError>) -> Result<js_sys::Array, JsValue> {
+    let out = js_sys::Array::new();
+    for e in events.map_err(|e| type_error(&e.to_string()))? {
+        out.push(&Uint8Array::from(e.as_slice()));
+    }
+    Ok(out)
+}
+
+#[cfg(not(feature = "size-without-bidi"))]
+#[wasm_bindgen]
+impl Sonic {
+    /// A session whose prompt is named `prompt`, its microphone at `input_rate` (default
+    /// 16 kHz). Throws a `TypeError` for a rate Nova Sonic does not take.
+    #[wasm_bindgen(constructor)]
+    pub fn new(prompt: &str, input_rate: Option<u32>) -> Result<Sonic, JsValue> {
+        let rate = input_rate.unwrap_or(sonic::INPUT_SAMPLE_RATE);
+        Ok(Sonic {
+            session: sonic::Session::new(prompt, rate).map_err(|e| type_error(&e.to_string()))?,
+            reader: sonic::OutputReader::new(),
+            pcm: Vec::new(),
+        })
+    }
+
+    /// `sessionStart`, `promptStart` and the system prompt (`tools`: the option as JSON text).
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        &mut self,
+        max_tokens: Option<f64>,
+        top_p: Option<f64>,
+        temperature: Option<f64>,
+        voice_id: Option<String>,
+        output_rate: Option<u32>,
+        tools: Option<String>,
+        system_prompt: Option<String>,
+    ) -> Result<js_sys::Array, JsValue> {
+        let max_tokens = match max_tokens {
+            Some(n) if !(n.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&n)) => {
+                return Err(type_error("maxTokens must be a whole number of at least 1"))
+            }
+            n => n.map(|n| n as u32),
+        };
+        let tools = tools
+            .map(|t| sonic::Tools::from_json(t.as_bytes()))
+            .transpose();
+        let tools = tools.map_err(|e| type_error(&e.to_string()))?;
+        let config = sonic::SessionConfig {
+            max_tokens,
+            top_p,
+            temperature,
+            voice_id: voice_id.as_deref().unwrap_or(sonic::DEFAULT_VOICE),
+            output_sample_rate: output_rate.unwrap_or(sonic::OUTPUT_SAMPLE_RATE),
+            tools: tools.as_ref(),
+            system_prompt: system_prompt.as_deref().unwrap_or_default(),
+        };
+        sonic_events(self.session.start(&config))
+    }
+
+    /// One `audioInput` (the microphone's `contentStart` first if it is not open).
+    pub fn audio(&mut self, pcm: &[u8]) -> Result<js_sys::Array, JsValue> {
+        sonic_events(self.session.audio(pcm))
+    }
+
+    /// A text content (`role`: USER, ASSISTANT or SYSTEM), or with `tool_use_id` a tool's
+    /// result.
+    pub fn text(
+        &mut self,
+        role: &str,
+        text: &str,
+        interactive: bool,
+        tool_use_id: Option<String>,
+    ) -> Result<js_sys::Array, JsValue> {
+        if let Some(id) = tool_use_id {
+            return sonic_events(self.session.tool_result(&id, text));
+        }
+        let role = sonic::Role::from_name(role).map_err(|e| type_error(&e.to_string()))?;
+        sonic_events(self.session.text(role, text, interactive))
+    }
+
+    /// The microphone's `contentEnd` (`all`: and the end of the input, nothing after the
+    /// first).
+    pub fn end(&mut self, all: bool) -> js_sys::Array {
+        let events = if all {
+            self.session.end()
+        } else {
+            self.session.end_audio()
+        };
+        sonic_events(Ok(events)).unwrap_or_default()
+    }
+
+    /// One output event, read: the JSON text of a `NovaSonicEvent` (index.d.ts), but for an
+    /// `audio` event's PCM, which [`pcm`](Self::pcm) gives. Throws `InvalidResponseError`.
+    pub fn read(&mut self, bytes: &[u8]) -> Result<String, JsValue> {
+        use sonic::Output as O;
+        let mut w = JsonWriter::default();
+        w.raw("{");
+        let id = match self.reader.read(bytes).map_err(|e| to_js_error(e.into()))? {
+            O::Transcript {
+                role,
+                text,
+                final_text,
+                content_id,
+            } => {
+                w.str("type", "transcript")
+                    .str("role", &role)
+                    .str("text", &text)
+                    .key("final")
+                    .raw(if final_text { "true" } else { "false" });
+                content_id
+            }
+            O::Audio { pcm, content_id } => {
+                self.pcm = pcm;
+                w.str("type", "audio");
+                content_id
+            }
+            O::ToolUse {
+                tool_use_id,
+                tool_name,
+                input,
+                content_id,
+            } => {
+                w.str("type", "toolUse")
+                    .str("toolUseId", &tool_use_id)
+                    .str("toolName", &tool_name)
+                    .key("input");
+                // The input parsed when it is JSON, else as the text.
+                match serde_json::from_str::<serde_json::Value>(&input) {
+                    Ok(v) => w.value(&v),
+                    Err(_) => w.string(&input),
+                };
+                content_id
+            }
+            O::Usage {
+                input_tokens,
+                output_tokens,
+                total_tokens,
+                details,
+            } => {
+                w.str("type", "usage")
+                    .key("inputTokens")
+                    .int(input_tokens)
+                    .key("outputTokens")
+                    .int(output_tokens)
+                    .key("totalTokens")
+                    .int(total_tokens);
+                if let Some(d) = details {
+                    w.key("details").raw(&d);
+                }
+                None
+            }
+            O::Interrupted { content_id } => {
+                w.str("type", "interrupted");
+                content_id
+            }
+            O::CompletionEnd { stop_reason } => {
+                w.str("type", "completionEnd")
+                    .str("stopReason", &stop_reason);
+                None
+            }
+            O::ContentStart { body, .. } => other(&mut w, "contentStart", &body),
+            O::ContentEnd { body, .. } => other(&mut w, "contentEnd", &body),
+            O::Other { name, body } => other(&mut w, &name, &body),
+        };
+        if let Some(id) = id {
+            w.str("contentId", &id);
+        }
+        w.raw("}");
+        Ok(String::from_utf8(w.0).unwrap_or_default())
+    }
+
+    /// The PCM of the last `audio` event read.
+    pub fn pcm(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.pcm)
+    }
+}
+
+/// `{"type":"other","name":…,"event":…}`.
+#[cfg(not(feature = "size-without-bidi"))]
+fn other(w: &mut JsonWriter, name: &str, body: &serde_json::Value) -> Option<String> {
+    w.str("type", "other")
+        .str("name", name)
+        .key("event")
+        .value(body);
+    None
 }
 
 /// A chunk's bytes as a `Uint8Array`; a ConverseStream event as `[eventType, payloadBytes]`

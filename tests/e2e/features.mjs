@@ -1328,6 +1328,22 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.ok(record.session.audio_bytes_received > 32_000, 'about 100 ms chunks of 16 kHz audio');
     },
 
+    async 'voice mode: Escape stops it as Stop does (the input ends, the answer under way arrives)'(p) {
+      await p.fillValid({ 'model-id': 'amazon.nova-sonic-v1:0' });
+      await p.byId('voice-start').click();
+      await p.page.waitForFunction(() => document.querySelector('[data-testid="voice-status"]').textContent === 'listening', null, { timeout: 30_000 });
+      const sessions = (await emulatorLog()).filter((r) => r.operation === 'InvokeModelWithBidirectionalStream').length;
+      await p.page.keyboard.press('Escape');
+      await p.page.waitForFunction(() => document.querySelector('[data-testid="voice-status"]').textContent === 'closed', null, { timeout: 30_000 });
+      assert.equal(await p.byId('voice-start').isEnabled(), true, 'a new session can start');
+      assert.equal(await p.byId('voice-stop').isEnabled(), false);
+      const all = (await emulatorLog()).filter((r) => r.operation === 'InvokeModelWithBidirectionalStream');
+      assert.equal(all.length, sessions, 'no other session');
+      const record = all.at(-1);
+      assert.equal(record.session.end_of_input, true, 'Escape ended the input, as Stop does');
+      assert.match(record.session.ended, /^closed 1000 after the (answer|end of input)$/, 'the service closed, not the page');
+    },
+
     async 'voice mode: a dropped session shows the error in plain words and keeps the transcript'(p) {
       await p.fillValid({ 'model-id': 'emulator-fault:ws-close@3:amazon.nova-sonic-v1:0' });
       await p.byId('voice-start').click();

@@ -203,6 +203,9 @@ pub fn App() -> impl IntoView {
         if ev.key() == "Escape" {
             chat.stop();
             compare.stop();
+            // As the Voice panel's Stop: the microphone and the input end, the answer under
+            // way still arrives (a second Escape closes at once).
+            voice.stop();
         } else if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
             ev.prevent_default();
             chat.send(form, true, false);

@@ -28,7 +28,7 @@ use bedrock_emulator::{Config, Credential, Emulator};
 type Result<T = ()> = std::result::Result<T, String>;
 
 const USAGE: &str =
-    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | size [--skip-features] | test-wasm | test-e2e | fuzz [--seconds N] [--target decoder|api|all] | bench>";
+    "usage: cargo xtask <demo [--port N] [--emulator-port N] | test | build | size [--skip-features | --only FEATURE] | test-wasm | test-e2e | fuzz [--seconds N] [--target decoder|api|all] | bench>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

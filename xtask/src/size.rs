@@ -139,15 +139,15 @@ struct FeatureCost {
     wasm_raw: i64,
 }
 
-const USAGE: &str = "usage: cargo xtask size [--skip-features]";
+const USAGE: &str = "usage: cargo xtask size [--skip-features | --only <size-without-… feature>]";
 
 pub fn run(args: &[String]) -> Result {
     let mut skip_features = false;
-    for a in args {
-        match a.as_str() {
-            "--skip-features" => skip_features = true,
-            _ => return Err(USAGE.into()),
-        }
+    match args {
+        [] => {}
+        [a] if a == "--skip-features" => skip_features = true,
+        [a, feature] if a == "--only" => return only(feature),
+        _ => return Err(USAGE.into()),
     }
     tools::ensure_size_tools()?;
     let root = root();
@@ -228,6 +228,53 @@ pub fn run(args: &[String]) -> Result {
         println!("(--skip-features: BENCHMARKS.md is left as it is.)");
     }
     Ok(())
+}
+
+/// `--only <feature>`: one row of the features table, quickly (no `dist/`, no twiggy, nothing
+/// written): the full package and the variant without `feature`, file by file.
+fn only(feature: &str) -> Result {
+    let Some((_, what, _)) = FEATURES.iter().find(|(f, _, _)| *f == feature) else {
+        let names: Vec<_> = FEATURES.iter().map(|(f, _, _)| *f).collect();
+        return Err(format!(
+            "unknown feature {feature}: one of {}",
+            names.join(", ")
+        ));
+    };
+    tools::ensure_build_tools()?;
+    let dir = build::target_dir().join("size");
+    let variant = measure(&package_variant(&dir, Some(feature))?, PKG_FILES)?;
+    let full = measure(&package_variant(&dir, None)?, PKG_FILES)?;
+    println!("\n{what}: full package vs. built with `{feature}` (gzip, raw)");
+    for f in &full {
+        let v = variant.iter().find(|v| v.name == f.name);
+        let (vg, vr) = v.map_or((0, 0), |v| (v.gzip, v.raw));
+        println!(
+            "  {:<24} {:>8} gzip ({:+}) {:>9} raw ({:+})",
+            f.name,
+            f.gzip,
+            f.gzip as i64 - vg as i64,
+            f.raw,
+            f.raw as i64 - vr as i64
+        );
+    }
+    println!(
+        "  total {} gzip; the feature costs {:+} (wasm {:+}, wasm raw {:+}; index.js is shared and not counted)",
+        total(&full, |f| f.gzip),
+        total(&full, |f| f.gzip) - total(&variant, |f| f.gzip) - js_index(&full, &variant),
+        wasm(&full, |f| f.gzip) - wasm(&variant, |f| f.gzip),
+        wasm(&full, |f| f.raw) - wasm(&variant, |f| f.raw),
+    );
+    Ok(())
+}
+
+/// What `index.js` differs by between two builds (0: it is copied unchanged).
+fn js_index(a: &[FileSize], b: &[FileSize]) -> i64 {
+    let g = |x: &[FileSize]| {
+        x.iter()
+            .find(|f| f.name == "index.js")
+            .map_or(0, |f| f.gzip) as i64
+    };
+    g(a) - g(b)
 }
 
 // Building.

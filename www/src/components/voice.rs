@@ -4,10 +4,12 @@
 //! back to back, stopped at once when the user speaks over it (barge-in).
 
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use bedrock_wasm::bedrock::bidi::BidiEvent;
+use bedrock_wasm::bedrock::sonic::{Output, OutputReader, Session, SessionConfig};
+use bedrock_wasm::bedrock::Error;
 use bedrock_wasm::transport::BidiStream;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -24,8 +26,8 @@ use crate::form::Form;
 use crate::lazy::{lazy, now, split, SplitLoaderError};
 use crate::runner::Runner;
 use crate::voice::{
-    from_pcm16, is_speech_model, peak, read_output, to_pcm16, Inference, Output, Playback,
-    Resampler, Session, BARGE_IN_LEVEL, CHUNK_SAMPLES, INPUT_RATE, OUTPUT_RATE, VOICES,
+    from_pcm16, is_speech_model, peak, to_pcm16, Playback, Resampler, BARGE_IN_LEVEL,
+    CHUNK_SAMPLES, INPUT_RATE, OUTPUT_RATE, VOICES,
 };
 
 /// The worklet file next to the page (`cargo xtask build` copies it).
@@ -161,7 +163,10 @@ impl Voice {
             on_frame: RefCell::new(None),
             opened: std::cell::Cell::new(false),
             done: std::cell::Cell::new(false),
-            session: RefCell::new(Session::new(&format!("{:x}", js_sys::Date::now() as u64))),
+            session: RefCell::new(Session::named(&format!(
+                "prompt-{:x}",
+                js_sys::Date::now() as u64
+            ))),
             outbox: RefCell::new(VecDeque::new()),
             ending: std::cell::Cell::new(false),
             pending: RefCell::new(Vec::new()),
@@ -219,15 +224,7 @@ impl Voice {
         let system = form.system.get_untracked();
         // The form's max tokens, temperature and top-p when they parse (Nova Sonic's
         // defaults otherwise: the rest of the form is the chat's).
-        let inference = form
-            .settings
-            .get_untracked()
-            .map(|s| Inference {
-                max_tokens: Some(s.params.max_tokens),
-                top_p: s.params.top_p,
-                temperature: s.params.temperature,
-            })
-            .unwrap_or_default();
+        let params = form.settings.get_untracked().ok().map(|s| s.params);
         // An API key cannot open the session: say so before asking for the microphone.
         self.runner.check_bidi_auth()?;
         // The microphone and the worklet first: nothing is sent without them.
@@ -263,10 +260,19 @@ impl Voice {
             .runner
             .open_bidi(form, &model_id, &live.controller.signal())
             .await?;
-        let start =
-            live.session
-                .borrow_mut()
-                .start(inference, &self.voice.get_untracked(), &system);
+        let voice = self.voice.get_untracked();
+        let start = live
+            .session
+            .borrow_mut()
+            .start(&SessionConfig {
+                max_tokens: params.as_ref().map(|p| p.max_tokens),
+                top_p: params.as_ref().and_then(|p| p.top_p),
+                temperature: params.as_ref().and_then(|p| p.temperature),
+                voice_id: &voice,
+                system_prompt: &system,
+                ..SessionConfig::default()
+            })
+            .map_err(Error::from)?;
         live.outbox.borrow_mut().extend(start);
         live.opened.set(true);
         self.capture(&live, &media)?;
@@ -302,8 +308,10 @@ impl Voice {
             pending.extend(out);
             while pending.len() >= CHUNK_SAMPLES {
                 let chunk: Vec<f32> = pending.drain(..CHUNK_SAMPLES).collect();
-                let events = live.session.borrow_mut().audio(&to_pcm16(&chunk));
-                live.outbox.borrow_mut().extend(events);
+                // Only an ended session refuses audio, and none is sent after Stop.
+                if let Ok(events) = live.session.borrow_mut().audio(&to_pcm16(&chunk)) {
+                    live.outbox.borrow_mut().extend(events);
+                }
             }
         });
         let port = node
@@ -323,36 +331,35 @@ impl Voice {
         Ok(())
     }
 
-    /// Reads the answer until the service closes: transcript lines, speech, barge-ins.
+    /// Reads the answer until the service closes: transcript lines, speech, barge-ins. An
+    /// event that cannot be read ends the session with the library's error.
     async fn read(self, stream: &BidiStream, live: &Rc<Live>) -> Result<(), Failure> {
-        let mut speculative = HashSet::new();
+        let mut reader = OutputReader::new();
         while let Some(event) = stream.next().await {
             let BidiEvent::Chunk(bytes) = event? else {
                 continue;
             };
-            match read_output(&bytes) {
-                Output::ContentStart { id, final_text } if !final_text => {
-                    speculative.insert(id);
-                }
-                Output::Text {
+            match reader.read(&bytes).map_err(Error::from)? {
+                Output::Transcript {
                     role,
                     text,
-                    content,
-                } if !speculative.contains(&content) => {
+                    final_text: true,
+                    ..
+                } => {
                     if role == "ASSISTANT" {
                         self.answering(live);
                     }
                     self.lines.update(|l| l.push((role, text)));
                 }
-                Output::Interrupted => {
+                Output::Interrupted { .. } => {
                     live.silence();
                     self.barge_ins.update(|n| *n += 1);
                 }
-                Output::Audio(pcm) => {
+                Output::Audio { pcm, .. } => {
                     self.answering(live);
                     self.play(live, &pcm);
                 }
-                Output::CompletionEnd if !live.ending.get() => {
+                Output::CompletionEnd { .. } if !live.ending.get() => {
                     self.status.set("listening".into());
                 }
                 _ => {}

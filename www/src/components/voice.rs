@@ -46,7 +46,35 @@ pub struct Voice {
     /// A session is under way (from Start until it has closed).
     pub active: RwSignal<bool>,
     pub voice: RwSignal<String>,
-    live: StoredValue<Option<Rc<Live>>, LocalStorage>,
+    /// The session under way, as what Stop and Escape need of it: behind a trait object the
+    /// session's code and types (Nova Sonic's events, playback) stay in voice mode's chunk,
+    /// out of the first load, which Escape is part of.
+    live: StoredValue<Option<Rc<dyn Control>>, LocalStorage>,
+}
+
+trait Control {
+    /// Stop: `true` when the input is ending (the answer under way still arrives), `false`
+    /// when the session was closed at once (a second Stop, or nothing said yet).
+    fn stop(&self) -> bool;
+    /// Closes the session at once.
+    fn cancel(&self);
+}
+
+impl Control for Live {
+    fn stop(&self) -> bool {
+        if self.ending.get() || !self.opened.get() {
+            self.controller.abort();
+            return false;
+        }
+        self.release_mic();
+        // The send loop writes the end events after what is queued.
+        self.ending.set(true);
+        true
+    }
+
+    fn cancel(&self) {
+        self.controller.abort();
+    }
 }
 
 /// The worklet port's message handler.
@@ -173,7 +201,7 @@ impl Voice {
             playback: RefCell::new(Playback::default()),
             sources: RefCell::new(Vec::new()),
         });
-        self.live.set_value(Some(live.clone()));
+        self.live.set_value(Some(live.clone() as Rc<dyn Control>));
         self.active.set(true);
         self.lines.set(Vec::new());
         self.scheduled_ms.set(0.0);
@@ -197,25 +225,17 @@ impl Voice {
     /// Stop: the microphone's content and the session end; the answer under way still
     /// arrives until the service closes.
     pub fn stop(self) {
-        let Some(live) = self.live.get_value() else {
-            return;
-        };
-        if live.ending.get() || !live.opened.get() {
-            // A second Stop, or nothing said yet: at once.
-            live.controller.abort();
-            return;
+        if let Some(live) = self.live.get_value() {
+            if live.stop() {
+                self.status.set("ending".into());
+            }
         }
-        live.release_mic();
-        let end = live.session.borrow_mut().end();
-        live.outbox.borrow_mut().extend(end);
-        live.ending.set(true);
-        self.status.set("ending".into());
     }
 
     /// Closes the session at once (the panel is hidden: another model was chosen).
     pub fn cancel(self) {
         if let Some(live) = self.live.get_value() {
-            live.controller.abort();
+            live.cancel();
         }
     }
 
@@ -405,11 +425,17 @@ impl Voice {
 }
 
 /// Sends the queued input events in order (waiting while the socket's buffer is full), then,
-/// after Stop, the end of input.
+/// after Stop, the session's end events and the end of input.
 async fn send_loop(stream: BidiStream, live: Rc<Live>) {
+    let mut end_queued = false;
     loop {
         let next = live.outbox.borrow_mut().pop_front();
         match next {
+            None if live.ending.get() && !end_queued => {
+                end_queued = true;
+                let end = live.session.borrow_mut().end();
+                live.outbox.borrow_mut().extend(end);
+            }
             Some(e) => {
                 if stream.send(&e).await.is_err() {
                     // The reader reports why.

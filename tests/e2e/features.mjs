@@ -1386,5 +1386,26 @@ export function featureTests({ env, expected, emulatorLog, Playground }) {
       assert.equal(await p.byId('lazy-error').count(), 0);
       assert.ok(fetched.includes('split_voice.wasm'));
     },
+
+    async 'sending is not in the first load: it comes with the first keystroke; if it does not arrive, Send says so, nothing typed is lost, and Retry sends once it can'(p) {
+      const fetched = [];
+      p.page.on('request', (r) => /\.wasm$/.test(r.url()) && fetched.push(new URL(r.url()).pathname.split('/').pop()));
+      assert.ok(!fetched.includes('split_send.wasm'), `not fetched with the page: ${fetched}`);
+      await p.page.route('**/split_send.wasm', (route) => route.abort('internetdisconnected'));
+      const sent = [];
+      p.page.on('request', (r) => r.url().startsWith(env.EMULATOR_URL) && r.method() === 'POST' && sent.push(r.url()));
+      await p.fillValid();
+      assert.ok(fetched.includes('split_send.wasm'), 'asked for while the prompt was typed');
+      await p.byId('send').click();
+      assert.match(await p.waitForError(), /^Could not send: the page's file that sends requests did not arrive/);
+      assert.deepEqual(sent, [], 'nothing was sent');
+      assert.equal(await p.text('user-message'), expected.prompt, 'the prompt stays, as the turn that failed');
+      await p.page.unroute('**/split_send.wasm');
+      await p.byId('retry').click();
+      await p.waitForMetrics();
+      assert.equal(await p.text('output'), expected.text);
+      assert.equal(await p.text('error'), '');
+      assert.equal(sent.length, 1);
+    },
   };
 }

@@ -151,16 +151,36 @@ pub fn site(out: &Path, extra: &[&str]) -> Result {
     Ok(())
 }
 
+/// wasm-opt's flags after the optimisation `$level`, for every wasm we ship: the features
+/// rustc's wasm32 target emits, and no debug or producers sections.
+macro_rules! wasm_opt_flags {
+    ($level:literal) => {
+        &[
+            $level,
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--strip-debug",
+            "--strip-producers",
+        ]
+    };
+}
+
 /// wasm-opt's flags for the playground's wasm files (before the input and `-o`): size first.
-pub const SITE_WASM_OPT_FLAGS: &[&str] = &[
-    "-Oz",
-    "--enable-bulk-memory",
-    "--enable-nontrapping-float-to-int",
-    "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--strip-debug",
-    "--strip-producers",
-];
+pub const SITE_WASM_OPT_FLAGS: &[&str] = wasm_opt_flags!("-Oz");
+
+/// The same `flags` keeping the function names (`-g`, no `--strip-debug`), for `cargo xtask
+/// size`'s breakdowns of exactly what ships.
+pub fn named_wasm_opt_flags<'a>(flags: &[&'a str]) -> Vec<&'a str> {
+    let mut named: Vec<&str> = flags
+        .iter()
+        .copied()
+        .filter(|f| *f != "--strip-debug")
+        .collect();
+    named.push("-g");
+    named
+}
 
 /// `www/index.html` without comments, indentation and line breaks (it is written so that
 /// its lines can be joined as they are).
@@ -326,18 +346,10 @@ pub const PKG_BINDGEN_FLAGS: &[&str] = &[
 ];
 
 /// wasm-opt's flags for the package's wasm (before the input and `-o`). `cargo xtask size`
-/// runs them without `--strip-debug` and with `-g`, for a copy that keeps the function names.
-pub const PKG_WASM_OPT_FLAGS: &[&str] = &[
-    // -O3, not -Oz: -Oz undoes the inlining the decode path was built with
-    // (~25% slower decoding for ~5% smaller gzip, measured).
-    "-O3",
-    "--enable-bulk-memory",
-    "--enable-nontrapping-float-to-int",
-    "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--strip-debug",
-    "--strip-producers",
-];
+/// runs them with [`named_wasm_opt_flags`], for a copy that keeps the function names.
+// -O3, not -Oz: -Oz undoes the inlining the decode path was built with (~25% slower decoding
+// for ~5% smaller gzip, measured).
+pub const PKG_WASM_OPT_FLAGS: &[&str] = wasm_opt_flags!("-O3");
 
 /// Writes the package into `out` from a built `bedrock_wasm.wasm`.
 pub fn pkg_from(wasm: &Path, out: &Path) -> Result {

@@ -313,12 +313,8 @@ fn named_pkg_wasm(dir: &Path) -> Result<PathBuf> {
     )?;
     let bg = out.join("bedrock_wasm_bg.wasm");
     let named = out.join("named.wasm");
-    let mut args: Vec<&str> = build::PKG_WASM_OPT_FLAGS
-        .iter()
-        .copied()
-        .filter(|f| *f != "--strip-debug")
-        .collect();
-    args.extend(["-g", bg.to_str().unwrap(), "-o", named.to_str().unwrap()]);
+    let mut args = build::named_wasm_opt_flags(build::PKG_WASM_OPT_FLAGS);
+    args.extend([bg.to_str().unwrap(), "-o", named.to_str().unwrap()]);
     cmd::run("wasm-opt", &args)?;
     Ok(named)
 }
@@ -352,19 +348,11 @@ fn named_dist_wasm(dir: &Path) -> Result<PathBuf> {
             wasm.to_str().unwrap(),
         ],
     )?;
-    // dist/'s level (build::SITE_WASM_OPT_FLAGS).
-    let level = "z";
     let bg = out.join(format!("{BIN}_bg.wasm"));
     let named = out.join("named.wasm");
-    cmd::run(
-        "wasm-opt",
-        &[
-            &format!("--output={}", named.display()),
-            &format!("-O{level}"),
-            bg.to_str().unwrap(),
-            "-g",
-        ],
-    )?;
+    let mut args = build::named_wasm_opt_flags(build::SITE_WASM_OPT_FLAGS);
+    args.extend([bg.to_str().unwrap(), "-o", named.to_str().unwrap()]);
+    cmd::run("wasm-opt", &args)?;
     Ok(named)
 }
 

@@ -163,6 +163,8 @@ fn test() -> Result {
             "-p",
             "bedrock-wasm",
             "-p",
+            "bedrock-eventstream",
+            "-p",
             PLAYGROUND,
         ];
         cmd::cargo(&[&args[..], &["--all-targets", "--", "-D", "warnings"]].concat())
@@ -239,6 +241,8 @@ fn wasm_tests() -> Result {
             "test",
             "-p",
             "bedrock-wasm",
+            "-p",
+            "bedrock-eventstream",
             "--target",
             "wasm32-unknown-unknown",
             "--no-default-features",

@@ -642,10 +642,17 @@ fn crate_of(name: &str) -> String {
     }
 }
 
-/// For our crates (`bedrock_wasm`, `bedrock_wasm_playground`), the module: up to three path
-/// segments, without the function's own name, stopping at a type or an `impl`.
+/// For our crates (`bedrock_wasm`, `bedrock_eventstream`, `bedrock_wasm_playground`), the
+/// module: up to three path segments, without the function's own name, stopping at a type or
+/// an `impl`.
 fn our_module(name: &str, krate: &str) -> Option<String> {
-    if krate != "bedrock_wasm" && krate != "bedrock_wasm_playground" {
+    if ![
+        "bedrock_wasm",
+        "bedrock_eventstream",
+        "bedrock_wasm_playground",
+    ]
+    .contains(&krate)
+    {
         return None;
     }
     // `<bedrock_wasm::x::T as core::fmt::Display>::fmt`: the type's module.

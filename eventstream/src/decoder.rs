@@ -12,7 +12,7 @@ use super::{MIN_MESSAGE_LEN, PRELUDE_LEN};
 /// (partial) frame.
 ///
 /// ```
-/// # use bedrock_wasm::eventstream::{Decoder, Message};
+/// # use bedrock_eventstream::{Decoder, Message};
 /// let wire = Message::new(b"hi".to_vec()).with_str_header(":message-type", "event").encode();
 /// let mut d = Decoder::new();
 /// d.push(&wire[..5]);

@@ -44,7 +44,7 @@ pub const DEFAULT_MAX_HEADER_COUNT: u32 = 1024;
 /// rest of it is read.
 ///
 /// ```
-/// # use bedrock_wasm::eventstream::{Decoder, Limits};
+/// # use bedrock_eventstream::{Decoder, Limits};
 /// // Refuse anything beyond 1 MiB of payload and 16 headers.
 /// let limits = Limits::default()
 ///     .with_max_payload_len(1 << 20)

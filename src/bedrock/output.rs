@@ -5,8 +5,6 @@
 //! The family readers (`family`) and ConverseStream events (`converse_stream`) write into
 //! these types; this module knows neither, so the dependency goes one way.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -197,11 +195,18 @@ struct PendingTool {
     initial: Option<Value>,
 }
 
+/// Tool-use blocks open at once beyond which a stream is refused as malformed (Bedrock's
+/// streams open one block at a time).
+pub(crate) const MAX_OPEN_TOOL_BLOCKS: usize = 1024;
+
 /// The state shared by every reader: the output so far and the open tool blocks.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Accumulator {
     pub out: Output,
-    pending: BTreeMap<u64, PendingTool>,
+    /// By block index. A `Vec`, not a map: a stream has one block open at a time (a few at
+    /// most), searched from the newest; a `BTreeMap<u64, _>` instantiation cost 3.3 KB gzip in
+    /// the package. Bounded by [`MAX_OPEN_TOOL_BLOCKS`].
+    pending: Vec<(u64, PendingTool)>,
     /// The assistant message the blocks make (ConverseStream, Nova and Claude Messages).
     pub msg: super::message::MessageBuilder,
 }
@@ -276,36 +281,56 @@ impl Accumulator {
         d.tool_uses_completed.push(tool);
     }
 
+    /// The open tool block at `index`, opened (empty) if it is not.
+    fn open_tool(&mut self, index: u64) -> Result<&mut PendingTool, Error> {
+        let at = match self.pending.iter().rposition(|(i, _)| *i == index) {
+            Some(at) => at,
+            None if self.pending.len() >= MAX_OPEN_TOOL_BLOCKS => {
+                return Err(Error::response_shape(
+                    "the stream opened more than 1024 tool-use blocks without closing them; the \
+                     answer is malformed",
+                ))
+            }
+            None => {
+                self.pending.push((index, PendingTool::default()));
+                self.pending.len() - 1
+            }
+        };
+        Ok(&mut self.pending[at].1)
+    }
+
     /// A tool-use block starts at `index`.
-    pub fn tool_start(&mut self, index: u64, id: &str, name: &str, initial: Option<Value>) {
-        self.pending.insert(
-            index,
-            PendingTool {
-                id: id.to_owned(),
-                name: name.to_owned(),
-                json: String::new(),
-                initial,
-            },
-        );
+    pub fn tool_start(
+        &mut self,
+        index: u64,
+        id: &str,
+        name: &str,
+        initial: Option<Value>,
+    ) -> Result<(), Error> {
+        *self.open_tool(index)? = PendingTool {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            json: String::new(),
+            initial,
+        };
+        Ok(())
     }
 
     /// A fragment of the input JSON of the tool block at `index`. A fragment for a block that
     /// never started is kept too (with no id or name) rather than lost.
-    pub fn tool_input(&mut self, index: u64, fragment: &str) {
-        self.pending
-            .entry(index)
-            .or_default()
-            .json
-            .push_str(fragment);
+    pub fn tool_input(&mut self, index: u64, fragment: &str) -> Result<(), Error> {
+        self.open_tool(index)?.json.push_str(fragment);
+        Ok(())
     }
 
     /// The block at `index` ended: a tool block's input is parsed now. Input that does not
     /// parse (cut off by the token limit, or simply malformed) is kept as text in
     /// [`ToolUse::unparsed_input`], never an error: the rest of the answer still arrives.
     pub fn block_stop(&mut self, d: &mut TextDelta, index: u64) -> Result<(), Error> {
-        let Some(tool) = self.pending.remove(&index) else {
+        let Some(at) = self.pending.iter().rposition(|(i, _)| *i == index) else {
             return Ok(());
         };
+        let (_, tool) = self.pending.remove(at);
         let mut call = ToolUse::new(tool.id, tool.name, Value::Null);
         if tool.json.trim().is_empty() {
             call.input = tool

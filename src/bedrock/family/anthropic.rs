@@ -188,7 +188,7 @@ fn read(v: &Value, acc: &mut Accumulator, d: &mut TextDelta) -> Result<(), Error
                     str_at(block, "id").unwrap_or_default(),
                     str_at(block, "name").unwrap_or_default(),
                     block.get("input").cloned(),
-                ),
+                )?,
                 _ => {}
             }
         }
@@ -197,7 +197,7 @@ fn read(v: &Value, acc: &mut Accumulator, d: &mut TextDelta) -> Result<(), Error
             match str_at(delta, "type").unwrap_or_default() {
                 "text_delta" => acc.text(d, str_at(delta, "text").unwrap_or_default()),
                 "input_json_delta" => {
-                    acc.tool_input(index, str_at(delta, "partial_json").unwrap_or_default())
+                    acc.tool_input(index, str_at(delta, "partial_json").unwrap_or_default())?
                 }
                 "thinking_delta" => acc.reasoning(d, str_at(delta, "thinking").unwrap_or_default()),
                 "signature_delta" => acc.signature(str_at(delta, "signature").unwrap_or_default()),

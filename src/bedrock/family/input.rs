@@ -84,7 +84,8 @@ impl ChatInput {
 fn message(v: Value, i: usize) -> Result<Message, Error> {
     let at = format!("messages[{i}]");
     let mut m = into_object(v, &at)?;
-    let role = match m.remove("role") {
+    // Taken, not `remove`d: `m` is dropped after, and the map's removal code costs ~1 KB gzip.
+    let role = match m.get_mut("role").map(Value::take) {
         Some(Value::String(r)) => r,
         _ => {
             return Err(invalid(format!(
@@ -92,7 +93,7 @@ fn message(v: Value, i: usize) -> Result<Message, Error> {
             )))
         }
     };
-    let content = m.remove("content").unwrap_or_default();
+    let content = m.get_mut("content").map(Value::take).unwrap_or_default();
     let content = into_array(content, &format!("{at}.content"))?;
     let mut blocks = Vec::with_capacity(content.len());
     for b in content {

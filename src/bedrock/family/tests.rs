@@ -436,6 +436,51 @@ fn invalid_tool_input_is_delivered_unparsed_and_the_stream_goes_on() {
     assert_eq!(out.usage.unwrap().output_tokens, 9);
 }
 
+/// Open tool blocks are bounded: a stream that opens 1,025 without closing any gets a typed
+/// error (not unbounded memory and quadratic searches); up to the bound, and with blocks that
+/// close, any number of calls arrives, and the text before the error stays readable.
+#[test]
+fn open_tool_blocks_are_bounded() {
+    let start = |i: usize| {
+        serde_json::to_vec(
+            &json!({"type": "content_block_start", "index": i, "content_block":
+            {"type": "tool_use", "id": format!("t{i}"), "name": "f", "input": {}}}),
+        )
+        .unwrap()
+    };
+    let mut x = OutputReader::new(ClaudeMessages);
+    x.chunk(
+        br#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+    )
+    .unwrap();
+    for i in 1..=crate::bedrock::output::MAX_OPEN_TOOL_BLOCKS {
+        x.chunk(&start(i)).unwrap();
+    }
+    let e = x.chunk(&start(5000)).unwrap_err();
+    assert!(
+        matches!(e.kind(), crate::bedrock::ErrorKind::ResponseShape(_)),
+        "{e}"
+    );
+    assert!(e.to_string().contains("1024 tool-use blocks"), "{e}");
+    // A fragment for a block that never started opens one too, so it is bounded the same way.
+    let frag = br#"{"type":"content_block_delta","index":7000,"delta":{"type":"input_json_delta","partial_json":"{}"}}"#;
+    assert!(x.chunk(frag).is_err());
+    assert_eq!(x.output().text, "Hi");
+
+    // Closed blocks free their place: 3,000 calls one after another are all delivered.
+    let mut x = OutputReader::new(ClaudeMessages);
+    for i in 0..3000 {
+        x.chunk(&start(i)).unwrap();
+        let stop = format!(r#"{{"type":"content_block_stop","index":{i}}}"#);
+        assert_eq!(
+            x.chunk(stop.as_bytes()).unwrap().tool_uses_completed.len(),
+            1
+        );
+    }
+    assert_eq!(x.output().tool_uses.len(), 3000);
+    assert_eq!(x.output().tool_uses[2999].id, "t2999");
+}
+
 #[test]
 fn titan_stream() {
     let (out, _) = stream(

@@ -97,7 +97,7 @@ impl CognitoConfig {
                     format!("AWSCognitoIdentityService.{operation}"),
                 ),
             ],
-            body: body.to_string().into_bytes(),
+            body: super::json::text(&body).into_bytes(),
         })
     }
 

@@ -9,12 +9,23 @@ use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
 
+/// `v` as JSON text. The crate writes JSON only through `serde_json::to_writer` into a
+/// `Vec<u8>` and reads it only from byte slices: `Value`'s `Display` (`to_string()`) and
+/// `serde_json::from_str` each instantiate serde_json's writer or reader a second time (over a
+/// `fmt::Write` adapter, over `str`), which cost ~4.5 KB gzip in the package.
+pub(crate) fn text(v: &serde_json::Value) -> String {
+    let mut out = Vec::new();
+    let _ = serde_json::to_writer(&mut out, v);
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Parses `bytes` as JSON; if that fails, once more after [`repair`].
 pub(crate) fn from_slice_lenient<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
     match serde_json::from_slice(bytes) {
         Ok(v) => Ok(v),
         Err(e) => match repair(bytes) {
-            Some(fixed) => serde_json::from_str(&fixed),
+            Some(fixed) => serde_json::from_slice(fixed.as_bytes()),
             None => Err(e),
         },
     }

@@ -85,10 +85,10 @@ impl Block {
     /// parse (e.g. cut by `max_tokens`).
     fn input(&self, out: &mut String) {
         if self.text.trim().is_empty() {
-            return out.push_str(&self.value.as_ref().map_or("{}".into(), Value::to_string));
+            return out.push_str(&self.value.as_ref().map_or("{}".into(), super::json::text));
         }
         match super::json::from_slice_lenient::<Value>(self.text.as_bytes()) {
-            Ok(v) => out.push_str(&v.to_string()),
+            Ok(v) => out.push_str(&super::json::text(&v)),
             Err(_) => quote(out, &self.text),
         }
     }
@@ -104,7 +104,7 @@ impl Block {
                 out.push_str("{\"citationsContent\":{\"content\":[{\"text\":");
                 quote(out, &self.text);
                 out.push_str("}],\"citations\":");
-                out.push_str(&Value::from(self.items.clone()).to_string());
+                out.push_str(&super::json::text(&Value::from(self.items.clone())));
                 out.push('}');
             }
             Kind::Reasoning => {
@@ -146,13 +146,13 @@ impl Block {
                     self.input(out);
                 } else {
                     out.push_str(",\"content\":");
-                    out.push_str(&Value::from(self.items.clone()).to_string());
+                    out.push_str(&super::json::text(&Value::from(self.items.clone())));
                 }
                 out.push('}');
             }
             Kind::Image => {
                 out.push_str("{\"image\":");
-                out.push_str(&self.value.as_ref().map_or("{}".into(), Value::to_string));
+                out.push_str(&self.value.as_ref().map_or("{}".into(), super::json::text));
             }
             Kind::Other => return false,
         }
@@ -169,7 +169,7 @@ impl Block {
             Kind::ToolUse => (self.tag.as_deref().unwrap_or("tool_use"), ""),
             _ => {
                 let Some(v) = &self.value else { return false };
-                out.push_str(&v.to_string());
+                out.push_str(&super::json::text(v));
                 return true;
             }
         };
@@ -194,7 +194,7 @@ impl Block {
         }
         if !self.items.is_empty() {
             out.push_str(",\"citations\":");
-            out.push_str(&Value::from(self.items.clone()).to_string());
+            out.push_str(&super::json::text(&Value::from(self.items.clone())));
         }
         out.push('}');
         true

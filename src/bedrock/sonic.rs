@@ -202,7 +202,7 @@ impl Tools {
             w.key("inputSchema").raw("{").key("json");
             match schema {
                 Some(Value::String(s)) => w.string(s),
-                Some(v) => w.string(&v.to_string()),
+                Some(v) => w.string(&super::json::text(v)),
                 None => w.string(NO_SCHEMA),
             };
             w.raw("}}}");
@@ -746,7 +746,7 @@ impl Body<'_> {
 
 /// The object `text` holds, if it is JSON text of one.
 fn object(text: &str) -> Option<Map<String, Value>> {
-    match serde_json::from_str(text) {
+    match serde_json::from_slice(text.as_bytes()) {
         Ok(Value::Object(m)) => Some(m),
         _ => None,
     }
@@ -834,7 +834,7 @@ impl OutputReader {
                 let b = body("usageEvent");
                 let details = match map.get("details") {
                     None | Some(Value::Null) => None,
-                    Some(d @ Value::Object(_)) => Some(d.to_string()),
+                    Some(d @ Value::Object(_)) => Some(super::json::text(d)),
                     Some(_) => return Err(b.wrong("details", "an object")),
                 };
                 Output::Usage {

@@ -552,7 +552,7 @@ impl Sonic {
                     .str("toolName", &tool_name)
                     .key("input");
                 // The input parsed when it is JSON, else as the text.
-                match serde_json::from_str::<serde_json::Value>(&input) {
+                match serde_json::from_slice::<serde_json::Value>(input.as_bytes()) {
                     Ok(v) => w.value(&v),
                     Err(_) => w.string(&input),
                 };
@@ -710,7 +710,7 @@ pub fn build_invoke_body(model_id: &str, chat: &[u8], streaming: bool) -> Result
     let chat = ChatInput::from_json(chat).map_err(to_js_error)?;
     ModelFamily::from_model_id(model_id)
         .request_body(&chat, streaming)
-        .map(|body| body.to_string())
+        .map(|body| crate::bedrock::json::text(&body))
         .map_err(to_js_error)
 }
 

@@ -76,9 +76,8 @@ fn read(v: &Value, acc: &mut Accumulator, d: &mut TextDelta) -> Result<(), Error
             for call in calls {
                 let f = call.get("function").unwrap_or(&Value::Null);
                 let input = match f.get("arguments") {
-                    Some(Value::String(s)) => {
-                        serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))
-                    }
+                    Some(Value::String(s)) => serde_json::from_slice(s.as_bytes())
+                        .unwrap_or_else(|_| Value::String(s.clone())),
                     Some(other) => other.clone(),
                     None => Value::Object(Default::default()),
                 };

@@ -102,7 +102,7 @@ impl OutputReader {
     /// [`message`](Self::message)) or, for Claude Messages chunks, Claude's native
     /// `{"role":"assistant","content":[{"type":"thinking",…},{"type":"text",…},…]}`.
     pub fn message_json(&self) -> Option<Value> {
-        serde_json::from_str(&self.message_json_text()?).ok()
+        serde_json::from_slice(self.message_json_text()?.as_bytes()).ok()
     }
 
     /// [`message_json`](Self::message_json) as JSON text.

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::json::JsonWriter;
 use super::{Error, HttpRequest, ServiceError};
 use crate::sign::Credentials;
 use crate::time::parse_iso8601;
@@ -86,7 +87,7 @@ impl CognitoConfig {
         })
     }
 
-    fn cognito(&self, operation: &str, body: Value) -> Result<HttpRequest, Error> {
+    fn cognito(&self, operation: &str, body: Vec<u8>) -> Result<HttpRequest, Error> {
         Ok(HttpRequest {
             method: "POST",
             url: self.cognito_url()?,
@@ -97,15 +98,34 @@ impl CognitoConfig {
                     format!("AWSCognitoIdentityService.{operation}"),
                 ),
             ],
-            body: super::json::text(&body).into_bytes(),
+            body,
         })
     }
 
-    fn with_logins(&self, mut body: Value) -> Value {
-        if !self.logins.is_empty() {
-            body["Logins"] = json!(self.logins);
+    /// A JSON body: `fields` (the ones given, in the order given) then `Logins` if there are
+    /// any. Written directly, keys in the order serde_json's sorted map gave (the callers list
+    /// them sorted): no `Value` built, no `IndexMut` (3.7 KB raw of insert-or-panic code).
+    fn body(&self, fields: &[(&str, Option<&str>)]) -> Vec<u8> {
+        let mut w = JsonWriter::default();
+        w.raw("{");
+        for (key, value) in fields {
+            if let Some(value) = value {
+                w.str(key, value);
+            }
         }
-        body
+        if !self.logins.is_empty() {
+            w.key("Logins").raw("{");
+            for (provider, token) in &self.logins {
+                // The provider names are the caller's: escaped, unlike `key`'s.
+                if w.0.last() != Some(&b'{') {
+                    w.raw(",");
+                }
+                w.string(provider).raw(":").string(token);
+            }
+            w.raw("}");
+        }
+        w.raw("}");
+        w.0
     }
 
     /// `GetId`.
@@ -115,28 +135,26 @@ impl CognitoConfig {
                 "identityPoolId is required, e.g. \"us-east-1:00000000-0000-0000-0000-000000000000\"",
             ));
         }
-        let mut body = json!({ "IdentityPoolId": self.identity_pool_id.trim() });
-        if let Some(a) = &self.account_id {
-            body["AccountId"] = json!(a);
-        }
-        self.cognito("GetId", self.with_logins(body))
+        let body = self.body(&[
+            ("AccountId", self.account_id.as_deref()),
+            ("IdentityPoolId", Some(self.identity_pool_id.trim())),
+        ]);
+        self.cognito("GetId", body)
     }
 
     /// `GetCredentialsForIdentity` (enhanced flow).
     pub fn get_credentials_for_identity(&self, identity_id: &str) -> Result<HttpRequest, Error> {
-        let mut body = json!({ "IdentityId": identity_id });
-        if let Some(r) = &self.role_arn {
-            body["CustomRoleArn"] = json!(r);
-        }
-        self.cognito("GetCredentialsForIdentity", self.with_logins(body))
+        let body = self.body(&[
+            ("CustomRoleArn", self.role_arn.as_deref()),
+            ("IdentityId", Some(identity_id)),
+        ]);
+        self.cognito("GetCredentialsForIdentity", body)
     }
 
     /// `GetOpenIdToken` (classic flow).
     pub fn get_open_id_token(&self, identity_id: &str) -> Result<HttpRequest, Error> {
-        self.cognito(
-            "GetOpenIdToken",
-            self.with_logins(json!({ "IdentityId": identity_id })),
-        )
+        let body = self.body(&[("IdentityId", Some(identity_id))]);
+        self.cognito("GetOpenIdToken", body)
     }
 
     /// STS `AssumeRoleWithWebIdentity` (classic flow), Query protocol.
@@ -280,6 +298,7 @@ pub fn parse_assume_role_with_web_identity(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn config() -> CognitoConfig {
         CognitoConfig {
@@ -315,6 +334,45 @@ mod tests {
         assert_eq!(body["Logins"]["accounts.google.com"], "tok");
         assert_eq!(body["CustomRoleArn"], "arn:aws:iam::1:role/R");
         assert_eq!(body["IdentityId"], "us-east-1:id");
+    }
+
+    /// The bodies are written directly; byte for byte what serde_json writes for the same
+    /// object (sorted keys), with provider names and values escaped.
+    #[test]
+    fn bodies_are_exactly_serde_jsons() {
+        let mut c = config();
+        c.logins.insert("accounts.google.com".into(), "tok".into());
+        c.logins
+            .insert("odd \"provider\"\n".into(), "t\u{1}\u{e9}".into());
+        c.account_id = Some("123456789012".into());
+        c.role_arn = Some("arn:aws:iam::1:role/R".into());
+        let logins = json!({"accounts.google.com": "tok", "odd \"provider\"\n": "t\u{1}\u{e9}"});
+        let pool = "us-east-1:00000000-0000-0000-0000-000000000000";
+        let cases = [
+            (
+                c.get_id().unwrap().body,
+                json!({"AccountId": "123456789012", "IdentityPoolId": pool, "Logins": logins}),
+            ),
+            (
+                c.get_credentials_for_identity("us-east-1:id").unwrap().body,
+                json!({"CustomRoleArn": "arn:aws:iam::1:role/R", "IdentityId": "us-east-1:id",
+                       "Logins": logins}),
+            ),
+            (
+                c.get_open_id_token("us-east-1:id").unwrap().body,
+                json!({"IdentityId": "us-east-1:id", "Logins": logins}),
+            ),
+            (
+                config().get_open_id_token("i").unwrap().body,
+                json!({"IdentityId": "i"}),
+            ),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(
+                String::from_utf8(body).unwrap(),
+                serde_json::to_string(&expected).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -247,20 +247,30 @@ fn form_decode(s: &str) -> String {
     percent_decode(&bytes).decode_utf8_lossy().into_owned()
 }
 
+/// A name and its value: a query parameter or a header.
+type Pair<'a> = (String, Cow<'a, str>);
+
+/// The one (stable) sort of the signer: a `fn` pointer as the order, so the query's and the
+/// headers' orders share one copy of the standard library's sort (a second copy was 1.5 KB
+/// gzip in the package).
+fn sort_pairs(pairs: &mut [Pair<'_>], order: fn(&Pair<'_>, &Pair<'_>) -> std::cmp::Ordering) {
+    pairs.sort_by(order);
+}
+
 /// The canonical query string: every `name=value` pair decoded, encoded again the SigV4 way,
 /// and sorted.
 pub(super) fn canonical_query(query: Option<&str>) -> String {
-    let mut pairs: Vec<(String, String)> = query
+    let mut pairs: Vec<Pair<'_>> = query
         .unwrap_or("")
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             let encode = |s: &str| utf8_percent_encode(&form_decode(s), UNRESERVED).to_string();
-            (encode(name), encode(value))
+            (encode(name), Cow::Owned(encode(value)))
         })
         .collect();
-    pairs.sort();
+    sort_pairs(&mut pairs, |a, b| a.cmp(b));
     let mut out = String::new();
     for (name, value) in &pairs {
         if !out.is_empty() {
@@ -396,7 +406,7 @@ pub(super) fn sign(
 
     // Canonical headers, in the request's order (a name may repeat); the ones the signer
     // sets replace any the caller gave.
-    let mut canonical: Vec<(String, Cow<'_, str>)> = Vec::with_capacity(headers.len() + 4);
+    let mut canonical: Vec<Pair<'_>> = Vec::with_capacity(headers.len() + 4);
     for (name, value) in headers {
         let name = header_name(name).ok_or_else(|| {
             format!(
@@ -434,7 +444,7 @@ pub(super) fn sign(
         );
     }
     // Stable: the values of a repeated name keep their order.
-    canonical.sort_by(|a, b| a.0.cmp(&b.0));
+    sort_pairs(&mut canonical, |a, b| a.0.cmp(&b.0));
 
     let path = if options.normalize_path {
         normalize_path(url.path)

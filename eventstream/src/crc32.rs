@@ -22,11 +22,15 @@ fn tables() -> &'static Tables {
     static TABLES: OnceLock<Box<Tables>> = OnceLock::new();
     TABLES.get_or_init(|| {
         let mut t = Box::new([[0u32; 256]; 16]);
+        // Opaque to the optimiser: at opt-level 3 LLVM would otherwise compute the first
+        // table at compile time and ship it as 1 KiB of incompressible data — the very
+        // download this file exists to avoid.
+        let poly = std::hint::black_box(0xEDB8_8320u32);
         for i in 0..256u32 {
             let mut c = i;
             for _ in 0..8 {
                 c = if c & 1 == 1 {
-                    0xEDB8_8320 ^ (c >> 1)
+                    poly ^ (c >> 1)
                 } else {
                     c >> 1
                 };

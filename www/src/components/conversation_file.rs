@@ -10,6 +10,31 @@ use super::conversations::Saved;
 use crate::chat::Chat;
 use crate::export::{self, Conversation, Setup, MAX_IMPORT_BYTES};
 use crate::form::Form;
+use crate::lazy::{split, SplitLoaderError};
+
+/// What reading a conversation back says when its chunk could not be fetched.
+pub const READER_NOT_LOADED: &str =
+    "the page's file that reads conversations did not arrive (offline, or the site was updated); try again";
+
+split! {
+    conversation_import,
+    load_conversation_import,
+    /// Reads an imported file back ([`export::from_json`]): with [`read_saved`], a chunk of its
+    /// own (typed Converse messages' deserializer is most of it), fetched the first time a
+    /// conversation is imported or reopened (src/lazy.rs).
+    pub fn read_file(text: String) -> Result<Result<Conversation, String>, SplitLoaderError> {
+        Ok(export::from_json(&text))
+    }
+}
+
+split! {
+    conversation_import,
+    load_saved_reader,
+    /// A saved conversation read back ([`conversations::read`]), in [`read_file`]'s chunk.
+    pub fn read_saved(text: String) -> Result<Result<Conversation, String>, SplitLoaderError> {
+        Ok(crate::conversations::read(&text))
+    }
+}
 
 /// The form's setup, for a file (or a saved conversation).
 pub fn setup(form: Form) -> Setup {
@@ -100,7 +125,10 @@ pub fn ConversationFile(form: Form, chat: Chat, saved: Saved) -> impl IntoView {
                 .ok()
                 .and_then(|t| t.as_string())
                 .unwrap_or_default();
-            match export::from_json(&text) {
+            match read_file(text)
+                .await
+                .unwrap_or_else(|_| Err(READER_NOT_LOADED.into()))
+            {
                 Ok(c) => {
                     let n = apply(form, chat, c);
                     saved.imported();

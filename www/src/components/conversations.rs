@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbDatabase;
 
-use super::conversation_file::{apply, setup};
+use super::conversation_file::{apply, read_saved, setup, READER_NOT_LOADED};
 use crate::chat::Chat;
 use crate::conversations::{self, Entry, MAX_LISTED};
 use crate::creds::Creds;
@@ -115,14 +115,19 @@ impl Saved {
             return;
         };
         spawn_local(async move {
-            let read = match idb::get(&db, id).await {
+            let text = match idb::get(&db, id).await {
                 Ok(record) => Reflect::get(&record, &"conversation".into())
                     .ok()
                     .and_then(|t| t.dyn_into::<JsString>().ok())
                     .and_then(bounded)
-                    .ok_or_else(|| "it is not a saved conversation".to_owned())
-                    .and_then(|text| conversations::read(&text)),
+                    .ok_or_else(|| "it is not a saved conversation".to_owned()),
                 Err(e) => return self.failed("That conversation could not be read", &e),
+            };
+            let read = match text {
+                Ok(text) => read_saved(text)
+                    .await
+                    .unwrap_or_else(|_| Err(READER_NOT_LOADED.into())),
+                Err(e) => Err(e),
             };
             match read {
                 Ok(c) if self.idle() => {

@@ -100,7 +100,7 @@ impl Creds {
             cognito_running: StoredValue::new(0),
         };
         if let Some(saved) = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()) {
-            if let Ok(v) = serde_json::from_str::<Value>(&saved) {
+            if let Ok(v) = crate::json::parse::<Value>(&saved) {
                 c.apply(&v);
                 if let Some(mode) = v["mode"].as_str().and_then(AuthMode::parse) {
                     c.mode.set(mode);
@@ -125,7 +125,7 @@ impl Creds {
                     "roleArn": c.role_arn.get(),
                     "loginProvider": c.login_provider.get(),
                 });
-                let _ = s.set_item(STORAGE_KEY, &v.to_string());
+                let _ = s.set_item(STORAGE_KEY, &crate::json::text(&v));
             } else {
                 let _ = s.remove_item(STORAGE_KEY);
             }
@@ -169,7 +169,7 @@ impl Creds {
     /// Pasted text: JSON (see [`apply`](Self::apply)) or `export AWS_ACCESS_KEY_ID=…` lines
     /// (`aws configure export-credentials --format env`).
     pub fn paste(&self, text: &str) -> bool {
-        if let Ok(v) = serde_json::from_str::<Value>(text) {
+        if let Ok(v) = crate::json::parse::<Value>(text) {
             return self.apply(&v);
         }
         let mut v = serde_json::Map::new();

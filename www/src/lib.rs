@@ -40,6 +40,7 @@ pub mod form;
 pub mod host;
 #[cfg(target_arch = "wasm32")]
 mod idb;
+pub mod json;
 #[cfg(target_arch = "wasm32")]
 pub mod lazy;
 pub mod markdown;

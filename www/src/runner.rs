@@ -191,7 +191,7 @@ impl Runner {
                 })
             }
             Api::Invoke => CountTokensInput::InvokeModel(InvokeModelTokensRequest {
-                body: Blob(settings.native_body(&msgs, false).to_string().into_bytes()),
+                body: Blob(crate::json::text(&settings.native_body(&msgs, false)).into_bytes()),
             }),
         };
         let client = self.client(form)?;
@@ -215,9 +215,7 @@ impl Runner {
                     // The preview showed files as placeholders: the edit gets them back.
                     attachment::expand(text, &task.msgs).into_bytes()
                 }
-                None => settings
-                    .native_body(&task.msgs, task.streaming)
-                    .to_string()
+                None => crate::json::text(&settings.native_body(&task.msgs, task.streaming))
                     .into_bytes(),
             }),
         };

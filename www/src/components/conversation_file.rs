@@ -1,20 +1,49 @@
 //! The conversation as a file: export it as JSON (Converse's shape, re-importable) or
 //! Markdown, and import such a JSON back (as a new saved conversation).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::conversations::Saved;
+use crate::body::Exchange;
 use crate::chat::Chat;
 use crate::export::{self, Conversation, Setup, MAX_IMPORT_BYTES};
 use crate::form::Form;
 use crate::lazy::{split, SplitLoaderError};
 
+/// What writing a conversation says when its chunk could not be fetched.
+pub const EXPORT_NOT_LOADED: &str =
+    "the page's file that writes conversations did not arrive (offline, or the site was updated); try again";
+
 /// What reading a conversation back says when its chunk could not be fetched.
 pub const READER_NOT_LOADED: &str =
     "the page's file that reads conversations did not arrive (offline, or the site was updated); try again";
+
+split! {
+    conversation_export,
+    load_conversation_export,
+    /// The conversation as a file's JSON ([`export::to_json`]): a chunk of its own, fetched
+    /// with the first answer (the sending code asks for it, see [`preload_export`]) or the
+    /// first export.
+    pub fn export_json(setup: Setup, turns: Vec<Exchange>) -> Result<String, SplitLoaderError> {
+        Ok(export::to_json(&setup, &turns))
+    }
+}
+
+/// Starts fetching [`export_json`]'s chunk, once: an answer is saved as soon as it ends.
+pub fn preload_export() {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if !STARTED.swap(true, Ordering::Relaxed) {
+        spawn_local(async {
+            // A failure shows when the chunk is needed (it is fetched again then).
+            let _ = load_conversation_export().await;
+        });
+    }
+}
 
 split! {
     conversation_import,
@@ -96,8 +125,22 @@ fn download(name: &str, mime: &str, text: &str) -> Option<()> {
 pub fn ConversationFile(form: Form, chat: Chat, saved: Saved) -> impl IntoView {
     let status = RwSignal::new(String::new());
     let export_json = move |_| {
-        let text = export::to_json(&setup(form), &chat.conversation_untracked());
-        download("conversation.json", "application/json", &text);
+        let (setup, turns) = (setup(form), chat.conversation_untracked());
+        // At once when the chunk is there (as the click's own download), else once it is.
+        if matches!(crate::lazy::now(load_conversation_export()), Some(Ok(()))) {
+            if let Some(Ok(text)) = crate::lazy::now(export_json(setup, turns)) {
+                download("conversation.json", "application/json", &text);
+            }
+            return;
+        }
+        spawn_local(async move {
+            match export_json(setup, turns).await {
+                Ok(text) => {
+                    download("conversation.json", "application/json", &text);
+                }
+                Err(_) => status.set(format!("Cannot export: {EXPORT_NOT_LOADED}.")),
+            }
+        });
     };
     let export_markdown = move |_| {
         let text = export::to_markdown(&setup(form), &chat.conversation_untracked());

@@ -10,11 +10,14 @@ use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbDatabase;
 
-use super::conversation_file::{apply, read_saved, setup, READER_NOT_LOADED};
+use super::conversation_file::{
+    apply, export_json, load_conversation_export, read_saved, setup, EXPORT_NOT_LOADED,
+    READER_NOT_LOADED,
+};
 use crate::chat::Chat;
 use crate::conversations::{self, Entry, MAX_LISTED};
 use crate::creds::Creds;
-use crate::export::{self, MAX_IMPORT_BYTES};
+use crate::export::MAX_IMPORT_BYTES;
 use crate::form::Form;
 use crate::idb;
 
@@ -179,10 +182,26 @@ impl Saved {
             title,
             updated: now,
         };
-        let record = conversations::record(&entry, &export::to_json(&setup(self.form), &turns));
         self.current.set(Some(id));
-        self.list.update(|l| conversations::touch(l, entry));
-        self.write(id, Some(record));
+        self.list.update(|l| conversations::touch(l, entry.clone()));
+        let setup = setup(self.form);
+        // At once when the chunk is there (the sending code fetched it, see
+        // `preload_export`); else once it is, unless the conversation was deleted meanwhile.
+        if matches!(crate::lazy::now(load_conversation_export()), Some(Ok(()))) {
+            if let Some(Ok(text)) = crate::lazy::now(export_json(setup, turns)) {
+                self.write(id, Some(conversations::record(&entry, &text)));
+            }
+            return;
+        }
+        spawn_local(async move {
+            match export_json(setup, turns).await {
+                Ok(text) if self.list.with_untracked(|l| l.iter().any(|e| e.id == id)) => {
+                    self.write(id, Some(conversations::record(&entry, &text)));
+                }
+                Ok(_) => {}
+                Err(_) => self.status.set(format!("Not kept: {EXPORT_NOT_LOADED}.")),
+            }
+        });
     }
 
     /// An imported conversation is saved as a new one.

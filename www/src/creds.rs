@@ -265,11 +265,12 @@ impl Creds {
             .as_string()
             .unwrap_or_default();
         if mins >= 0.0 {
+            let mins = crate::decimal::whole(mins);
             format!("Credentials expire in {mins} min (at {when}).")
         } else {
             format!(
                 "Credentials expired {} min ago (at {when}); get new ones.",
-                -mins
+                crate::decimal::whole(-mins)
             )
         }
     }

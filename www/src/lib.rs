@@ -31,6 +31,7 @@ pub mod components;
 pub mod conversations;
 #[cfg(target_arch = "wasm32")]
 pub mod creds;
+pub mod decimal;
 pub mod export;
 pub mod failure;
 #[cfg(target_arch = "wasm32")]

@@ -156,7 +156,7 @@ async fn load_demo_config(form: Form, creds: Creds) {
     let Some(text) = sibling_file("demo.json").await else {
         return;
     };
-    let Ok(config) = serde_json::from_str::<Value>(&text) else {
+    let Ok(config) = crate::json::parse::<Value>(&text) else {
         return;
     };
     for (signal, key) in [(form.endpoint, "endpoint"), (form.region, "region")] {

@@ -279,7 +279,7 @@ pub fn expand(text: &str, msgs: &[Msg]) -> String {
     let mut out = text.to_owned();
     for a in all(msgs) {
         for as_text in [false, true] {
-            let quoted = Value::from(a.placeholder(as_text)).to_string();
+            let quoted = crate::json::text(&Value::from(a.placeholder(as_text)));
             if out.contains(&quoted) {
                 let contents = if as_text {
                     String::from_utf8_lossy(&a.bytes).into_owned()
@@ -287,7 +287,7 @@ pub fn expand(text: &str, msgs: &[Msg]) -> String {
                     use base64::Engine as _;
                     base64::engine::general_purpose::STANDARD.encode(a.bytes.as_slice())
                 };
-                out = out.replace(&quoted, &Value::from(contents).to_string());
+                out = out.replace(&quoted, &crate::json::text(&Value::from(contents)));
             }
         }
     }

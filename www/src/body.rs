@@ -46,7 +46,7 @@ impl ToolResult {
     /// The Converse block: the text as JSON when it parses as a JSON object or array (what
     /// tools usually return), else as text.
     fn block(&self) -> ContentBlock {
-        let content = match serde_json::from_str::<Value>(&self.text) {
+        let content = match crate::json::parse::<Value>(&self.text) {
             Ok(v @ (Value::Object(_) | Value::Array(_))) => ToolResultContent::Json(v),
             _ => ToolResultContent::Text(self.text.clone()),
         };
@@ -255,7 +255,7 @@ pub fn converse(family: ModelFamily, p: &Params, msgs: &[Msg]) -> ConverseReques
         output_config: p.output_schema.as_ref().map(|schema| OutputConfig {
             text_format: Some(OutputFormat {
                 kind: "json_schema".into(),
-                structure: json!({"jsonSchema": {"schema": schema.to_string(), "name": "answer"}}),
+                structure: json!({"jsonSchema": {"schema": crate::json::text(schema), "name": "answer"}}),
                 extra: Default::default(),
             }),
             ..Default::default()

@@ -241,6 +241,8 @@ impl Chat {
             frames: Some(self.frames),
         };
         self.runner.start(form, vec![task]);
+        // The answer is saved as soon as it ends: the code that writes it comes meanwhile.
+        crate::components::conversation_file::preload_export();
         true
     }
 

@@ -202,7 +202,7 @@ pub fn javascript(r: &Request) -> String {
         s += &format!("  endpoint: {},\n", q(r.endpoint));
     }
     s += "  credentials: { accessKeyId, secretAccessKey, sessionToken },\n});\n";
-    let pretty = serde_json::to_string_pretty(r.body).unwrap_or_default();
+    let pretty = crate::json::pretty(r.body);
     if r.converse {
         s += &format!(
             "// Converse, in the AWS SDK's shape (bedrock-wasm versions with Converse).\nconst {{ stream }} = await client.converseStream({{\n  modelId: {},\n  ...{},\n}});\nfor await (const event of stream) {{\n  if (event.contentBlockDelta) console.log(event.contentBlockDelta.delta.text);\n}}\n",
@@ -235,11 +235,11 @@ pub fn cli(r: &Request) -> String {
     // Each file is read by the shell inside the single-quoted JSON: the placeholder becomes a
     // marker before quoting, and the marker a command substitution after.
     let marker = |i: usize| format!("\"@@bedrock-wasm-file-{i}@@\"");
-    let mut quoted_body = r.body.to_string();
+    let mut quoted_body = crate::json::text(r.body);
     for (i, f) in reads.iter().enumerate() {
         quoted_body = quoted_body.replace(&f.quoted, &marker(i));
     }
-    let body: Value = serde_json::from_str(&quoted_body).unwrap_or(Value::Null);
+    let body: Value = crate::json::parse(&quoted_body).unwrap_or(Value::Null);
     let body = if reads.is_empty() { r.body } else { &body };
     let mut s = String::from("# The AWS CLI has no streaming form of these calls.\n");
     let op = if r.converse {
@@ -267,7 +267,7 @@ pub fn cli(r: &Request) -> String {
                         dash.into_iter().chain(std::iter::once(lower))
                     })
                     .collect();
-                args.push(format!("  --{flag} {}", sh(&v.to_string())));
+                args.push(format!("  --{flag} {}", sh(&crate::json::text(v))));
             }
         }
         s += &args.join(" \\\n");
@@ -275,7 +275,7 @@ pub fn cli(r: &Request) -> String {
     } else {
         s += &format!(
             "  --content-type application/json \\\n  --cli-binary-format raw-in-base64-out \\\n  --body {} \\\n  answer.json\n",
-            sh(&body.to_string())
+            sh(&crate::json::text(body))
         );
     }
     // The CLI reads JSON blobs as base64 in both APIs.

@@ -76,19 +76,18 @@ pub fn touch(list: &mut Vec<Entry>, entry: Entry) {
 /// The record to store, as JSON: `{ id, title, updated, conversation }`, where
 /// `conversation` is the text [`export::to_json`] wrote.
 pub fn record(entry: &Entry, conversation: &str) -> String {
-    json!({
+    crate::json::text(&json!({
         "id": entry.id,
         "title": entry.title,
         "updated": entry.updated,
         "conversation": conversation,
-    })
-    .to_string()
+    }))
 }
 
 /// A stored record's `{ id, title, updated }` (as `JSON.stringify` writes them): its list
 /// entry, or `None` when it has no usable id. Anything else missing or odd is made good.
 pub fn entry(meta: &str) -> Option<Entry> {
-    let v: Value = serde_json::from_str(meta).ok()?;
+    let v: Value = crate::json::parse(meta).ok()?;
     let id = v.get("id")?.as_f64()?;
     Some(Entry {
         id,

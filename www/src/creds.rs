@@ -24,16 +24,50 @@ split! {
     load_cognito,
     /// The identity-pool sign-in (the Cognito and STS requests, their signing and parsing): a
     /// chunk of its own, loaded on the first sign-in (src/lazy.rs).
+    /// The provider's config is built here too (its logins map is code of its own).
     fn cognito_sign_in(
-        config: CognitoConfig,
+        fields: SignInFields,
         signal: web_sys::AbortSignal,
     ) -> Result<SignIn, SplitLoaderError> {
         Ok(Box::pin(async move {
+            let SignInFields {
+                pool,
+                role,
+                provider,
+                token,
+                identity_id,
+                custom,
+            } = fields;
+            let mut logins = BTreeMap::new();
+            if !provider.is_empty() {
+                logins.insert(provider, token.trim().to_owned());
+            }
+            let config = CognitoConfig {
+                identity_pool_id: pool,
+                logins,
+                identity_id,
+                classic_flow: !role.is_empty(),
+                role_arn: Some(role).filter(|r| !r.is_empty()),
+                cognito_endpoint: custom.clone(),
+                sts_endpoint: custom,
+                ..Default::default()
+            };
             bedrock_wasm::transport::cognito_credentials(&config, Some(&signal))
                 .await
                 .map_err(Failure::from)
         }))
     }
+}
+
+/// What a sign-in is made from: the form's pool, role and login, the identity kept from the
+/// last sign-in, and the custom endpoint (Cognito's and STS's when set).
+struct SignInFields {
+    pool: String,
+    role: String,
+    provider: String,
+    token: String,
+    identity_id: Option<String>,
+    custom: Option<String>,
 }
 
 /// The `sessionStorage` key used when "remember in this tab" is on.
@@ -100,7 +134,7 @@ impl Creds {
             cognito_running: StoredValue::new(0),
         };
         if let Some(saved) = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()) {
-            if let Ok(v) = serde_json::from_str::<Value>(&saved) {
+            if let Ok(v) = crate::json::parse::<Value>(&saved) {
                 c.apply(&v);
                 if let Some(mode) = v["mode"].as_str().and_then(AuthMode::parse) {
                     c.mode.set(mode);
@@ -125,7 +159,7 @@ impl Creds {
                     "roleArn": c.role_arn.get(),
                     "loginProvider": c.login_provider.get(),
                 });
-                let _ = s.set_item(STORAGE_KEY, &v.to_string());
+                let _ = s.set_item(STORAGE_KEY, &crate::json::text(&v));
             } else {
                 let _ = s.remove_item(STORAGE_KEY);
             }
@@ -169,7 +203,7 @@ impl Creds {
     /// Pasted text: JSON (see [`apply`](Self::apply)) or `export AWS_ACCESS_KEY_ID=…` lines
     /// (`aws configure export-credentials --format env`).
     pub fn paste(&self, text: &str) -> bool {
-        if let Ok(v) = serde_json::from_str::<Value>(text) {
+        if let Ok(v) = crate::json::parse::<Value>(text) {
             return self.apply(&v);
         }
         let mut v = serde_json::Map::new();
@@ -231,11 +265,12 @@ impl Creds {
             .as_string()
             .unwrap_or_default();
         if mins >= 0.0 {
+            let mins = crate::decimal::whole(mins);
             format!("Credentials expire in {mins} min (at {when}).")
         } else {
             format!(
                 "Credentials expired {} min ago (at {when}); get new ones.",
-                -mins
+                crate::decimal::whole(-mins)
             )
         }
     }
@@ -285,25 +320,19 @@ impl Creds {
         let provider = self.login_provider.get_untracked().trim().to_owned();
         let token = self.login_token.get_untracked();
         let custom = Some(endpoint.trim().to_owned()).filter(|e| !e.is_empty());
-        let mut logins = BTreeMap::new();
-        if !provider.is_empty() {
-            logins.insert(provider, token.trim().to_owned());
-        }
         // The same identity is kept across renewals, as AWS's SDKs do.
         let identity_id = self.cognito.with_value(|c| {
             c.as_ref()
                 .filter(|(p, _)| *p == pool)
                 .map(|(_, t)| t.identity_id.clone())
         });
-        let config = CognitoConfig {
-            identity_pool_id: pool.clone(),
-            logins,
+        let fields = SignInFields {
+            pool: pool.clone(),
+            role,
+            provider,
+            token,
             identity_id,
-            classic_flow: !role.is_empty(),
-            role_arn: Some(role).filter(|r| !r.is_empty()),
-            cognito_endpoint: custom.clone(),
-            sts_endpoint: custom,
-            ..Default::default()
+            custom,
         };
         let controller = self
             .cognito_abort
@@ -316,7 +345,7 @@ impl Creds {
         self.cognito_running.update_value(|n| *n += 1);
         self.cognito_busy.set(true);
         let signal = controller.signal();
-        let result = match cognito_sign_in(config, signal).await {
+        let result = match cognito_sign_in(fields, signal).await {
             Ok(sign_in) => sign_in.await,
             Err(_) => Err(Failure::Request {
                 message: "the sign-in's file did not arrive (offline, or the site was updated)"

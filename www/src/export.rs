@@ -93,7 +93,7 @@ fn tool_result(b: &Value) -> Option<ToolResult> {
         .map(
             |c| match (c.get("text").and_then(Value::as_str), c.get("json")) {
                 (Some(t), _) => t.to_owned(),
-                (None, Some(j)) => j.to_string(),
+                (None, Some(j)) => crate::json::text(j),
                 _ => String::new(),
             },
         )
@@ -144,7 +144,7 @@ pub fn to_json(setup: &Setup, turns: &[Exchange]) -> String {
     if let Some(k) = number(&setup.top_k) {
         out["topK"] = k;
     }
-    serde_json::to_string_pretty(&out).unwrap_or_default()
+    crate::json::pretty(&out)
 }
 
 /// The conversation to read: a heading, the system prompt, then each turn.
@@ -169,7 +169,7 @@ pub fn to_markdown(setup: &Setup, turns: &[Exchange]) -> String {
 /// Reads a file written by [`to_json`] (or any JSON with Converse's `messages`, text
 /// content): what is wrong is said, naming the field.
 pub fn from_json(text: &str) -> Result<Conversation, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("the file is not JSON ({e})"))?;
+    let v: Value = crate::json::parse(text).map_err(|e| format!("the file is not JSON ({e})"))?;
     let messages = v
         .get("messages")
         .and_then(Value::as_array)
@@ -181,7 +181,7 @@ pub fn from_json(text: &str) -> Result<Conversation, String> {
             .to_owned()
     };
     let config = v.get("inferenceConfig").cloned().unwrap_or_default();
-    let shown = |n: Option<&Value>| n.map(|n| n.to_string()).unwrap_or_default();
+    let shown = |n: Option<&Value>| n.map(crate::json::text).unwrap_or_default();
     let system = v
         .get("system")
         .and_then(Value::as_array)

@@ -114,7 +114,7 @@ fn output_schema(text: &str) -> Result<Option<Value>, FormError> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    match serde_json::from_str::<Value>(text) {
+    match crate::json::parse::<Value>(text) {
         Ok(v @ Value::Object(_)) => Ok(Some(v)),
         Ok(_) => Err(FormError::OutputSchema(
             "it is JSON, but not an object".into(),
@@ -130,7 +130,7 @@ fn tools(text: &str) -> Result<Vec<ToolSpec>, FormError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let list = match serde_json::from_str::<Value>(text) {
+    let list = match crate::json::parse::<Value>(text) {
         Ok(Value::Array(list)) => list,
         Ok(one @ Value::Object(_)) => vec![one],
         Ok(_) => return Err(FormError::Tools("it is JSON, but not a list".into())),
@@ -223,7 +223,7 @@ impl ParamFields<'_> {
 
 /// Checks the user's edit of the InvokeModel body; it is sent as typed.
 pub fn check_body(text: &str) -> Result<(), FormError> {
-    serde_json::from_str::<Value>(text)
+    crate::json::parse::<Value>(text)
         .map(drop)
         .map_err(|e| FormError::BodyNotJson(e.to_string()))
 }
@@ -461,7 +461,7 @@ impl Form {
 /// A request as the body editor shows it: pretty JSON, or what to fix.
 pub fn pretty(request: &Result<Value, FormError>) -> String {
     match request {
-        Ok(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+        Ok(v) => crate::json::pretty(v),
         Err(e) => e.to_string(),
     }
 }

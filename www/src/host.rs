@@ -56,7 +56,7 @@ impl HostConfig {
     pub fn parse(text: &str) -> (Self, Vec<String>) {
         let mut c = Self::default();
         let mut warnings = Vec::new();
-        let root = match serde_json::from_str::<Value>(text) {
+        let root = match crate::json::parse::<Value>(text) {
             Ok(Value::Object(o)) => o,
             Ok(_) => {
                 warnings.push("config.json must be a JSON object; it was ignored".to_owned());

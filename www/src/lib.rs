@@ -31,6 +31,7 @@ pub mod components;
 pub mod conversations;
 #[cfg(target_arch = "wasm32")]
 pub mod creds;
+pub mod decimal;
 pub mod export;
 pub mod failure;
 #[cfg(target_arch = "wasm32")]
@@ -40,6 +41,7 @@ pub mod form;
 pub mod host;
 #[cfg(target_arch = "wasm32")]
 mod idb;
+pub mod json;
 #[cfg(target_arch = "wasm32")]
 pub mod lazy;
 pub mod markdown;

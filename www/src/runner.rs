@@ -114,17 +114,18 @@ impl Runner {
             // Cognito credentials are fetched or renewed first when needed.
             let ready = self.creds.ready(&form.endpoint.get_untracked()).await;
             for task in tasks {
-                let job = ready.clone().and_then(|()| self.job(form, &task));
+                let ready = ready.clone();
                 let signal = controller.signal();
                 spawn_local(async move {
-                    let result = match job {
-                        Ok(job) => match send_job(job, task.reply, signal, task.frames).await {
+                    let reply = task.reply;
+                    let result = match ready {
+                        Ok(()) => match send_job(self, form, task, signal).await {
                             Ok(running) => running.await,
                             Err(_) => Err(not_loaded()),
                         },
                         Err(e) => Err(e),
                     };
-                    task.reply.finish(result);
+                    reply.finish(result);
                     self.running.update(|n| *n = n.saturating_sub(1));
                     if self.running.get_untracked() == 0 {
                         self.abort.set_value(None);
@@ -178,10 +179,22 @@ impl Runner {
     /// CountTokens for the request `msgs` would make now (free). Never signs in: without
     /// credentials ready it fails, and the meter estimates instead.
     pub async fn count_tokens(&self, form: Form, msgs: Vec<Msg>) -> Result<u64, Failure> {
+        match count_job(*self, form, msgs).await {
+            Ok(counting) => counting.await,
+            Err(_) => Err(not_loaded()),
+        }
+    }
+
+    /// The CountTokens request `msgs` would make now, and the client to send it with.
+    fn count_request(
+        &self,
+        form: Form,
+        msgs: &[Msg],
+    ) -> Result<(Client, String, CountTokensInput), Failure> {
         let settings = form.settings.get_untracked()?;
         let input = match settings.api {
             Api::Converse => {
-                let r = settings.converse_request(&msgs);
+                let r = settings.converse_request(msgs);
                 CountTokensInput::Converse(ConverseTokensRequest {
                     messages: r.messages,
                     system: r.system,
@@ -191,15 +204,11 @@ impl Runner {
                 })
             }
             Api::Invoke => CountTokensInput::InvokeModel(InvokeModelTokensRequest {
-                body: Blob(settings.native_body(&msgs, false).to_string().into_bytes()),
+                body: Blob(crate::json::text(&settings.native_body(msgs, false)).into_bytes()),
             }),
         };
         let client = self.client(form)?;
-        let model = catalog::count_tokens_id(&settings.model_id);
-        match count_job(client, model, input).await {
-            Ok(counting) => counting.await,
-            Err(_) => Err(not_loaded()),
-        }
+        Ok((client, catalog::count_tokens_id(&settings.model_id), input))
     }
 
     fn job(&self, form: Form, task: &Task) -> Result<Job, Failure> {
@@ -215,9 +224,7 @@ impl Runner {
                     // The preview showed files as placeholders: the edit gets them back.
                     attachment::expand(text, &task.msgs).into_bytes()
                 }
-                None => settings
-                    .native_body(&task.msgs, task.streaming)
-                    .to_string()
+                None => crate::json::text(&settings.native_body(&task.msgs, task.streaming))
                     .into_bytes(),
             }),
         };
@@ -245,30 +252,31 @@ fn not_loaded() -> Failure {
 split! {
     send,
     load_send,
-    /// Sending and reading an answer (the library's client calls, signing, the event-stream
-    /// decoder, the output readers, the figures) is a chunk of its own, `split_send.wasm`: the
-    /// page shows and takes a prompt without it. It is fetched on the first keystroke in the
-    /// prompt ([`load_send`]), or else by the first Send or token count (src/lazy.rs).
+    /// Sending and reading an answer (the request built from the form, the endpoint's client,
+    /// the library's client calls, signing, the event-stream decoder, the output readers, the
+    /// figures) is a chunk of its own, `split_send.wasm`: the page shows and takes a prompt
+    /// without it. It is fetched on the first keystroke in the prompt ([`load_send`]), or else
+    /// by the first Send or token count (src/lazy.rs).
     pub(crate) fn send_job(
-        job: Job,
-        reply: Reply,
+        runner: Runner,
+        form: Form,
+        task: Task,
         signal: AbortSignal,
-        frames: Option<RwSignal<Vec<Frame>>>,
     ) -> Result<Running<String>, SplitLoaderError> {
-        Ok(Box::pin(run(job, reply, signal, frames)))
+        Ok(Box::pin(async move {
+            let job = runner.job(form, &task)?;
+            run(job, task.reply, signal, task.frames).await
+        }))
     }
 }
 
 split! {
     send,
     load_count,
-    /// CountTokens, in the same chunk as [`send_job`].
-    fn count_job(
-        client: Client,
-        model: String,
-        input: CountTokensInput,
-    ) -> Result<Running<u64>, SplitLoaderError> {
+    /// CountTokens (the request built too), in the same chunk as [`send_job`].
+    fn count_job(runner: Runner, form: Form, msgs: Vec<Msg>) -> Result<Running<u64>, SplitLoaderError> {
         Ok(Box::pin(async move {
+            let (client, model, input) = runner.count_request(form, &msgs)?;
             let out = client
                 .count_tokens(&model, &CountTokensRequest { input }, None)
                 .await?;

@@ -13,7 +13,6 @@ use super::input::{put, role, Chat};
 use super::{ModelFamily, PathStep, Reader, SamplingDefaults, Spec};
 
 pub(super) const CLAUDE_MESSAGES: Spec = Spec {
-    reader: &READER,
     body,
     text_path: &[
         PathStep::OptionalKey("delta"),

@@ -10,7 +10,6 @@ use super::{first, PathStep, Reader, SamplingDefaults, Spec};
 
 /// Mistral Large 2407 streams `choices[0].message`, not `delta`.
 pub(super) const MISTRAL_CHAT: Spec = Spec {
-    reader: &READER,
     body,
     text_path: &[
         PathStep::Key("choices"),
@@ -26,7 +25,6 @@ pub(super) const MISTRAL_CHAT: Spec = Spec {
 };
 
 pub(super) const JAMBA: Spec = Spec {
-    reader: &READER,
     body,
     text_path: &[
         PathStep::Key("choices"),

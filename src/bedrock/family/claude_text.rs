@@ -10,7 +10,6 @@ use super::input::{put, Chat};
 use super::{ModelFamily, PathStep, Reader, SamplingDefaults, Spec};
 
 pub(super) const CLAUDE_TEXT: Spec = Spec {
-    reader: &READER,
     body,
     text_path: &[PathStep::OptionalKey("completion")],
     top_k: Some("top_k"),

@@ -16,7 +16,6 @@ const SAMPLING: Option<SamplingDefaults> = Some(SamplingDefaults {
 });
 
 pub(super) const COMMAND: Spec = Spec {
-    reader: &READER,
     body: command_body,
     text_path: TEXT_PATH,
     top_k: Some("k"),
@@ -24,7 +23,6 @@ pub(super) const COMMAND: Spec = Spec {
 };
 
 pub(super) const COMMAND_R: Spec = Spec {
-    reader: &READER,
     body: command_r_body,
     text_path: TEXT_PATH,
     top_k: Some("k"),

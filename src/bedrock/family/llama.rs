@@ -9,7 +9,6 @@ use super::input::{put, Chat};
 use super::{PathStep, Reader, SamplingDefaults, Spec};
 
 pub(super) const LLAMA: Spec = Spec {
-    reader: &READER,
     body,
     text_path: &[PathStep::OptionalKey("generation")],
     top_k: None,

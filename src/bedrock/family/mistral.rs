@@ -9,7 +9,6 @@ use super::input::{put, Chat};
 use super::{first, PathStep, Reader, SamplingDefaults, Spec};
 
 pub(super) const MISTRAL: Spec = Spec {
-    reader: &READER,
     body,
     text_path: &[
         PathStep::Key("outputs"),

@@ -123,6 +123,23 @@ impl ModelFamily {
         })
     }
 
+    /// How the family's answers are read; `None` for [`ModelFamily::Unknown`]. Apart from
+    /// [`Spec`] so that code reading only a spec's data (a page's form) does not reach every
+    /// reader through it: a wasm splitter keeps whatever a reachable static points to.
+    fn reader(self) -> Option<&'static Reader> {
+        Some(match self {
+            Self::ClaudeText => &claude_text::READER,
+            Self::ClaudeMessages => &anthropic::READER,
+            Self::TitanText => &titan::READER,
+            Self::Nova => &nova::READER,
+            Self::Llama => &llama::READER,
+            Self::Mistral => &mistral::READER,
+            Self::MistralChat | Self::Jamba => &chat::READER,
+            Self::CohereCommand | Self::CohereCommandR => &cohere::READER,
+            Self::Unknown => return None,
+        })
+    }
+
     /// The model-native InvokeModel / InvokeModelWithResponseStream body for a text chat
     /// (`streaming` matters only to families that must be told, e.g. Cohere Command).
     /// `additional_model_request_fields` are added to the body's top level last, so they
@@ -176,7 +193,6 @@ type FastPath = fn(&[u8], &mut Accumulator, &mut TextDelta) -> bool;
 
 /// What one family means, held by its shape's module.
 struct Spec {
-    reader: &'static Reader,
     body: BodyBuilder,
     text_path: &'static [PathStep],
     top_k: Option<&'static str>,

@@ -10,7 +10,6 @@ use super::input::{put, role, Chat};
 use super::{PathStep, Reader, SamplingDefaults, Spec};
 
 pub(super) const NOVA: Spec = Spec {
-    reader: &READER,
     body,
     text_path: &[
         PathStep::OptionalKey("contentBlockDelta"),

@@ -43,7 +43,7 @@ impl OutputReader {
     /// One InvokeModelWithResponseStream chunk (the decoded `bytes`), or a whole InvokeModel
     /// body: what it adds.
     pub fn chunk(&mut self, model_json: &[u8]) -> Result<TextDelta, Error> {
-        let own = self.family.spec().map(|s| s.reader);
+        let own = self.family.reader();
         let mut d = TextDelta::default();
         // Unknown: the first shape probed may take its fast path, since probing would pick
         // that shape for any chunk the fast path accepts.

@@ -9,7 +9,6 @@ use super::input::{put, Chat};
 use super::{first, PathStep, Reader, SamplingDefaults, Spec};
 
 pub(super) const TITAN_TEXT: Spec = Spec {
-    reader: &READER,
     body,
     text_path: &[PathStep::OptionalKey("outputText")],
     top_k: None,

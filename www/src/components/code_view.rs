@@ -50,12 +50,12 @@ split! {
                 Api::Converse => None,
             };
             let body: Value = match edited {
-                Some(text) => match serde_json::from_str(&text) {
+                Some(text) => match crate::json::parse(&text) {
                     Ok(b) => b,
                     Err(e) => return FormError::BodyNotJson(e.to_string()).to_string(),
                 },
                 // Not JSON: it says what to fix in the form.
-                None => match generated.with(|g| serde_json::from_str(g)) {
+                None => match generated.with(|g| crate::json::parse(g)) {
                     Ok(b) => b,
                     Err(_) => return generated.get(),
                 },

@@ -1,15 +1,69 @@
 //! The conversation as a file: export it as JSON (Converse's shape, re-importable) or
 //! Markdown, and import such a JSON back (as a new saved conversation).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::conversations::Saved;
+use crate::body::Exchange;
 use crate::chat::Chat;
 use crate::export::{self, Conversation, Setup, MAX_IMPORT_BYTES};
 use crate::form::Form;
+use crate::lazy::{split, SplitLoaderError};
+
+/// What writing a conversation says when its chunk could not be fetched.
+pub const EXPORT_NOT_LOADED: &str =
+    "the page's file that writes conversations did not arrive (offline, or the site was updated); try again";
+
+/// What reading a conversation back says when its chunk could not be fetched.
+pub const READER_NOT_LOADED: &str =
+    "the page's file that reads conversations did not arrive (offline, or the site was updated); try again";
+
+split! {
+    conversation_export,
+    load_conversation_export,
+    /// The conversation as a file's JSON ([`export::to_json`]): a chunk of its own, fetched
+    /// with the first answer (the sending code asks for it, see [`preload_export`]) or the
+    /// first export.
+    pub fn export_json(setup: Setup, turns: Vec<Exchange>) -> Result<String, SplitLoaderError> {
+        Ok(export::to_json(&setup, &turns))
+    }
+}
+
+/// Starts fetching [`export_json`]'s chunk, once: an answer is saved as soon as it ends.
+pub fn preload_export() {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if !STARTED.swap(true, Ordering::Relaxed) {
+        spawn_local(async {
+            // A failure shows when the chunk is needed (it is fetched again then).
+            let _ = load_conversation_export().await;
+        });
+    }
+}
+
+split! {
+    conversation_import,
+    load_conversation_import,
+    /// Reads an imported file back ([`export::from_json`]): with [`read_saved`], a chunk of its
+    /// own (typed Converse messages' deserializer is most of it), fetched the first time a
+    /// conversation is imported or reopened (src/lazy.rs).
+    pub fn read_file(text: String) -> Result<Result<Conversation, String>, SplitLoaderError> {
+        Ok(export::from_json(&text))
+    }
+}
+
+split! {
+    conversation_import,
+    load_saved_reader,
+    /// A saved conversation read back ([`conversations::read`]), in [`read_file`]'s chunk.
+    pub fn read_saved(text: String) -> Result<Result<Conversation, String>, SplitLoaderError> {
+        Ok(crate::conversations::read(&text))
+    }
+}
 
 /// The form's setup, for a file (or a saved conversation).
 pub fn setup(form: Form) -> Setup {
@@ -71,8 +125,22 @@ fn download(name: &str, mime: &str, text: &str) -> Option<()> {
 pub fn ConversationFile(form: Form, chat: Chat, saved: Saved) -> impl IntoView {
     let status = RwSignal::new(String::new());
     let export_json = move |_| {
-        let text = export::to_json(&setup(form), &chat.conversation_untracked());
-        download("conversation.json", "application/json", &text);
+        let (setup, turns) = (setup(form), chat.conversation_untracked());
+        // At once when the chunk is there (as the click's own download), else once it is.
+        if matches!(crate::lazy::now(load_conversation_export()), Some(Ok(()))) {
+            if let Some(Ok(text)) = crate::lazy::now(export_json(setup, turns)) {
+                download("conversation.json", "application/json", &text);
+            }
+            return;
+        }
+        spawn_local(async move {
+            match export_json(setup, turns).await {
+                Ok(text) => {
+                    download("conversation.json", "application/json", &text);
+                }
+                Err(_) => status.set(format!("Cannot export: {EXPORT_NOT_LOADED}.")),
+            }
+        });
     };
     let export_markdown = move |_| {
         let text = export::to_markdown(&setup(form), &chat.conversation_untracked());
@@ -100,7 +168,10 @@ pub fn ConversationFile(form: Form, chat: Chat, saved: Saved) -> impl IntoView {
                 .ok()
                 .and_then(|t| t.as_string())
                 .unwrap_or_default();
-            match export::from_json(&text) {
+            match read_file(text)
+                .await
+                .unwrap_or_else(|_| Err(READER_NOT_LOADED.into()))
+            {
                 Ok(c) => {
                     let n = apply(form, chat, c);
                     saved.imported();

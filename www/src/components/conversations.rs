@@ -10,11 +10,14 @@ use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbDatabase;
 
-use super::conversation_file::{apply, setup};
+use super::conversation_file::{
+    apply, export_json, load_conversation_export, read_saved, setup, EXPORT_NOT_LOADED,
+    READER_NOT_LOADED,
+};
 use crate::chat::Chat;
 use crate::conversations::{self, Entry, MAX_LISTED};
 use crate::creds::Creds;
-use crate::export::{self, MAX_IMPORT_BYTES};
+use crate::export::MAX_IMPORT_BYTES;
 use crate::form::Form;
 use crate::idb;
 
@@ -115,14 +118,19 @@ impl Saved {
             return;
         };
         spawn_local(async move {
-            let read = match idb::get(&db, id).await {
+            let text = match idb::get(&db, id).await {
                 Ok(record) => Reflect::get(&record, &"conversation".into())
                     .ok()
                     .and_then(|t| t.dyn_into::<JsString>().ok())
                     .and_then(bounded)
-                    .ok_or_else(|| "it is not a saved conversation".to_owned())
-                    .and_then(|text| conversations::read(&text)),
+                    .ok_or_else(|| "it is not a saved conversation".to_owned()),
                 Err(e) => return self.failed("That conversation could not be read", &e),
+            };
+            let read = match text {
+                Ok(text) => read_saved(text)
+                    .await
+                    .unwrap_or_else(|_| Err(READER_NOT_LOADED.into())),
+                Err(e) => Err(e),
             };
             match read {
                 Ok(c) if self.idle() => {
@@ -174,10 +182,26 @@ impl Saved {
             title,
             updated: now,
         };
-        let record = conversations::record(&entry, &export::to_json(&setup(self.form), &turns));
         self.current.set(Some(id));
-        self.list.update(|l| conversations::touch(l, entry));
-        self.write(id, Some(record));
+        self.list.update(|l| conversations::touch(l, entry.clone()));
+        let setup = setup(self.form);
+        // At once when the chunk is there (the sending code fetched it, see
+        // `preload_export`); else once it is, unless the conversation was deleted meanwhile.
+        if matches!(crate::lazy::now(load_conversation_export()), Some(Ok(()))) {
+            if let Some(Ok(text)) = crate::lazy::now(export_json(setup, turns)) {
+                self.write(id, Some(conversations::record(&entry, &text)));
+            }
+            return;
+        }
+        spawn_local(async move {
+            match export_json(setup, turns).await {
+                Ok(text) if self.list.with_untracked(|l| l.iter().any(|e| e.id == id)) => {
+                    self.write(id, Some(conversations::record(&entry, &text)));
+                }
+                Ok(_) => {}
+                Err(_) => self.status.set(format!("Not kept: {EXPORT_NOT_LOADED}.")),
+            }
+        });
     }
 
     /// An imported conversation is saved as a new one.

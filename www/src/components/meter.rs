@@ -76,7 +76,7 @@ pub fn TokenMeter(form: Form, chat: Chat) -> impl IntoView {
                 out += &format!(" of {window}");
             }
             if let Some(cost) = catalog::cost(model, *n, 0) {
-                out += &format!(" · ≈ ${cost:.4}");
+                out += &format!(" · ≈ ${}", crate::decimal::four_places(cost));
             }
             out
         })

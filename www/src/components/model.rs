@@ -21,7 +21,10 @@ fn model_info(model_id: &str) -> String {
             };
             let price = m
                 .price
-                .map(|(i, o)| format!(" · ${i}/${o} per million input/output tokens (estimate)"))
+                .map(|(i, o)| {
+                    let (i, o) = (crate::decimal::short(i), crate::decimal::short(o));
+                    format!(" · ${i}/${o} per million input/output tokens (estimate)")
+                })
                 .unwrap_or_default();
             format!(
                 "{} {} · family {family} · APIs: {apis}{price}",

@@ -21,9 +21,11 @@ fn calls(chat: Chat) -> Vec<(String, String, String)> {
         m.iter()
             .flat_map(|m| &m.content)
             .filter_map(|b| match b {
-                ContentBlock::ToolUse(t) => {
-                    Some((t.tool_use_id.clone(), t.name.clone(), t.input.to_string()))
-                }
+                ContentBlock::ToolUse(t) => Some((
+                    t.tool_use_id.clone(),
+                    t.name.clone(),
+                    crate::json::text(&t.input),
+                )),
                 _ => None,
             })
             .collect()
@@ -100,14 +102,14 @@ split! {
                 .settings
                 .with(|s| s.as_ref().ok().and_then(|s| s.params.output_schema.clone()))?;
             let text = chat.reply.text.get();
-            Some(match serde_json::from_str::<Value>(&text) {
+            Some(match crate::json::parse::<Value>(&text) {
                 Ok(v) => {
                     let verdict = match schema::violation(&schema, &v) {
                         None => "The answer follows the schema.".to_owned(),
                         Some(e) => format!("The answer does not follow the schema: {e}"),
                     };
                     (
-                        serde_json::to_string_pretty(&v).unwrap_or_default(),
+                        crate::json::pretty(&v),
                         verdict,
                     )
                 }

@@ -16,7 +16,6 @@
 //!   id over [`MAX_ID_LEN`], JSON that is not an event or a field of the wrong type is a
 //!   [`SonicError`], never a panic; at most [`MAX_TRACKED_CONTENTS`] contents are remembered.
 
-use std::collections::VecDeque;
 use std::fmt;
 
 use base64::Engine as _;
@@ -728,7 +727,8 @@ pub enum Output<'a> {
 /// Reads a session's output events in order; remembers which contents are speculative.
 #[derive(Debug, Clone, Default)]
 pub struct OutputReader {
-    speculative: VecDeque<String>,
+    /// Oldest first (at most [`MAX_TRACKED_CONTENTS`]: a shift is cheap).
+    speculative: Vec<String>,
 }
 
 /// The members of one event's body, read with its name for the errors.
@@ -868,9 +868,9 @@ impl OutputReader {
                     });
                 if let (true, Some(id)) = (speculative, content_id) {
                     if self.speculative.len() == MAX_TRACKED_CONTENTS {
-                        self.speculative.pop_front();
+                        self.speculative.remove(0);
                     }
-                    self.speculative.push_back(id.to_owned());
+                    self.speculative.push(id.to_owned());
                 }
                 Output::ContentStart {
                     kind: b.text("type")?,

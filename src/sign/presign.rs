@@ -72,8 +72,12 @@ impl PresignedUrl {
     /// query, not the scheme, so the signature still holds as long as the default port is
     /// the same (443 for `https`/`wss`, 80 for `http`/`ws`).
     pub(crate) fn with_scheme(mut self, scheme: &str) -> Self {
-        if let Some(at) = self.url.find("://") {
-            self.url.replace_range(..at, scheme);
+        if let Some(rest) = self.url.find("://").and_then(|at| self.url.get(at..)) {
+            // A new string rather than `replace_range`, whose splicing costs the wasm.
+            let mut url = String::with_capacity(scheme.len() + rest.len());
+            url.push_str(scheme);
+            url.push_str(rest);
+            self.url = url;
         }
         self
     }

@@ -426,10 +426,17 @@ fn checked<'u>(
         )
     })?;
     url_origin(url)?;
+    let ms = epoch_ms(time)?;
+    Ok((parts, (ms / 1000.0) as u64))
+}
+
+/// `time` in whole milliseconds since 1970, if [`time_from_epoch_millis`] takes it (exact:
+/// such a time is below 2^53 ms).
+fn epoch_ms(time: SystemTime) -> Result<f64, SignError> {
     let ms = time
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as f64)
+        .map(|d| d.as_secs() as f64 * 1000.0 + f64::from(d.subsec_millis()))
         .unwrap_or(-1.0);
     time_from_epoch_millis(ms)?;
-    Ok((parts, (ms / 1000.0) as u64))
+    Ok(ms)
 }

@@ -20,12 +20,12 @@
 //! input is the same frame around an empty payload.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use aws_sigv4::sign::v4;
 
 use super::canonical::{amz_date, sha256_hex, time_at};
-use super::{time_from_epoch_millis, Credentials, SignError, SignErrorKind};
+use super::{Credentials, SignError, SignErrorKind};
 use crate::eventstream::{frame, DEFAULT_MAX_PAYLOAD_LEN};
 
 /// The signing key of one day (days since 1970), derived once and reused for every event of
@@ -110,11 +110,7 @@ impl EventSigner {
     /// Refuses a time SigV4 cannot carry (before 1970, after 9999) and a payload over the
     /// event-stream limit of 24 MiB.
     pub fn sign_event(&mut self, payload: &[u8], time: SystemTime) -> Result<Vec<u8>, SignError> {
-        let ms = time
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as f64)
-            .unwrap_or(-1.0);
-        time_from_epoch_millis(ms)?;
+        let ms = super::epoch_ms(time)?;
         if payload.len() > DEFAULT_MAX_PAYLOAD_LEN as usize {
             return Err(SignError::new(
                 SignErrorKind::Rejected,
@@ -203,7 +199,7 @@ mod tests {
 
     use super::*;
     use crate::eventstream::{Decoder, HeaderValue, Message};
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     const SEED: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

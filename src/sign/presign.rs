@@ -184,8 +184,10 @@ pub fn presign_url(
         &credentials.secret_access_key,
     );
 
-    let at = params.len() - 1;
-    params.insert(at, ("X-Amz-Signature", &signature));
+    // `X-Amz-Signature` before `X-Amz-SignedHeaders`, the last: the query stays sorted.
+    let last = params.len() - 1;
+    params[last] = ("X-Amz-Signature", &signature);
+    params.push(("X-Amz-SignedHeaders", "host"));
     let base = url.split('?').next().unwrap_or(url);
     let query = match parts.query.filter(|q| !q.is_empty()) {
         Some(q) => format!("{q}&{}", encoded(&params)),

@@ -397,6 +397,19 @@ pub fn sign_with(
     body: &[u8],
     credentials: &Credentials,
 ) -> Result<Vec<(String, String)>, SignError> {
+    let (parts, _) = checked(credentials, url, options.time)?;
+    canonical::sign(options, method, &parts, headers, body, credentials)
+        .map_err(|why| SignError::new(SignErrorKind::Rejected, why))
+}
+
+/// What a SigV4 signature (in the headers or the query) needs first, checked in this order:
+/// the credentials, the URL (read as `http::Uri` reads it, absolute `http(s)` with a host) and
+/// the time (1970 to 9999). Gives the URL's parts and the time in whole seconds since 1970.
+fn checked<'u>(
+    credentials: &Credentials,
+    url: &'u str,
+    time: SystemTime,
+) -> Result<(canonical::UrlParts<'u>, u64), SignError> {
     if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty() {
         return Err(SignError::new(
             SignErrorKind::MissingCredentials,
@@ -413,12 +426,17 @@ pub fn sign_with(
         )
     })?;
     url_origin(url)?;
-    let ms = options
-        .time
+    let ms = epoch_ms(time)?;
+    Ok((parts, (ms / 1000.0) as u64))
+}
+
+/// `time` in whole milliseconds since 1970, if [`time_from_epoch_millis`] takes it (exact:
+/// such a time is below 2^53 ms).
+fn epoch_ms(time: SystemTime) -> Result<f64, SignError> {
+    let ms = time
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as f64)
+        .map(|d| d.as_secs() as f64 * 1000.0 + f64::from(d.subsec_millis()))
         .unwrap_or(-1.0);
     time_from_epoch_millis(ms)?;
-    canonical::sign(options, method, &parts, headers, body, credentials)
-        .map_err(|why| SignError::new(SignErrorKind::Rejected, why))
+    Ok(ms)
 }

@@ -19,6 +19,7 @@ pub use limits::{
     Limits, DEFAULT_MAX_HEADERS_LEN, DEFAULT_MAX_HEADER_COUNT, DEFAULT_MAX_MESSAGE_LEN,
     DEFAULT_MAX_PAYLOAD_LEN,
 };
+pub use message::frame;
 pub use message::{Header, HeaderValue, Message};
 
 /// Prelude: total length (4), headers length (4), prelude CRC (4).

@@ -153,6 +153,26 @@ impl Message {
     }
 }
 
+/// One frame from its header block, already encoded (`name length, name, type, value` per
+/// header), and its payload: what [`Message::try_encode`] writes, for the frames the crate
+/// writes itself with fixed headers (the bidirectional stream's input), without building a
+/// [`Message`]. `None` if the frame would be over 4 GiB, which callers bound it far below.
+pub fn frame(headers: &[u8], payload: &[u8]) -> Option<Vec<u8>> {
+    let total = (PRELUDE_LEN + 4)
+        .checked_add(headers.len())?
+        .checked_add(payload.len())?;
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&u32::try_from(total).ok()?.to_be_bytes());
+    out.extend_from_slice(&u32::try_from(headers.len()).ok()?.to_be_bytes());
+    let prelude_crc = super::crc32::hash(&out);
+    out.extend_from_slice(&prelude_crc.to_be_bytes());
+    out.extend_from_slice(headers);
+    out.extend_from_slice(payload);
+    let message_crc = super::crc32::hash(&out);
+    out.extend_from_slice(&message_crc.to_be_bytes());
+    Some(out)
+}
+
 fn push_with_len(out: &mut Vec<u8>, name: &str, bytes: &[u8]) -> Result<(), EncodeError> {
     let len = u16::try_from(bytes.len()).map_err(|_| {
         EncodeError::new(EncodeErrorKind::HeaderValueTooLong {

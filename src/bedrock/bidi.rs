@@ -26,7 +26,7 @@ use std::time::SystemTime;
 use super::request::model_label;
 use super::stream::{chunk_bytes, event_type};
 use super::{Endpoint, Error, ErrorKind};
-use crate::eventstream::{Decoder, Message as Frame, DEFAULT_MAX_PAYLOAD_LEN};
+use crate::eventstream::{frame, Decoder, DEFAULT_MAX_PAYLOAD_LEN};
 use crate::sign::{presign_url, Credentials, EndpointPolicy, EventSigner, PresignedUrl};
 
 /// The last path segment of the WebSocket route: the HTTP/2 operation's
@@ -89,13 +89,15 @@ pub fn encode_input_event(event: &[u8]) -> Result<Vec<u8>, Error> {
     payload.extend_from_slice(b"{\"bytes\":\"");
     base64_into(&mut payload, event);
     payload.extend_from_slice(b"\"}");
-    Frame::new(payload)
-        .with_str_header(":event-type", "chunk")
-        .with_str_header(":message-type", "event")
-        .with_str_header(":content-type", "application/json")
-        .try_encode()
-        .map_err(|e| Error::input(format!("cannot frame the input event: {e}")))
+    // Bounded above, so it fits.
+    frame(INPUT_EVENT_HEADERS, &payload).ok_or_else(|| Error::input("cannot frame the input event"))
 }
+
+/// The inner event's headers, encoded (name length, name, type 7 = string, value length,
+/// value): `:event-type: chunk`, `:message-type: event`, `:content-type: application/json`.
+const INPUT_EVENT_HEADERS: &[u8] = b"\x0b:event-type\x07\x00\x05chunk\
+\x0d:message-type\x07\x00\x05event\
+\x0d:content-type\x07\x00\x10application/json";
 
 /// Standard base64 with padding, appended to `out`. Small on purpose: the `base64` crate's
 /// encoder (unrolled for speed) would be linked into the package for this alone, and input

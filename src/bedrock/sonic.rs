@@ -8,14 +8,14 @@
 //!   them in the order Nova Sonic expects (`sessionStart`, `promptStart`, then per content
 //!   `contentStart`, its inputs and `contentEnd`, then `promptEnd` and `sessionEnd`). The
 //!   prompt's name is the caller's (it holds the clock); content names are `content-1`, ….
-//! - **Output**: [`OutputReader`] reads each output event into an [`Output`]: transcripts with
+//! - **Output**: [`OutputEvent::parse`] parses each output event and [`OutputReader`] reads
+//!   it into an [`Output`] that borrows from it (no string is copied): transcripts with
 //!   their role and whether they are final (a `SPECULATIVE` content's text is not), speech as
 //!   PCM, barge-in, tool uses, usage, the end of a completion; any other event by its name
 //!   and body. Everything it is given is bounded: an event over [`MAX_OUTPUT_EVENT_LEN`], an
 //!   id over [`MAX_ID_LEN`], JSON that is not an event or a field of the wrong type is a
 //!   [`SonicError`], never a panic; at most [`MAX_TRACKED_CONTENTS`] contents are remembered.
 
-use std::collections::VecDeque;
 use std::fmt;
 
 use base64::Engine as _;
@@ -639,95 +639,127 @@ impl Session {
 // ---------------------------------------------------------------------------------------------
 // Output.
 
-/// One output event, read.
+/// One output event, parsed: the name and body of `{"event":{"<name>":{…}}}`.
+/// [`OutputReader::read`] reads it into an [`Output`] that borrows from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputEvent {
+    pub name: String,
+    /// Always a JSON object.
+    pub body: Value,
+}
+
+impl OutputEvent {
+    /// Parses one output event (the bytes of a bidirectional stream's chunk).
+    pub fn parse(bytes: &[u8]) -> Result<Self, SonicError> {
+        if bytes.len() > MAX_OUTPUT_EVENT_LEN {
+            return Err(SonicError::TooLarge { len: bytes.len() });
+        }
+        let v: Value = super::json::from_slice_lenient(bytes)
+            .map_err(|e| SonicError::NotJson(e.to_string()))?;
+        let Value::Object(mut outer) = v else {
+            return Err(SonicError::NotAnEvent);
+        };
+        // Taken, not `remove`d (`outer` is dropped): the map's removal code costs ~1 KB gzip.
+        match (outer.len(), outer.get_mut("event").map(Value::take)) {
+            (1, Some(Value::Object(inner))) if inner.len() == 1 => match inner.into_iter().next() {
+                Some((name, body @ Value::Object(_))) => Ok(Self { name, body }),
+                _ => Err(SonicError::NotAnEvent),
+            },
+            _ => Err(SonicError::NotAnEvent),
+        }
+    }
+}
+
+/// One output event, read; its strings and bodies borrow from the [`OutputEvent`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum Output {
+pub enum Output<'a> {
     /// What was heard (`role` USER) or is being said (ASSISTANT). `final_text` is false for
     /// the text of a `SPECULATIVE` content (said before the speech), true otherwise.
     Transcript {
-        role: String,
-        text: String,
+        role: &'a str,
+        text: &'a str,
         final_text: bool,
-        content_id: Option<String>,
+        content_id: Option<&'a str>,
     },
     /// The user spoke over the answer (a `textOutput` of `{"interrupted":true}`): stop
     /// playing it.
-    Interrupted { content_id: Option<String> },
+    Interrupted { content_id: Option<&'a str> },
     /// Speech: 16-bit little-endian mono PCM at the prompt's output rate.
     Audio {
         pcm: Vec<u8>,
-        content_id: Option<String>,
+        content_id: Option<&'a str>,
     },
     /// The model asks for a tool; `input` is the content as sent (JSON text).
     ToolUse {
-        tool_use_id: String,
-        tool_name: String,
-        input: String,
-        content_id: Option<String>,
+        tool_use_id: &'a str,
+        tool_name: &'a str,
+        input: &'a str,
+        content_id: Option<&'a str>,
     },
-    /// The session's totals so far; `details` as JSON text (with this turn's `delta`).
+    /// The session's totals so far; `details` (an object) with this turn's `delta`.
     Usage {
         input_tokens: u64,
         output_tokens: u64,
         total_tokens: u64,
-        details: Option<String>,
+        details: Option<&'a Value>,
     },
     /// The end of one answer.
-    CompletionEnd { stop_reason: String },
+    CompletionEnd { stop_reason: &'a str },
     /// A content begins (`kind`: TEXT, AUDIO, TOOL); `body` is the event as sent.
     ContentStart {
-        content_id: Option<String>,
-        kind: String,
-        role: String,
+        content_id: Option<&'a str>,
+        kind: &'a str,
+        role: &'a str,
         speculative: bool,
-        body: Value,
+        body: &'a Value,
     },
     /// A content ends; `stop_reason` such as PARTIAL_TURN, END_TURN, INTERRUPTED.
     ContentEnd {
-        content_id: Option<String>,
-        kind: String,
-        stop_reason: String,
-        body: Value,
+        content_id: Option<&'a str>,
+        kind: &'a str,
+        stop_reason: &'a str,
+        body: &'a Value,
     },
     /// Any other event (`completionStart`, …): its name and body as sent.
-    Other { name: String, body: Value },
+    Other { name: &'a str, body: &'a Value },
 }
 
 /// Reads a session's output events in order; remembers which contents are speculative.
 #[derive(Debug, Clone, Default)]
 pub struct OutputReader {
-    speculative: VecDeque<String>,
+    /// Oldest first (at most [`MAX_TRACKED_CONTENTS`]: a shift is cheap).
+    speculative: Vec<String>,
 }
 
 /// The members of one event's body, read with its name for the errors.
 struct Body<'a> {
     event: &'static str,
-    map: &'a Map<String, Value>,
+    body: &'a Value,
 }
 
-impl Body<'_> {
-    fn str(&self, field: &'static str) -> Result<Option<&str>, SonicError> {
-        match self.map.get(field) {
+impl<'a> Body<'a> {
+    fn str(&self, field: &'static str) -> Result<Option<&'a str>, SonicError> {
+        match self.body.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(self.wrong(field, "a string")),
         }
     }
 
-    fn text(&self, field: &'static str) -> Result<String, SonicError> {
-        Ok(self.str(field)?.unwrap_or_default().to_owned())
+    fn text(&self, field: &'static str) -> Result<&'a str, SonicError> {
+        Ok(self.str(field)?.unwrap_or_default())
     }
 
-    fn id(&self, field: &'static str) -> Result<Option<String>, SonicError> {
+    fn id(&self, field: &'static str) -> Result<Option<&'a str>, SonicError> {
         match self.str(field)? {
             Some(s) if s.len() > MAX_ID_LEN => Err(self.wrong(field, "an id of at most 256 bytes")),
-            s => Ok(s.map(str::to_owned)),
+            s => Ok(s),
         }
     }
 
     fn count(&self, field: &'static str) -> Result<u64, SonicError> {
-        match self.map.get(field) {
+        match self.body.get(field) {
             None | Some(Value::Null) => Ok(0),
             Some(v) => v
                 .as_u64()
@@ -760,51 +792,29 @@ fn is_interruption(text: &str) -> bool {
         })
 }
 
-/// `{"event":{"<name>":{…}}}` → the name and body.
-fn event(v: Value) -> Option<(String, Map<String, Value>)> {
-    let Value::Object(mut outer) = v else {
-        return None;
-    };
-    // Taken, not `remove`d (`outer` is dropped): the map's removal code costs ~1 KB gzip.
-    match (outer.len(), outer.get_mut("event").map(Value::take)) {
-        (1, Some(Value::Object(inner))) if inner.len() == 1 => match inner.into_iter().next() {
-            Some((name, Value::Object(body))) => Some((name, body)),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 impl OutputReader {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Reads one output event (`{"event":{"<name>":{…}}}`, the bytes of a bidirectional
-    /// stream's chunk).
+    /// Reads one parsed output event ([`OutputEvent::parse`]).
     #[inline(never)]
-    pub fn read(&mut self, bytes: &[u8]) -> Result<Output, SonicError> {
-        if bytes.len() > MAX_OUTPUT_EVENT_LEN {
-            return Err(SonicError::TooLarge { len: bytes.len() });
-        }
-        let v: Value = super::json::from_slice_lenient(bytes)
-            .map_err(|e| SonicError::NotJson(e.to_string()))?;
-        let (name, map) = event(v).ok_or(SonicError::NotAnEvent)?;
-        let body = |event| Body { event, map: &map };
-        Ok(match name.as_str() {
+    pub fn read<'a>(&mut self, event: &'a OutputEvent) -> Result<Output<'a>, SonicError> {
+        let map = &event.body;
+        let body = |event| Body { event, body: map };
+        Ok(match event.name.as_str() {
             "textOutput" => {
                 let b = body("textOutput");
                 let text = b.text("content")?;
                 let content_id = b.id("contentId")?;
-                if is_interruption(&text) {
+                if is_interruption(text) {
                     Output::Interrupted { content_id }
                 } else {
                     Output::Transcript {
                         role: b.text("role")?,
                         text,
                         final_text: !content_id
-                            .as_ref()
-                            .is_some_and(|id| self.speculative.contains(id)),
+                            .is_some_and(|id| self.speculative.iter().any(|s| s == id)),
                         content_id,
                     }
                 }
@@ -812,7 +822,7 @@ impl OutputReader {
             "audioOutput" => {
                 let b = body("audioOutput");
                 let pcm = base64::engine::general_purpose::STANDARD
-                    .decode(b.str("content")?.unwrap_or_default())
+                    .decode(b.text("content")?)
                     .map_err(|_| b.wrong("content", "base64"))?;
                 Output::Audio {
                     pcm,
@@ -834,7 +844,7 @@ impl OutputReader {
                 let b = body("usageEvent");
                 let details = match map.get("details") {
                     None | Some(Value::Null) => None,
-                    Some(d @ Value::Object(_)) => Some(super::json::text(d)),
+                    Some(d @ Value::Object(_)) => Some(d),
                     Some(_) => return Err(b.wrong("details", "an object")),
                 };
                 Output::Usage {
@@ -857,37 +867,34 @@ impl OutputReader {
                     .is_some_and(|m| {
                         m.get("generationStage").and_then(Value::as_str) == Some("SPECULATIVE")
                     });
-                if let (true, Some(id)) = (speculative, &content_id) {
+                if let (true, Some(id)) = (speculative, content_id) {
                     if self.speculative.len() == MAX_TRACKED_CONTENTS {
-                        self.speculative.pop_front();
+                        self.speculative.remove(0);
                     }
-                    self.speculative.push_back(id.clone());
+                    self.speculative.push(id.to_owned());
                 }
                 Output::ContentStart {
                     kind: b.text("type")?,
                     role: b.text("role")?,
                     speculative,
-                    body: Value::Object(map),
+                    body: map,
                     content_id,
                 }
             }
             "contentEnd" => {
                 let b = body("contentEnd");
                 let content_id = b.id("contentId")?;
-                if let Some(id) = &content_id {
+                if let Some(id) = content_id {
                     self.speculative.retain(|s| s != id);
                 }
                 Output::ContentEnd {
                     kind: b.text("type")?,
                     stop_reason: b.text("stopReason")?,
-                    body: Value::Object(map),
+                    body: map,
                     content_id,
                 }
             }
-            _ => Output::Other {
-                name,
-                body: Value::Object(map),
-            },
+            name => Output::Other { name, body: map },
         })
     }
 }

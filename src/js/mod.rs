@@ -520,9 +520,14 @@ impl Sonic {
     /// `audio` event's PCM, which [`pcm`](Self::pcm) gives. Throws `InvalidResponseError`.
     pub fn read(&mut self, bytes: &[u8]) -> Result<String, JsValue> {
         use sonic::Output as O;
+        let event = sonic::OutputEvent::parse(bytes).map_err(|e| to_js_error(e.into()))?;
         let mut w = JsonWriter::default();
         w.raw("{");
-        let id = match self.reader.read(bytes).map_err(|e| to_js_error(e.into()))? {
+        let id = match self
+            .reader
+            .read(&event)
+            .map_err(|e| to_js_error(e.into()))?
+        {
             O::Transcript {
                 role,
                 text,
@@ -530,8 +535,8 @@ impl Sonic {
                 content_id,
             } => {
                 w.str("type", "transcript")
-                    .str("role", &role)
-                    .str("text", &text)
+                    .str("role", role)
+                    .str("text", text)
                     .key("final")
                     .raw(if final_text { "true" } else { "false" });
                 content_id
@@ -548,13 +553,13 @@ impl Sonic {
                 content_id,
             } => {
                 w.str("type", "toolUse")
-                    .str("toolUseId", &tool_use_id)
-                    .str("toolName", &tool_name)
+                    .str("toolUseId", tool_use_id)
+                    .str("toolName", tool_name)
                     .key("input");
                 // The input parsed when it is JSON, else as the text.
                 match serde_json::from_slice::<serde_json::Value>(input.as_bytes()) {
                     Ok(v) => w.value(&v),
-                    Err(_) => w.string(&input),
+                    Err(_) => w.string(input),
                 };
                 content_id
             }
@@ -572,7 +577,7 @@ impl Sonic {
                     .key("totalTokens")
                     .int(total_tokens);
                 if let Some(d) = details {
-                    w.key("details").raw(&d);
+                    w.key("details").value(d);
                 }
                 None
             }
@@ -582,15 +587,20 @@ impl Sonic {
             }
             O::CompletionEnd { stop_reason } => {
                 w.str("type", "completionEnd")
-                    .str("stopReason", &stop_reason);
+                    .str("stopReason", stop_reason);
                 None
             }
-            O::ContentStart { body, .. } => other(&mut w, "contentStart", &body),
-            O::ContentEnd { body, .. } => other(&mut w, "contentEnd", &body),
-            O::Other { name, body } => other(&mut w, &name, &body),
+            // `{"type":"other","name":…,"event":…}`.
+            O::ContentStart { body, .. } | O::ContentEnd { body, .. } | O::Other { body, .. } => {
+                w.str("type", "other")
+                    .str("name", &event.name)
+                    .key("event")
+                    .value(body);
+                None
+            }
         };
         if let Some(id) = id {
-            w.str("contentId", &id);
+            w.str("contentId", id);
         }
         w.raw("}");
         Ok(String::from_utf8(w.0).unwrap_or_default())
@@ -600,16 +610,6 @@ impl Sonic {
     pub fn pcm(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.pcm)
     }
-}
-
-/// `{"type":"other","name":…,"event":…}`.
-#[cfg(not(feature = "size-without-bidi"))]
-fn other(w: &mut JsonWriter, name: &str, body: &serde_json::Value) -> Option<String> {
-    w.str("type", "other")
-        .str("name", name)
-        .key("event")
-        .value(body);
-    None
 }
 
 /// A chunk's bytes as a `Uint8Array`; a ConverseStream event as `[eventType, payloadBytes]`

@@ -401,7 +401,6 @@ pub(super) fn sign(
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let date_time = amz_date(secs);
-    let date = date_time.get(..8).unwrap_or("");
     let payload_hash = sha256_hex(body);
 
     // Canonical headers, in the request's order (a name may repeat); the ones the signer
@@ -451,13 +450,7 @@ pub(super) fn sign(
     } else {
         Cow::Borrowed(url.path)
     };
-    let mut creq = String::with_capacity(512);
-    creq.push_str(method);
-    creq.push('\n');
-    creq.extend(utf8_percent_encode(&path, PATH));
-    creq.push('\n');
-    creq.push_str(&canonical_query(url.query));
-    creq.push('\n');
+    let mut creq = request_head(method, &path, url.query);
     let mut signed = String::new();
     let mut previous: Option<&str> = None;
     for (name, value) in &canonical {
@@ -488,18 +481,16 @@ pub(super) fn sign(
     creq.push('\n');
     creq.push_str(&payload_hash);
 
-    let scope = format!("{date}/{}/{}/aws4_request", options.region, options.service);
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{date_time}\n{scope}\n{}",
-        sha256_hex(creq.as_bytes())
-    );
-    let key = v4::generate_signing_key(
-        &credentials.secret_access_key,
-        time_at(secs),
+    let scope = scope(&date_time, options.region, options.service);
+    let signature = signature(
+        &creq,
+        &date_time,
+        &scope,
+        secs,
         options.region,
         options.service,
+        &credentials.secret_access_key,
     );
-    let signature = v4::calculate_signature(key, string_to_sign.as_bytes());
 
     let mut out = vec![
         (X_AMZ_DATE.to_owned(), date_time.clone()),
@@ -518,6 +509,44 @@ pub(super) fn sign(
         out.push((X_AMZ_SECURITY_TOKEN.to_owned(), token.to_owned()));
     }
     Ok(out)
+}
+
+/// A canonical request's first three lines: the method, the path (encoded once more) and the
+/// canonical query; the headers follow.
+pub(super) fn request_head(method: &str, path: &str, query: Option<&str>) -> String {
+    let mut creq = String::with_capacity(512);
+    creq.push_str(method);
+    creq.push('\n');
+    creq.extend(utf8_percent_encode(path, PATH));
+    creq.push('\n');
+    creq.push_str(&canonical_query(query));
+    creq.push('\n');
+    creq
+}
+
+/// The credential scope: `<date>/<region>/<service>/aws4_request`.
+pub(super) fn scope(date_time: &str, region: &str, service: &str) -> String {
+    let date = date_time.get(..8).unwrap_or("");
+    format!("{date}/{region}/{service}/aws4_request")
+}
+
+/// The signature (hex) of the canonical request `creq` made at `date_time` (`secs` since
+/// 1970) under `scope`.
+pub(super) fn signature(
+    creq: &str,
+    date_time: &str,
+    scope: &str,
+    secs: u64,
+    region: &str,
+    service: &str,
+    secret_access_key: &str,
+) -> String {
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{date_time}\n{scope}\n{}",
+        sha256_hex(creq.as_bytes())
+    );
+    let key = v4::generate_signing_key(secret_access_key, time_at(secs), region, service);
+    v4::calculate_signature(key, string_to_sign.as_bytes())
 }
 
 /// The signing key's date is the day of `secs` (aws-sigv4 formats it from a `SystemTime`).

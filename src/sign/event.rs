@@ -20,13 +20,13 @@
 //! input is the same frame around an empty payload.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use aws_sigv4::sign::v4;
 
 use super::canonical::{amz_date, sha256_hex, time_at};
-use super::{time_from_epoch_millis, Credentials, SignError, SignErrorKind};
-use crate::eventstream::{HeaderValue, Message, DEFAULT_MAX_PAYLOAD_LEN};
+use super::{Credentials, SignError, SignErrorKind};
+use crate::eventstream::{frame, DEFAULT_MAX_PAYLOAD_LEN};
 
 /// The signing key of one day (days since 1970), derived once and reused for every event of
 /// that day.
@@ -110,11 +110,7 @@ impl EventSigner {
     /// Refuses a time SigV4 cannot carry (before 1970, after 9999) and a payload over the
     /// event-stream limit of 24 MiB.
     pub fn sign_event(&mut self, payload: &[u8], time: SystemTime) -> Result<Vec<u8>, SignError> {
-        let ms = time
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as f64)
-            .unwrap_or(-1.0);
-        time_from_epoch_millis(ms)?;
+        let ms = super::epoch_ms(time)?;
         if payload.len() > DEFAULT_MAX_PAYLOAD_LEN as usize {
             return Err(SignError::new(
                 SignErrorKind::Rejected,
@@ -146,25 +142,26 @@ impl EventSigner {
 
         let date_time = amz_date(secs);
         let date = date_time.get(..8).unwrap_or("");
-        let date_header = HeaderValue::Timestamp(ms);
+        let date_header = encoded_date_header(ms);
         let string_to_sign = format!(
             "AWS4-HMAC-SHA256-PAYLOAD\n{date_time}\n{date}/{}/{}/aws4_request\n{}\n{}\n{}",
             self.region,
             self.service,
             self.prior,
-            sha256_hex(&encoded_date_header(ms)),
+            sha256_hex(&date_header),
             sha256_hex(payload),
         );
         let signature = v4::calculate_signature(key, string_to_sign.as_bytes());
+        // `:date` (timestamp), then `:chunk-signature` (type 6, bytes): the raw signature.
         let raw = signature_bytes(&signature);
-        let frame = Message {
-            headers: Vec::new(),
-            payload: payload.to_vec(),
-        }
-        .with_header(":date", date_header)
-        .with_header(":chunk-signature", HeaderValue::ByteArray(raw))
-        .try_encode()
-        .map_err(|e| SignError::new(SignErrorKind::Rejected, e.to_string()))?;
+        let mut headers = date_header;
+        headers.extend_from_slice(b"\x10:chunk-signature\x06");
+        headers.extend_from_slice(&(raw.len() as u16).to_be_bytes());
+        headers.extend_from_slice(&raw);
+        // The payload is bounded above, so it fits.
+        let frame = frame(&headers, payload).ok_or_else(|| {
+            SignError::new(SignErrorKind::Rejected, "cannot frame the signed event")
+        })?;
         self.prior = signature;
         self.signed += 1;
         Ok(frame)
@@ -201,8 +198,8 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use crate::eventstream::Decoder;
-    use std::time::Duration;
+    use crate::eventstream::{Decoder, HeaderValue, Message};
+    use std::time::{Duration, UNIX_EPOCH};
 
     const SEED: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

@@ -20,17 +20,13 @@
 //! that checks the signature against the real `Host` header refuses.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use aws_sigv4::sign::v4;
 use percent_encoding::utf8_percent_encode;
 
-use super::canonical::{
-    amz_date, canonical_query, normalize_path, parse_url, sha256_hex, time_at, PATH, UNRESERVED,
-};
+use super::canonical::{amz_date, normalize_path, request_head, scope, signature, UNRESERVED};
 use super::{
-    check_endpoint, signing_name, time_from_epoch_millis, Credentials, EndpointPolicy, SignError,
-    SignErrorKind,
+    check_endpoint, checked, signing_name, Credentials, EndpointPolicy, SignError, SignErrorKind,
 };
 
 /// How long a presigned URL stays valid when the caller does not say: 300 seconds. The SDK's
@@ -76,8 +72,12 @@ impl PresignedUrl {
     /// query, not the scheme, so the signature still holds as long as the default port is
     /// the same (443 for `https`/`wss`, 80 for `http`/`ws`).
     pub(crate) fn with_scheme(mut self, scheme: &str) -> Self {
-        if let Some(at) = self.url.find("://") {
-            self.url.replace_range(..at, scheme);
+        if let Some(rest) = self.url.find("://").and_then(|at| self.url.get(at..)) {
+            // A new string rather than `replace_range`, whose splicing costs the wasm.
+            let mut url = String::with_capacity(scheme.len() + rest.len());
+            url.push_str(scheme);
+            url.push_str(rest);
+            self.url = url;
         }
         self
     }
@@ -109,12 +109,6 @@ pub fn presign_url(
     policy: EndpointPolicy,
 ) -> Result<PresignedUrl, SignError> {
     check_endpoint(url, policy)?;
-    if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty() {
-        return Err(SignError::new(
-            SignErrorKind::MissingCredentials,
-            "the access key id and secret access key are required",
-        ));
-    }
     if !(1..=PRESIGN_MAX_EXPIRES_SECS).contains(&expires_secs) {
         return Err(SignError::new(
             SignErrorKind::InvalidExpiry,
@@ -129,21 +123,7 @@ pub fn presign_url(
             "a URL to presign must not have a #fragment (it is never sent, so it cannot be signed)",
         ));
     }
-    let parts = parse_url(url).map_err(|why| {
-        SignError::new(
-            SignErrorKind::InvalidUrl,
-            format!(
-                "the URL {:?} {why}",
-                url.chars().take(200).collect::<String>()
-            ),
-        )
-    })?;
-    let ms = time
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as f64)
-        .unwrap_or(-1.0);
-    time_from_epoch_millis(ms)?;
-    let secs = (ms / 1000.0) as u64;
+    let (parts, secs) = checked(credentials, url, time)?;
     let token = credentials.session_token.as_deref();
     if token.is_some_and(|t| t.bytes().any(|b| b < 32 || b == 127)) {
         return Err(SignError::new(
@@ -154,12 +134,9 @@ pub fn presign_url(
 
     let service = signing_name(url);
     let date_time = amz_date(secs);
-    let date = date_time.get(..8).unwrap_or("");
-    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let scope = scope(&date_time, region, service);
     let credential = format!("{}/{scope}", credentials.access_key_id);
     let expires = expires_secs.to_string();
-    // Sorted by name, as the SDK writes the URL; `X-Amz-Signature` goes between the token
-    // and `X-Amz-SignedHeaders` once known.
     let mut params: Vec<(&str, &str)> = vec![
         ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
         ("X-Amz-Credential", &credential),
@@ -188,31 +165,29 @@ pub fn presign_url(
         None => ours,
     };
 
-    let mut creq = String::with_capacity(512);
-    creq.push_str(&method.to_ascii_uppercase());
-    creq.push('\n');
-    creq.extend(utf8_percent_encode(&normalize_path(parts.path), PATH));
-    creq.push('\n');
-    creq.push_str(&canonical_query(Some(&signed_query)));
-    creq.push_str("\nhost:");
+    let mut creq = request_head(
+        &method.to_ascii_uppercase(),
+        &normalize_path(parts.path),
+        Some(&signed_query),
+    );
+    creq.push_str("host:");
     creq.push_str(parts.host);
     creq.push_str("\n\nhost\n");
     creq.push_str(EMPTY_PAYLOAD_SHA256);
-
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{date_time}\n{scope}\n{}",
-        sha256_hex(creq.as_bytes())
-    );
-    let key = v4::generate_signing_key(
-        &credentials.secret_access_key,
-        time_at(secs),
+    let signature = signature(
+        &creq,
+        &date_time,
+        &scope,
+        secs,
         region,
         service,
+        &credentials.secret_access_key,
     );
-    let signature = v4::calculate_signature(key, string_to_sign.as_bytes());
 
-    let at = params.len() - 1;
-    params.insert(at, ("X-Amz-Signature", &signature));
+    // `X-Amz-Signature` before `X-Amz-SignedHeaders`, the last: the query stays sorted.
+    let last = params.len() - 1;
+    params[last] = ("X-Amz-Signature", &signature);
+    params.push(("X-Amz-SignedHeaders", "host"));
     let base = url.split('?').next().unwrap_or(url);
     let query = match parts.query.filter(|q| !q.is_empty()) {
         Some(q) => format!("{q}&{}", encoded(&params)),
@@ -228,7 +203,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn creds(token: Option<&str>) -> Credentials {
         Credentials::new(

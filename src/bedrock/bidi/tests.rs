@@ -5,7 +5,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
 use crate::bedrock::ErrorKind;
-use crate::eventstream::HeaderValue;
+use crate::eventstream::{HeaderValue, Message as Frame};
 use crate::sign::SignErrorKind;
 
 const SEED: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

@@ -356,8 +356,14 @@ fn tools_are_written_as_nova_sonic_takes_them() {
 
 // Output, event by event.
 
-fn read(v: Value) -> Result<Output, SonicError> {
-    OutputReader::new().read(v.to_string().as_bytes())
+/// Parses and reads `bytes` with `r`; the event is leaked so that the output can outlive it.
+fn read_with(r: &mut OutputReader, bytes: &[u8]) -> Result<Output<'static>, SonicError> {
+    let event = Box::leak(Box::new(OutputEvent::parse(bytes)?));
+    r.read(event)
+}
+
+fn read(v: Value) -> Result<Output<'static>, SonicError> {
+    read_with(&mut OutputReader::new(), v.to_string().as_bytes())
 }
 
 #[test]
@@ -365,10 +371,10 @@ fn every_output_event_is_read() {
     assert_eq!(
         read(json!({"event":{"textOutput":{"contentId":"b","role":"USER","content":"hi"}}})),
         Ok(Output::Transcript {
-            role: "USER".into(),
-            text: "hi".into(),
+            role: "USER",
+            text: "hi",
             final_text: true,
-            content_id: Some("b".into())
+            content_id: Some("b")
         })
     );
     for mark in ["{ \"interrupted\" : true }", "{\"interrupted\":true}"] {
@@ -377,7 +383,7 @@ fn every_output_event_is_read() {
                 json!({"event":{"textOutput":{"role":"ASSISTANT","content":mark,"contentId":"x"}}})
             ),
             Ok(Output::Interrupted {
-                content_id: Some("x".into())
+                content_id: Some("x")
             })
         );
     }
@@ -400,7 +406,7 @@ fn every_output_event_is_read() {
         read(json!({"event":{"audioOutput":{"content":"AQACAA==","contentId":"a"}}})),
         Ok(Output::Audio {
             pcm: vec![1, 0, 2, 0],
-            content_id: Some("a".into())
+            content_id: Some("a")
         })
     );
     assert_eq!(
@@ -408,10 +414,10 @@ fn every_output_event_is_read() {
             json!({"event":{"toolUse":{"toolUseId":"t","toolName":"w","content":"{\"q\":1}","contentId":"c"}}})
         ),
         Ok(Output::ToolUse {
-            tool_use_id: "t".into(),
-            tool_name: "w".into(),
-            input: "{\"q\":1}".into(),
-            content_id: Some("c".into())
+            tool_use_id: "t",
+            tool_name: "w",
+            input: "{\"q\":1}",
+            content_id: Some("c")
         })
     );
     assert_eq!(
@@ -422,7 +428,7 @@ fn every_output_event_is_read() {
             input_tokens: 3,
             output_tokens: 4,
             total_tokens: 7,
-            details: Some("{\"delta\":{\"input\":{\"speechTokens\":1}}}".into())
+            details: Some(&json!({"delta":{"input":{"speechTokens":1}}}))
         })
     );
     assert_eq!(
@@ -437,17 +443,17 @@ fn every_output_event_is_read() {
     assert_eq!(
         read(json!({"event":{"completionEnd":{"stopReason":"END_TURN","completionId":"x"}}})),
         Ok(Output::CompletionEnd {
-            stop_reason: "END_TURN".into()
+            stop_reason: "END_TURN"
         })
     );
     assert_eq!(
         read(json!({"event":{"contentStart":{"contentId":"a","type":"AUDIO","role":"ASSISTANT"}}})),
         Ok(Output::ContentStart {
-            content_id: Some("a".into()),
-            kind: "AUDIO".into(),
-            role: "ASSISTANT".into(),
+            content_id: Some("a"),
+            kind: "AUDIO",
+            role: "ASSISTANT",
             speculative: false,
-            body: json!({"contentId":"a","type":"AUDIO","role":"ASSISTANT"}),
+            body: &json!({"contentId":"a","type":"AUDIO","role":"ASSISTANT"}),
         })
     );
     assert_eq!(
@@ -455,24 +461,24 @@ fn every_output_event_is_read() {
             json!({"event":{"contentEnd":{"contentId":"a","type":"TEXT","stopReason":"INTERRUPTED"}}})
         ),
         Ok(Output::ContentEnd {
-            content_id: Some("a".into()),
-            kind: "TEXT".into(),
-            stop_reason: "INTERRUPTED".into(),
-            body: json!({"contentId":"a","type":"TEXT","stopReason":"INTERRUPTED"}),
+            content_id: Some("a"),
+            kind: "TEXT",
+            stop_reason: "INTERRUPTED",
+            body: &json!({"contentId":"a","type":"TEXT","stopReason":"INTERRUPTED"}),
         })
     );
     assert_eq!(
         read(json!({"event":{"completionStart":{"completionId":"c"}}})),
         Ok(Output::Other {
-            name: "completionStart".into(),
-            body: json!({"completionId":"c"})
+            name: "completionStart",
+            body: &json!({"completionId":"c"})
         })
     );
     assert_eq!(
         read(json!({"event":{"somethingNew":{}}})),
         Ok(Output::Other {
-            name: "somethingNew".into(),
-            body: json!({})
+            name: "somethingNew",
+            body: &json!({})
         })
     );
 }
@@ -480,7 +486,7 @@ fn every_output_event_is_read() {
 #[test]
 fn speculative_text_is_not_final_and_is_forgotten_at_its_end() {
     let mut r = OutputReader::new();
-    let mut ev = |v: Value| r.read(v.to_string().as_bytes()).unwrap();
+    let mut ev = |v: Value| read_with(&mut r, v.to_string().as_bytes()).unwrap();
     let stage = |id: &str, s: &str| json!({"event":{"contentStart":{"contentId":id,"type":"TEXT","additionalModelFields":format!("{{\"generationStage\":\"{s}\"}}")}}});
     let text = |id: &str| json!({"event":{"textOutput":{"contentId":id,"role":"ASSISTANT","content":"x"}}});
     assert!(matches!(
@@ -543,21 +549,21 @@ fn the_remembered_contents_are_bounded() {
     let mut r = OutputReader::new();
     for i in 0..10_000 {
         let e = json!({"event":{"contentStart":{"contentId":format!("c{i}"),"additionalModelFields":"{\"generationStage\":\"SPECULATIVE\"}"}}});
-        r.read(e.to_string().as_bytes()).unwrap();
+        read_with(&mut r, e.to_string().as_bytes()).unwrap();
     }
     assert_eq!(r.speculative.len(), MAX_TRACKED_CONTENTS);
     let text =
         |id: &str| json!({"event":{"textOutput":{"contentId":id,"content":"x"}}}).to_string();
     // The newest are remembered, the oldest forgotten.
     assert!(matches!(
-        r.read(text("c9999").as_bytes()),
+        read_with(&mut r, text("c9999").as_bytes()),
         Ok(Output::Transcript {
             final_text: false,
             ..
         })
     ));
     assert!(matches!(
-        r.read(text("c0").as_bytes()),
+        read_with(&mut r, text("c0").as_bytes()),
         Ok(Output::Transcript {
             final_text: true,
             ..
@@ -586,7 +592,7 @@ fn hostile_and_malformed_output_gets_typed_errors() {
         b"null",
         b"1",
     ] {
-        let e = r.read(bytes).unwrap_err();
+        let e = read_with(&mut r, bytes).unwrap_err();
         assert!(
             matches!(e, SonicError::NotJson(_) | SonicError::NotAnEvent),
             "{e:?}"
@@ -604,7 +610,7 @@ fn hostile_and_malformed_output_gets_typed_errors() {
         json!({"event":{"textOutput":{}},"more":1}),
     ] {
         assert_eq!(
-            r.read(v.to_string().as_bytes()),
+            read_with(&mut r, v.to_string().as_bytes()),
             Err(SonicError::NotAnEvent),
             "{v}"
         );
@@ -650,7 +656,7 @@ fn hostile_and_malformed_output_gets_typed_errors() {
         "{{\"event\":{{\"textOutput\":{{\"content\":\"{}\"}}}}}}",
         "a".repeat(MAX_OUTPUT_EVENT_LEN)
     );
-    let e = r.read(big.as_bytes()).unwrap_err();
+    let e = read_with(&mut r, big.as_bytes()).unwrap_err();
     assert_eq!(e, SonicError::TooLarge { len: big.len() });
     assert_eq!(Error::from(e).name(), "InvalidResponseError");
     // Deep nesting: the parser's recursion limit, an error.
@@ -660,15 +666,18 @@ fn hostile_and_malformed_output_gets_typed_errors() {
         "]".repeat(100_000)
     );
     assert!(matches!(
-        r.read(deep.as_bytes()),
+        read_with(&mut r, deep.as_bytes()),
         Err(SonicError::NotJson(_))
     ));
     // Invalid UTF-8 and lone surrogates read as JSON.parse reads them.
     assert_eq!(
-        r.read(b"{\"event\":{\"textOutput\":{\"content\":\"a\xffb\\ud800\"}}}"),
+        read_with(
+            &mut r,
+            b"{\"event\":{\"textOutput\":{\"content\":\"a\xffb\\ud800\"}}}"
+        ),
         Ok(Output::Transcript {
-            role: String::new(),
-            text: "a\u{fffd}b\u{fffd}".into(),
+            role: "",
+            text: "a\u{fffd}b\u{fffd}",
             final_text: true,
             content_id: None
         })
@@ -723,7 +732,7 @@ fn random_bytes_never_panic() {
         for _ in 0..n {
             bytes.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
         }
-        let _ = r.read(&bytes);
+        let _ = read_with(&mut r, &bytes);
     }
 }
 
@@ -749,9 +758,9 @@ fn what_the_emulator_answers_reads_back() {
     let mut r = OutputReader::new();
     let out: Vec<Output> = events
         .iter()
-        .map(|e| r.read(e.to_string().as_bytes()).unwrap())
+        .map(|e| read_with(&mut r, e.to_string().as_bytes()).unwrap())
         .collect();
-    assert!(matches!(&out[0], Output::Other { name, .. } if name == "completionStart"));
+    assert!(matches!(&out[0], Output::Other { name, .. } if *name == "completionStart"));
     assert!(matches!(
         &out[2],
         Output::Transcript {
@@ -770,7 +779,7 @@ fn what_the_emulator_answers_reads_back() {
     assert_eq!(
         out[7],
         Output::CompletionEnd {
-            stop_reason: "END_TURN".into()
+            stop_reason: "END_TURN"
         }
     );
 }

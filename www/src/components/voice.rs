@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use bedrock_wasm::bedrock::bidi::BidiEvent;
-use bedrock_wasm::bedrock::sonic::{Output, OutputReader, Session, SessionConfig};
+use bedrock_wasm::bedrock::sonic::{Output, OutputEvent, OutputReader, Session, SessionConfig};
 use bedrock_wasm::bedrock::Error;
 use bedrock_wasm::transport::BidiStream;
 use leptos::prelude::*;
@@ -359,7 +359,8 @@ impl Voice {
             let BidiEvent::Chunk(bytes) = event? else {
                 continue;
             };
-            match reader.read(&bytes).map_err(Error::from)? {
+            let event = OutputEvent::parse(&bytes).map_err(Error::from)?;
+            match reader.read(&event).map_err(Error::from)? {
                 Output::Transcript {
                     role,
                     text,
@@ -369,7 +370,8 @@ impl Voice {
                     if role == "ASSISTANT" {
                         self.answering(live);
                     }
-                    self.lines.update(|l| l.push((role, text)));
+                    self.lines
+                        .update(|l| l.push((role.to_owned(), text.to_owned())));
                 }
                 Output::Interrupted { .. } => {
                     live.silence();

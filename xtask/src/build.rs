@@ -161,6 +161,12 @@ macro_rules! wasm_opt_flags {
             "--enable-nontrapping-float-to-int",
             "--enable-sign-ext",
             "--enable-mutable-globals",
+            // Lets wasm-opt fold `p + C` into a load/store's offset. Without it, it must
+            // keep the add in case `p + C` wraps around 2^32 into low memory; Rust never
+            // does that (pointer arithmetic stays inside its allocation), and the low 1 KiB
+            // is the far end of the stack. Measured (issue 15): dist first load 250,322 →
+            // 249,511 bytes gzip, pkg/ 186,071 → 185,067.
+            "--low-memory-unused",
             "--strip-debug",
             "--strip-producers",
         ]

@@ -43,8 +43,10 @@ fn frame(event_type: &str, payload: serde_json::Value) -> Vec<u8> {
 }
 
 /// An InvokeModelWithResponseStream chunk around Claude Messages JSON, padded like Bedrock's.
-fn chunk(rng: &mut Lcg, model_json: serde_json::Value) -> Vec<u8> {
-    let bytes = base64::engine::general_purpose::STANDARD.encode(model_json.to_string());
+/// The JSON is text, written in Bedrock's key order (`type`, `index`, `delta`, …: see the
+/// captures in tests/fixtures/captures), not serde_json's sorted order.
+fn chunk(rng: &mut Lcg, model_json: &str) -> Vec<u8> {
+    let bytes = base64::engine::general_purpose::STANDARD.encode(model_json);
     let pad = &PAD[..(rng.next() % PAD.len() as u64) as usize];
     frame("chunk", serde_json::json!({ "bytes": bytes, "p": pad }))
 }
@@ -55,15 +57,19 @@ pub fn write_streams(dir: &Path) -> Result {
     let mut rng = Lcg(0x5eed);
     let deltas = FRAMES - 5;
     let mut claude = Vec::new();
-    claude.extend(chunk(&mut rng, serde_json::json!({"type":"message_start","message":{"id":"msg_bdrk_bench","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":21,"output_tokens":1}}})));
-    claude.extend(chunk(&mut rng, serde_json::json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})));
+    claude.extend(chunk(&mut rng, r#"{"type":"message_start","message":{"id":"msg_bdrk_bench","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":21,"output_tokens":1}}}"#));
+    claude.extend(chunk(
+        &mut rng,
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+    ));
     let mut converse = frame(
         "messageStart",
         serde_json::json!({"role":"assistant","p":"abcd"}),
     );
     for _ in 0..deltas {
         let word = WORDS[(rng.next() % WORDS.len() as u64) as usize];
-        claude.extend(chunk(&mut rng, serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":word}})));
+        let text = serde_json::to_string(word).map_err(|e| e.to_string())?;
+        claude.extend(chunk(&mut rng, &format!(r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{text}}}}}"#)));
         let pad = &PAD[..(rng.next() % PAD.len() as u64) as usize];
         converse.extend(frame(
             "contentBlockDelta",
@@ -72,10 +78,10 @@ pub fn write_streams(dir: &Path) -> Result {
     }
     claude.extend(chunk(
         &mut rng,
-        serde_json::json!({"type":"content_block_stop","index":0}),
+        r#"{"type":"content_block_stop","index":0}"#,
     ));
-    claude.extend(chunk(&mut rng, serde_json::json!({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":deltas}})));
-    claude.extend(chunk(&mut rng, serde_json::json!({"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":21,"outputTokenCount":deltas,"invocationLatency":9000,"firstByteLatency":300}})));
+    claude.extend(chunk(&mut rng, &format!(r#"{{"type":"message_delta","delta":{{"stop_reason":"end_turn","stop_sequence":null}},"usage":{{"output_tokens":{deltas}}}}}"#)));
+    claude.extend(chunk(&mut rng, &format!(r#"{{"type":"message_stop","amazon-bedrock-invocationMetrics":{{"inputTokenCount":21,"outputTokenCount":{deltas},"invocationLatency":9000,"firstByteLatency":300}}}}"#)));
     converse.extend(frame(
         "contentBlockStop",
         serde_json::json!({"contentBlockIndex":0,"p":"ab"}),
@@ -382,22 +388,26 @@ const BROWSER_TOKENS: usize = 20_000;
 fn browser_capture(tokens: usize) -> Vec<u8> {
     let mut rng = Lcg(0xb10b);
     let mut out = Vec::new();
-    out.extend(chunk(&mut rng, serde_json::json!({"type":"message_start","message":{"id":"msg_bdrk_bench","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}})));
-    out.extend(chunk(&mut rng, serde_json::json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})));
+    out.extend(chunk(&mut rng, r#"{"type":"message_start","message":{"id":"msg_bdrk_bench","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}}"#));
+    out.extend(chunk(
+        &mut rng,
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+    ));
     for k in 1..=tokens {
         let text = if k % 80 == 0 {
             format!("\n\nw{k}")
         } else {
             format!(" w{k}")
         };
-        out.extend(chunk(&mut rng, serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":text}})));
+        let text = serde_json::Value::from(text);
+        out.extend(chunk(&mut rng, &format!(r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{text}}}}}"#)));
     }
     out.extend(chunk(
         &mut rng,
-        serde_json::json!({"type":"content_block_stop","index":0}),
+        r#"{"type":"content_block_stop","index":0}"#,
     ));
-    out.extend(chunk(&mut rng, serde_json::json!({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":tokens}})));
-    out.extend(chunk(&mut rng, serde_json::json!({"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":12,"outputTokenCount":tokens,"invocationLatency":9000,"firstByteLatency":300}})));
+    out.extend(chunk(&mut rng, &format!(r#"{{"type":"message_delta","delta":{{"stop_reason":"end_turn","stop_sequence":null}},"usage":{{"output_tokens":{tokens}}}}}"#)));
+    out.extend(chunk(&mut rng, &format!(r#"{{"type":"message_stop","amazon-bedrock-invocationMetrics":{{"inputTokenCount":12,"outputTokenCount":{tokens},"invocationLatency":9000,"firstByteLatency":300}}}}"#)));
     out
 }
 

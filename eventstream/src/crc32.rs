@@ -29,11 +29,7 @@ fn tables() -> &'static Tables {
         for i in 0..256u32 {
             let mut c = i;
             for _ in 0..8 {
-                c = if c & 1 == 1 {
-                    poly ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
+                c = if c & 1 == 1 { poly ^ (c >> 1) } else { c >> 1 };
             }
             t[0][i as usize] = c;
         }

@@ -142,6 +142,65 @@ fn surrogate_at(b: &[u8], at: usize) -> Option<u16> {
     (0xD800..=0xDFFF).contains(&unit).then_some(unit)
 }
 
+/// The inside of a JSON string (between its quotes, which must not appear unescaped),
+/// unescaped; `None` for anything `JSON.parse` would refuse or that a `str` cannot hold.
+pub(crate) fn string_body(s: &[u8]) -> Option<Cow<'_, str>> {
+    if !s.iter().any(|&b| b == b'\\' || b == b'"' || b < 0x20) {
+        return std::str::from_utf8(s).ok().map(Cow::Borrowed);
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        i += 1;
+        match b {
+            b'"' | 0..=0x1f => return None,
+            b'\\' => {
+                let e = *s.get(i)?;
+                i += 1;
+                let c = match e {
+                    b'"' => '"',
+                    b'\\' => '\\',
+                    b'/' => '/',
+                    b'b' => '\u{8}',
+                    b'f' => '\u{c}',
+                    b'n' => '\n',
+                    b'r' => '\r',
+                    b't' => '\t',
+                    b'u' => {
+                        let hi = hex4(s.get(i..i + 4)?)?;
+                        i += 4;
+                        let code = if (0xD800..0xDC00).contains(&hi) {
+                            let lo = s.get(i..i + 6)?.strip_prefix(b"\\u").and_then(hex4)?;
+                            if !(0xDC00..0xE000).contains(&lo) {
+                                return None;
+                            }
+                            i += 6;
+                            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                        } else {
+                            hi
+                        };
+                        char::from_u32(code)?
+                    }
+                    _ => return None,
+                };
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+            _ => out.push(b),
+        }
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
+}
+
+/// Four hex digits.
+fn hex4(h: &[u8]) -> Option<u32> {
+    if h.len() != 4 {
+        return None;
+    }
+    h.iter()
+        .try_fold(0u32, |n, &b| Some(n * 16 + char::from(b).to_digit(16)?))
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]

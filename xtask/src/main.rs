@@ -132,6 +132,39 @@ fn loopback(port: u16) -> SocketAddr {
 
 /// Runs each step, timing it, and stops at the first failure.
 fn test() -> Result {
+    let scratch = test_scratch()?;
+    let result = test_steps();
+    // Chromium's profiles (chromedriver leaves one of ~70 MB per session), the emulator's
+    // certificate and the fake microphone's WAV all went to the system temp dir and stayed.
+    let _ = std::fs::remove_dir_all(&scratch);
+    println!("disk: target/ holds {}", disk_usage(&build::target_dir()));
+    result
+}
+
+/// Points every child (and this process's own temp files) at a temp dir under `target/` that
+/// is removed when the run ends, and turns incremental compilation off: a test run builds
+/// each crate once, and the incremental caches doubled the disk a clean run needs.
+fn test_scratch() -> Result<std::path::PathBuf> {
+    let scratch = build::target_dir().join("tmp").join("test");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    // Set before any thread starts (no runtime, no child yet).
+    std::env::set_var("TMPDIR", &scratch);
+    if std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        std::env::set_var("CARGO_INCREMENTAL", "0");
+    }
+    Ok(scratch)
+}
+
+/// `du -sh`'s figure for a directory, or why there is none.
+fn disk_usage(dir: &std::path::Path) -> String {
+    cmd::output("du", &["-sh", &dir.to_string_lossy()])
+        .and_then(|out| out.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "an unknown amount (du failed)".into())
+}
+
+fn test_steps() -> Result {
     let started = Instant::now();
     let mut timings: Vec<(&str, Duration)> = Vec::new();
     let mut step = |name: &'static str, f: &mut dyn FnMut() -> Result| -> Result {

@@ -21,5 +21,5 @@ pub mod time;
 #[cfg(target_arch = "wasm32")]
 pub mod transport;
 
-#[cfg(all(target_arch = "wasm32", feature = "js"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "js", feature = "voice")))]
 pub mod js;

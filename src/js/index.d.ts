@@ -643,8 +643,16 @@ export interface CognitoIdentityCredentials extends AwsCredentialIdentity {
 /** Credentials from an Amazon Cognito identity pool, cached until they are about to expire. */
 export function fromCognitoIdentityPool(options: CognitoIdentityPoolOptions): () => Promise<CognitoIdentityCredentials>;
 
-/** Loads the WebAssembly module now (optional: the first call does it). `source` overrides where from. */
-export function init(source?: string | URL | Request | Response | BufferSource | WebAssembly.Module | Promise<unknown>): Promise<void>;
+/** Where a wasm file comes from: a URL, a fetch `Response`, its bytes or a compiled module. */
+export type WasmSource = string | URL | Request | Response | BufferSource | WebAssembly.Module | Promise<unknown>;
+
+/**
+ * Loads the WebAssembly module now (optional: the first call does it). `source` overrides where
+ * `bedrock_wasm_bg.wasm` comes from; `voice` where the voice module's `bedrock_wasm_voice_bg.wasm`
+ * comes from, which is only loaded by the first `invokeModelWithBidirectionalStream` or
+ * `novaSonic` (by default both are next to the JavaScript).
+ */
+export function init(source?: WasmSource, voice?: WasmSource): Promise<void>;
 export default init;
 
 /** Base of every error the service returns. */

@@ -4,7 +4,6 @@
 import initWasm, {
   Core,
   Extractor,
-  Sonic,
   authorizeRequest,
   credentialsExpiring,
   buildInvokeBody as buildBody,
@@ -19,11 +18,17 @@ import initWasm, {
 // Initialisation: every call awaits it; `init()` preloads.
 
 /** @internal Set by `node.js`: where the wasm bytes come from when none are given. */
-export const __wasmSource = { get: undefined };
+export const __wasmSource = { get: undefined, voice: undefined };
 let ready;
+let voiceSource;
 
-/** Loads and instantiates the WebAssembly module once. Optional: the first call does it. */
-export function init(source) {
+/**
+ * Loads and instantiates the WebAssembly module once. Optional: the first call does it.
+ * `voice`: where the voice module's wasm is (`bedrock_wasm_voice_bg.wasm`), if not next to
+ * the JavaScript; it is only loaded by the first bidirectional stream or Nova Sonic session.
+ */
+export function init(source, voice) {
+  if (voice !== undefined) voiceSource = voice;
   ready ??= Promise.resolve(source ?? __wasmSource.get?.())
     .then((s) => initWasm(s === undefined ? undefined : { module_or_path: s }))
     .then(
@@ -40,6 +45,32 @@ export function init(source) {
   return ready;
 }
 export default init;
+
+// The voice module: InvokeModelWithBidirectionalStream and Nova Sonic, a wasm of their own
+// (src/js/voice.rs), imported the first time a page speaks, so that a page that never does
+// downloads none of it.
+let voiceReady;
+let voiceModule;
+
+function voice() {
+  voiceReady ??= import('./bedrock_wasm_voice.js')
+    .then(async (m) => {
+      const s = await (voiceSource ?? __wasmSource.voice?.());
+      await m.default(s === undefined ? undefined : { module_or_path: s });
+      m.__panicSink.on = onPanic;
+      voiceModule = m;
+      return m;
+    })
+    .catch((e) => {
+      voiceReady = undefined;
+      throw new Error(
+        `bedrock-wasm: cannot load the voice module, bedrock_wasm_voice_bg.wasm (${e?.message ?? e}). ` +
+          'Serve it next to the JavaScript, or pass its URL or bytes to init() as the second argument.',
+        { cause: e },
+      );
+    });
+  return voiceReady;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The safety net: a panic in the core (a bug: none is reachable from input that we know of)
@@ -92,6 +123,11 @@ function onPanic(e) {
     restartCore();
   } catch {
     // The next call retries the restart (wasm-bindgen's reinit is still scheduled).
+  }
+  try {
+    voiceModule?.__wbg_reset_state();
+  } catch {
+    // As above.
   }
   const rejects = [...inFlight];
   inFlight.clear();
@@ -419,6 +455,8 @@ export class BedrockRuntime {
   }
 
   #coreGeneration = -1;
+  /** The region `#core` was made for (`config.region` may be a function). */
+  #region;
 
   async #send(operation, input, body, signal) {
     if (!input || typeof input !== 'object') throw new TypeError(`${operation}'s input must be an object`);
@@ -456,6 +494,7 @@ export class BedrockRuntime {
       if (typeof r !== 'string') throw new TypeError('config.region must be a string such as "us-east-1" (or a function returning one)');
       try {
         this.#core = sync(() => new Core(r, endpoint, maxAttempts, streamIdleTimeout, requestTimeout, allowInsecureEndpoint));
+        this.#region = r;
       } catch (e) {
         throw convert(e);
       }
@@ -591,7 +630,11 @@ export class BedrockRuntime {
     const unfollow = follow(options?.abortSignal, cancel);
     let raw;
     try {
-      raw = await this.#call((core, auth) => core.bidi(input.modelId, auth, controller.signal));
+      const { openBidi } = await voice();
+      const { endpoint, streamIdleTimeout, allowInsecureEndpoint } = this.#config;
+      raw = await this.#call((core, auth) =>
+        openBidi(this.#region, endpoint, allowInsecureEndpoint, streamIdleTimeout, core.clockOffset, input.modelId, auth, controller.signal),
+      );
       // The core's calls are synchronous; between them, `wait()` resolves when something
       // happens on the socket or a bound passes.
       while (!sync(() => raw.opened())) await raw.wait();
@@ -1147,7 +1190,7 @@ export function fromCognitoIdentityPool(options) {
 export async function novaSonic(client, options = {}) {
   if (typeof client?.invokeModelWithBidirectionalStream !== 'function') throw new TypeError('novaSonic needs a BedrockRuntime client');
   const o = options ?? {};
-  await init();
+  const { Sonic } = await voice();
   // Rust writes every event and reads every answer (src/bedrock/sonic.rs); this queues the
   // events for the stream and builds the objects of NovaSonicEvent.
   const sonic = sync(() => new Sonic(`prompt-${Date.now().toString(36)}`, o.inputSampleRate));

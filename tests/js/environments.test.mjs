@@ -40,7 +40,9 @@ before(async () => {
   // The esbuild app: bundled, with the wasm copied next to the bundle.
   const app = await project('esbuild-app');
   await build({ entryPoints: [join(app, 'app.js')], bundle: true, format: 'esm', platform: 'browser', outfile: join(work, 'dist/app.js'), logLevel: 'error' });
-  await cp(join(PKG, 'bedrock_wasm_bg.wasm'), join(work, 'dist/bedrock_wasm_bg.wasm'));
+  // Both modules, as the README tells esbuild users: the voice module's is fetched only when
+  // the page first speaks.
+  for (const f of ['bedrock_wasm_bg.wasm', 'bedrock_wasm_voice_bg.wasm']) await cp(join(PKG, f), join(work, 'dist', f));
   await writeFile(join(work, 'dist/index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./app.js"></script>');
   // The Vite app: Vite finds the wasm through wasm-bindgen's `new URL(…, import.meta.url)`
   // and emits it as an asset; nothing is copied by hand.
@@ -115,6 +117,46 @@ test('Node ≥ 20, imported by package name (node condition, wasm read from disk
   const flags = process.execArgv.filter((a) => a === '--experimental-websocket');
   const { stdout } = await promisify(execFile)(process.execPath, [...flags, join(dir, 'node-app.mjs'), JSON.stringify(config)]);
   await check(JSON.parse(stdout));
+});
+
+test('a page that never speaks never fetches the voice module; the first novaSonic does, once', async () => {
+  const page = await browser.newPage();
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  const voiceFiles = () => fetched.filter((p) => p.includes('bedrock_wasm_voice'));
+  try {
+    await page.goto(`${origin}/fixtures/page.html`);
+    await page.waitForFunction(() => window.ready === true, null, { timeout: 20_000 });
+    const text = await page.evaluate(async (c) => {
+      const { BedrockRuntime, textStream } = await import('/pkg/index.js');
+      const client = new BedrockRuntime({ region: 'us-east-1', ...c });
+      const body = JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 50, messages: [{ role: 'user', content: 'What is your name?' }] });
+      const r = await client.invokeModelWithResponseStream({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', body });
+      let text = '';
+      for await (const t of textStream(r)) text += t;
+      await client.converse({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', messages: [{ role: 'user', content: [{ text: 'Hi' }] }] });
+      return text;
+    }, config);
+    assert.equal(text, ' My name is Claude.');
+    assert.ok(fetched.includes('/pkg/bedrock_wasm_bg.wasm'), `the main module was fetched: ${fetched}`);
+    assert.deepEqual(voiceFiles(), [], 'no voice module without voice');
+    const said = await page.evaluate(async (c) => {
+      const { BedrockRuntime, novaSonic } = await import('/pkg/index.js');
+      const client = new BedrockRuntime({ region: 'us-east-1', ...c });
+      const said = [];
+      for (let turn = 0; turn < 2; turn++) {
+        const session = await novaSonic(client, {});
+        session.sendText('What is your name?');
+        session.end();
+        for await (const e of session) if (e.type === 'transcript' && e.final) said.push(`${e.role}: ${e.text}`);
+      }
+      return said;
+    }, config);
+    assert.deepEqual(said, ['USER: What is your name?', 'ASSISTANT: My name is Claude.', 'USER: What is your name?', 'ASSISTANT: My name is Claude.']);
+    assert.deepEqual(voiceFiles().sort(), ['/pkg/bedrock_wasm_voice.js', '/pkg/bedrock_wasm_voice_bg.wasm'], 'fetched once, by the first session');
+  } finally {
+    await page.close();
+  }
 });
 
 test('a plain <script type="module"> page, no bundler', async () => {

@@ -106,13 +106,23 @@ pub fn check_dist() -> Result {
 pub fn check() -> Result {
     let budgets = budgets()?;
     let mut over = Vec::new();
-    let (total, files) = gzip_total(&root().join("pkg"), &[".wasm", ".js"])?;
+    let (all, files) = gzip_total(&root().join("pkg"), &[".wasm", ".js"])?;
+    let is_voice = |name: &str| crate::build::VOICE_FILES.contains(&name);
+    let (voice, main): (Vec<_>, Vec<_>) = files.into_iter().partition(|(n, _)| is_voice(n));
+    let sum = |files: &[(String, usize)]| files.iter().map(|(_, b)| b).sum::<usize>();
     over.extend(report(
-        "pkg/ (wasm + JS)",
-        total,
-        &files,
+        "pkg/ loaded by every page (wasm + JS)",
+        sum(&main),
+        &main,
         limit(&budgets, "pkg_gzip_bytes")?,
     ));
+    over.extend(report(
+        "pkg/ voice module (loaded the first time a page speaks)",
+        sum(&voice),
+        &voice,
+        limit(&budgets, "pkg_voice_gzip_bytes")?,
+    ));
+    println!("pkg/ in all: {all} bytes gzip");
     over.extend(dist_first_load(limit(
         &budgets,
         "dist_first_load_gzip_bytes",

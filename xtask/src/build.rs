@@ -211,9 +211,68 @@ pub fn dist_test_dir() -> PathBuf {
 /// wasm-bindgen's output (the core), built with the `pkg` profile (Cargo.toml says why).
 pub fn pkg() -> Result {
     build_pkg_wasm(&[])?;
-    pkg_from(
-        &target_dir().join("wasm32-unknown-unknown/pkg/bedrock_wasm.wasm"),
-        &root().join("pkg"),
+    pkg_from(&pkg_cargo_wasm(), &root().join("pkg"))?;
+    voice_into(&root().join("pkg"))
+}
+
+/// Where `cargo build --profile pkg` leaves the package's wasm (either module: the last built).
+fn pkg_cargo_wasm() -> PathBuf {
+    target_dir().join("wasm32-unknown-unknown/pkg/bedrock_wasm.wasm")
+}
+
+/// Cargo's arguments for the voice module: the same crate with only its exports.
+pub const VOICE_FEATURES: &[&str] = &["--no-default-features", "--features", "voice"];
+
+/// The files of the voice module in the package, loaded only by a page that speaks.
+pub const VOICE_FILES: &[&str] = &["bedrock_wasm_voice_bg.wasm", "bedrock_wasm_voice.js"];
+
+/// Builds the voice module (src/js/voice.rs: the bidirectional stream and Nova Sonic) and
+/// writes it into the package `out` as `bedrock_wasm_voice.js` + `bedrock_wasm_voice_bg.wasm`,
+/// with the same flags, glue patch and minification as the main module.
+pub fn voice_into(out: &Path) -> Result {
+    build_pkg_wasm(VOICE_FEATURES)?;
+    voice_from(&pkg_cargo_wasm(), out)
+}
+
+/// Writes the voice module into the package `out` from a built voice wasm.
+pub fn voice_from(wasm: &Path, out: &Path) -> Result {
+    run(
+        "wasm-bindgen",
+        &[
+            &[
+                wasm.to_str().unwrap(),
+                "--out-dir",
+                out.to_str().unwrap(),
+                "--out-name",
+                "bedrock_wasm_voice",
+            ][..],
+            PKG_BINDGEN_FLAGS,
+        ]
+        .concat(),
+    )?;
+    let glue = out.join("bedrock_wasm_voice.js");
+    let text = std::fs::read_to_string(&glue).map_err(|e| e.to_string())?;
+    std::fs::write(&glue, patch_glue(&text)?).map_err(|e| e.to_string())?;
+    let bg = out.join("bedrock_wasm_voice_bg.wasm");
+    let bg = bg.to_str().unwrap();
+    run("wasm-opt", &[PKG_WASM_OPT_FLAGS, &[bg, "-o", bg]].concat())?;
+    minify_glue(&out.join("bedrock_wasm_voice.js"))
+}
+
+/// wasm-bindgen's glue is internal (nothing of it reaches a caller by name): fully minified,
+/// names too (−766 bytes gzip on the main module's, 7,783 → 7,017).
+fn minify_glue(path: &Path) -> Result {
+    let path = path.to_str().unwrap();
+    run(
+        "esbuild",
+        &[
+            path,
+            "--minify",
+            "--format=esm",
+            "--log-level=warning",
+            "--allow-overwrite",
+            &format!("--outfile={path}"),
+        ],
     )
 }
 
@@ -223,10 +282,8 @@ pub fn pkg_test() -> Result {
     build_pkg_wasm(&["--features", "test-panic"])?;
     // Same output path as `pkg()`'s build: `pkg_from` reads it at once.
     let out = pkg_test_dir();
-    pkg_from(
-        &target_dir().join("wasm32-unknown-unknown/pkg/bedrock_wasm.wasm"),
-        &out,
-    )?;
+    pkg_from(&pkg_cargo_wasm(), &out)?;
+    voice_into(&out)?;
     let index = out.join("index.js");
     let mut text = std::fs::read_to_string(&index).map_err(|e| e.to_string())?;
     text.push_str(
@@ -386,29 +443,21 @@ pub fn pkg_from(wasm: &Path, out: &Path) -> Result {
     // index.js: whitespace and syntax minified, names kept (stack traces and the classes'
     // names read as in the source; the types and their docs are in index.d.ts): measured
     // -8.8 KB gzip on the package (index.js 12,430 → 7,406, the glue 10,639 → 6,814).
-    // wasm-bindgen's glue is internal (nothing of it reaches a caller by name): fully
-    // minified, names too, −766 bytes gzip more (7,783 → 7,017).
-    for (file, minify) in [
-        ("index.js", &["--minify-whitespace", "--minify-syntax"][..]),
-        ("bedrock_wasm.js", &["--minify"][..]),
-    ] {
-        let path = out.join(file);
-        let path = path.to_str().unwrap();
-        run(
-            "esbuild",
-            &[
-                &[path][..],
-                minify,
-                &[
-                    "--format=esm",
-                    "--log-level=warning",
-                    "--allow-overwrite",
-                    &format!("--outfile={path}"),
-                ],
-            ]
-            .concat(),
-        )?;
-    }
+    let index = out.join("index.js");
+    let index = index.to_str().unwrap();
+    run(
+        "esbuild",
+        &[
+            index,
+            "--minify-whitespace",
+            "--minify-syntax",
+            "--format=esm",
+            "--log-level=warning",
+            "--allow-overwrite",
+            &format!("--outfile={index}"),
+        ],
+    )?;
+    minify_glue(&out.join("bedrock_wasm.js"))?;
     // Written by hand, not with `json!`: export conditions are matched in key order, so
     // "node" must come before "default" (serde_json would sort the keys).
     let text = format!(
@@ -429,9 +478,10 @@ pub fn pkg_from(wasm: &Path, out: &Path) -> Result {
       "default": "./index.js"
     }},
     "./bedrock_wasm_bg.wasm": "./bedrock_wasm_bg.wasm",
+    "./bedrock_wasm_voice_bg.wasm": "./bedrock_wasm_voice_bg.wasm",
     "./package.json": "./package.json"
   }},
-  "files": ["index.js", "node.js", "index.d.ts", "bedrock_wasm.js", "bedrock_wasm_bg.wasm", "README.md", "LICENSE"],
+  "files": ["index.js", "node.js", "index.d.ts", "bedrock_wasm.js", "bedrock_wasm_bg.wasm", "bedrock_wasm_voice.js", "bedrock_wasm_voice_bg.wasm", "README.md", "LICENSE"],
   "sideEffects": ["./node.js"],
   "engines": {{ "node": ">=20" }},
   "keywords": ["aws", "bedrock", "bedrock-runtime", "wasm", "sigv4", "event-stream", "llm"]

@@ -200,7 +200,10 @@ fn test_steps() -> Result {
             "-p",
             PLAYGROUND,
         ];
-        cmd::cargo(&[&args[..], &["--all-targets", "--", "-D", "warnings"]].concat())
+        cmd::cargo(&[&args[..], &["--all-targets", "--", "-D", "warnings"]].concat())?;
+        // The package's voice module: the same crate with only its exports.
+        let voice = ["clippy", "--target", WASM, "-p", "bedrock-wasm", "--lib"];
+        cmd::cargo(&[&voice[..], build::VOICE_FEATURES, &["--", "-D", "warnings"]].concat())
     })?;
     step("fuzz target compiles", &mut check_fuzz_target)?;
     step("native tests", &mut || {

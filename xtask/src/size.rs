@@ -7,8 +7,9 @@
 //!   names (the same build, with wasm-opt's `-g` instead of `--strip-debug`; its code and data
 //!   sections are checked equal to the shipped file's), grouped by the demangled path;
 //! - what each public feature costs: the package rebuilt with one `size-without-*` Cargo
-//!   feature (Cargo.toml, src/js/mod.rs), which leaves that feature's exports out, against the
-//!   full package built the same way.
+//!   feature (Cargo.toml, src/js/api.rs), which leaves that feature's exports out, against the
+//!   full package built the same way. The voice module (src/js/voice.rs) is a wasm of its own
+//!   and is reported as its own table.
 //!
 //! The tables are printed and written into BENCHMARKS.md's "Size report" section. A report,
 //! not a gate: `cargo xtask test` checks the budgets (`budget.rs`). Its builds go to
@@ -86,11 +87,6 @@ const FEATURES: &[(&str, &str, &str)] = &[
         "ApplyGuardrail, GetAsyncInvoke, ListAsyncInvokes, StartAsyncInvoke's token",
         "their arms in `Core.send`'s request builder, `idempotencyToken`",
     ),
-    (
-        "size-without-bidi",
-        "InvokeModelWithBidirectionalStream (the WebSocket transport)",
-        "`Core.bidi`, `RawBidi`",
-    ),
 ];
 
 /// What cannot be measured by leaving exports out, and why (printed with the table).
@@ -98,7 +94,7 @@ const NOT_MEASURED: &str = "\
 - **Each operation on its own** (InvokeModel, InvokeModelWithResponseStream, Converse, \
 ConverseStream, CountTokens, StartAsyncInvoke): they share one export (`Core.send`), one \
 request builder (`HttpRequest`, dispatching on `Operation`) and one response path; only the \
-request arms of the newer JSON operations can be left out from `src/js/mod.rs` (row above). \
+request arms of the newer JSON operations can be left out from `src/js/api.rs` (row above). \
 Per-operation numbers need `Operation` and `HttpRequest` in `src/bedrock/` gated, a \
 restructuring this report does not do.
 - **The message accumulator itself**: `OutputReader` builds the message while it reads every \
@@ -162,7 +158,10 @@ pub fn run(args: &[String]) -> Result {
     } else {
         build::dist()?;
     }
-    let pkg_files = measure(&pkg, PKG_FILES)?;
+    // The voice module (bidirectional stream, Nova Sonic) is loaded only by a page that speaks.
+    let (pkg_voice, pkg_files): (Vec<_>, Vec<_>) = measure(&pkg, PKG_FILES)?
+        .into_iter()
+        .partition(|f| build::VOICE_FILES.contains(&f.name.as_str()));
     // Only the first load (build::FIRST_LOAD): the chunks are fetched on demand.
     let mut dist_files = measure(&dist, DIST_FILES)?;
     dist_files.retain(|f| build::FIRST_LOAD.contains(&f.name.as_str()));
@@ -212,6 +211,7 @@ pub fn run(args: &[String]) -> Result {
 
     let report = render(
         &pkg_files,
+        &pkg_voice,
         &dist_files,
         &pkg_breakdown,
         &dist_breakdown,
@@ -820,6 +820,7 @@ fn breakdown_tables(s: &mut String, what: &str, b: &Breakdown, crates: usize, mo
 
 fn render(
     pkg: &[FileSize],
+    pkg_voice: &[FileSize],
     dist: &[FileSize],
     pkg_b: &Breakdown,
     dist_b: &Breakdown,
@@ -854,9 +855,16 @@ fn render(
     );
     files_table(
         &mut s,
-        "pkg/ (the npm package: wasm + JS)",
+        "pkg/ (the npm package: wasm + JS) as every page loads it",
         pkg,
         budgets["pkg_gzip_bytes"].as_u64(),
+    );
+    files_table(
+        &mut s,
+        "pkg/'s voice module (InvokeModelWithBidirectionalStream and Nova Sonic: fetched by the \
+         first call that speaks, never by a page that does not)",
+        pkg_voice,
+        budgets["pkg_voice_gzip_bytes"].as_u64(),
     );
     files_table(
         &mut s,

@@ -138,6 +138,19 @@ test('without createSignedFetch the emulator refuses the SDKs', async () => {
   );
 });
 
+/**
+ * An SDK's stream after abort: events it had already read off the socket may still come (a
+ * race with the network; seen once in CI: the Anthropic SDK yielded one), then it ends, quietly
+ * or with its abort error; never the rest of the story (~4,000 tokens).
+ */
+async function endsAfterAbort(it, isAbortError) {
+  for (let n = 0; n <= 20; n++) {
+    const r = await it.next().catch((e) => (assert.ok(isAbortError(e), String(e)), { done: true }));
+    if (r.done) return;
+  }
+  assert.fail('the stream went on after abort');
+}
+
 test('abort closes the connection (both SDKs)', async () => {
   const messages = [{ role: 'user', content: 'Tell me a long story about frames.' }];
   {
@@ -149,9 +162,8 @@ test('abort closes the connection (both SDKs)', async () => {
     const it = stream[Symbol.asyncIterator]();
     assert.equal((await it.next()).done, false);
     controller.abort();
-    // The openai SDK ends an aborted stream quietly; either way, no more chunks.
-    const next = await it.next().catch((e) => (assert.ok(e instanceof OpenAI.APIUserAbortError || e.name === 'AbortError', String(e)), { done: true }));
-    assert.equal(next.done, true);
+    // The openai SDK ends an aborted stream quietly; either way, it ends.
+    await endsAfterAbort(it, (e) => e instanceof OpenAI.APIUserAbortError || e.name === 'AbortError');
     const r = await sawClientClose(id);
     assert.equal(r.completed, false);
   }
@@ -164,8 +176,7 @@ test('abort closes the connection (both SDKs)', async () => {
     const it = stream[Symbol.asyncIterator]();
     assert.equal((await it.next()).done, false);
     controller.abort();
-    const next = await it.next().catch((e) => (assert.ok(e instanceof Anthropic.APIUserAbortError || e.name === 'AbortError', String(e)), { done: true }));
-    assert.equal(next.done, true);
+    await endsAfterAbort(it, (e) => e instanceof Anthropic.APIUserAbortError || e.name === 'AbortError');
     await sawClientClose(id);
   }
 });

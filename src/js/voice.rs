@@ -16,6 +16,14 @@ use crate::bedrock::{Endpoint, Error};
 use crate::sign::EndpointPolicy;
 use crate::transport::{BidiPoll, BidiStream, Client, ClientOptions};
 
+/// Test builds only (`--features test-panic`): panics, for the safety net's test of the voice
+/// module.
+#[cfg(feature = "test-panic")]
+#[wasm_bindgen(js_name = __testPanic)]
+pub fn test_panic() {
+    panic!("test panic (voice)");
+}
+
 /// InvokeModelWithBidirectionalStream: starts opening the WebSocket for `model_id` (poll
 /// [`RawBidi::opened`]) with the main module's client settings and its learned clock offset.
 /// `auth` is `{ accessKeyId, secretAccessKey, sessionToken? }`; an API key (`{ token }`) is

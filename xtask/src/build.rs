@@ -283,7 +283,8 @@ pub fn pkg_test() -> Result {
     // Same output path as `pkg()`'s build: `pkg_from` reads it at once.
     let out = pkg_test_dir();
     pkg_from(&pkg_cargo_wasm(), &out)?;
-    voice_into(&out)?;
+    build_pkg_wasm(&[VOICE_FEATURES, &["--features", "test-panic"]].concat())?;
+    voice_from(&pkg_cargo_wasm(), &out)?;
     let index = out.join("index.js");
     let mut text = std::fs::read_to_string(&index).map_err(|e| e.to_string())?;
     text.push_str(

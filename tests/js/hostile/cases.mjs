@@ -72,6 +72,27 @@ const cases = {
     assert.equal((await c.invokeModel(invoke)).body.transformToString(), '{"completion":"ok"}');
   },
 
+  async 'panic: a panic in the voice module is a BedrockWasmPanicError; both modules restart and work'() {
+    if (!pkg.__testVoicePanic) return skip('needs the test build (PKG_DIR)');
+    const url = await serve((req, res) => okJson(res));
+    const c = client(url);
+    await c.invokeModel(invoke);
+    await assert.rejects(pkg.__testVoicePanic(), (e) => {
+      assert.ok(e instanceof pkg.BedrockWasmPanicError, String(e));
+      assert.match(e.message, /test panic \(voice\)/);
+      return true;
+    });
+    // The main module's client works on its fresh instance…
+    assert.equal((await c.invokeModel(invoke)).body.transformToString(), '{"completion":"ok"}');
+    // …and so does the voice module's (this process has no WebSocket: its Nova Sonic session
+    // checks the options first, as always).
+    await assert.rejects(pkg.novaSonic(c, { inputSampleRate: 12345 }), (e) => {
+      assert.ok(e instanceof TypeError, String(e));
+      assert.match(e.message, /16000/);
+      return true;
+    });
+  },
+
   async 'panic: a panic inside a task rejects every pending call, the process lives, the module restarts'() {
     if (!pkg.__testPanic) return skip('needs the test build (PKG_DIR)');
     // A stream that sends one event, then holds the connection open.

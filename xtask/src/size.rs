@@ -931,15 +931,13 @@ fn with_section(doc: &str, report: &str) -> String {
     }
 }
 
-/// The size report section of `old` (BENCHMARKS.md before `cargo xtask bench` rewrites it),
-/// carried over into `new`.
+/// `new` (what `cargo xtask bench` writes) followed by `old`'s size report section and
+/// everything after it, as they were: the report is `cargo xtask size`'s to rewrite, and what
+/// follows it is written by hand from it (a bench run once dropped that part).
 pub fn keep_section(old: &str, new: String) -> String {
-    match (old.find(BEGIN), old.find(END)) {
-        (Some(b), Some(e)) if e > b => {
-            let section = &old[b + BEGIN.len()..e];
-            with_section(&new, section.trim())
-        }
-        _ => new,
+    match old.find(BEGIN) {
+        Some(b) => format!("{}\n\n{}", new.trim_end(), &old[b..]),
+        None => new,
     }
 }
 
@@ -1009,5 +1007,10 @@ mod tests {
         let rewritten = keep_section(&again, "# Benchmarks\n\nnew\n".into());
         assert!(rewritten.starts_with("# Benchmarks\n\nnew\n"));
         assert!(rewritten.contains("## Size report\n\nB\n"));
+        // Hand-written text after the report survives a bench rewrite too, unchanged.
+        let noted = format!("{again}## What stays\n\nnotes\n");
+        let rewritten = keep_section(&noted, "# Benchmarks\n\nnewer\n".into());
+        assert!(rewritten.starts_with("# Benchmarks\n\nnewer\n\n<!--"));
+        assert!(rewritten.ends_with(&noted[noted.find(BEGIN).unwrap()..]));
     }
 }

@@ -54,7 +54,12 @@ before(async () => {
   });
   const roots = { '/pkg/': PKG, '/fixtures/': FIXTURES, '/bundle/': join(work, 'dist/'), '/vite/': join(work, 'vite-dist/') };
   server = createServer(async (req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
+    let path = new URL(req.url, 'http://x').pathname;
+    // The package without its voice module's wasm (a deployment that forgot to copy it).
+    if (path.startsWith('/pkg-novoice/')) {
+      if (path.endsWith('/bedrock_wasm_voice_bg.wasm')) return res.writeHead(404).end();
+      path = path.replace('/pkg-novoice/', '/pkg/');
+    }
     const prefix = Object.keys(roots).find((p) => path.startsWith(p));
     try {
       const body = await readFile(join(roots[prefix], path.slice(prefix.length) || 'index.html'));
@@ -154,6 +159,38 @@ test('a page that never speaks never fetches the voice module; the first novaSon
     }, config);
     assert.deepEqual(said, ['USER: What is your name?', 'ASSISTANT: My name is Claude.', 'USER: What is your name?', 'ASSISTANT: My name is Claude.']);
     assert.deepEqual(voiceFiles().sort(), ['/pkg/bedrock_wasm_voice.js', '/pkg/bedrock_wasm_voice_bg.wasm'], 'fetched once, by the first session');
+  } finally {
+    await page.close();
+  }
+});
+
+test("a voice module that is not there: a clear error naming it, the rest works, init(…, voice) points to it", async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${origin}/fixtures/page.html`);
+    await page.waitForFunction(() => window.ready === true, null, { timeout: 20_000 });
+    const r = await page.evaluate(async (c) => {
+      const m = await import('/pkg-novoice/index.js');
+      const client = new m.BedrockRuntime({ region: 'us-east-1', ...c });
+      let error;
+      try {
+        await m.novaSonic(client, {});
+      } catch (e) {
+        error = e.message;
+      }
+      const answer = await client.converse({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0', messages: [{ role: 'user', content: [{ text: 'What is your name?' }] }] });
+      await m.init(undefined, '/pkg/bedrock_wasm_voice_bg.wasm');
+      const session = await m.novaSonic(client, {});
+      session.sendText('What is your name?');
+      session.end();
+      const said = [];
+      for await (const e of session) if (e.type === 'transcript' && e.final) said.push(`${e.role}: ${e.text}`);
+      return { error, text: answer.output.message.content[0].text, said };
+    }, config);
+    assert.match(r.error, /cannot load the voice module, bedrock_wasm_voice_bg\.wasm/);
+    assert.match(r.error, /Serve it next to the JavaScript, or pass its URL or bytes to init\(\) as the second argument/);
+    assert.equal(r.text, ' My name is Claude.');
+    assert.deepEqual(r.said, ['USER: What is your name?', 'ASSISTANT: My name is Claude.']);
   } finally {
     await page.close();
   }

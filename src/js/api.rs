@@ -10,7 +10,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{auth_from, get, metadata, set, set_opt, string_field, to_js_error, type_error};
+use super::{
+    auth_from, checked_endpoint, endpoint_policy, get, metadata, set, set_opt, string_field,
+    to_js_error, type_error,
+};
 use crate::bedrock::async_invoke::ListAsyncInvokesQuery;
 use crate::bedrock::cognito::CognitoConfig;
 use crate::bedrock::retry::{Attempts, Next, RetryPolicy};
@@ -19,7 +22,7 @@ use crate::bedrock::{
     InvokeHeaders, InvokeModelInput, ModelFamily, Operation, OutputReader, ServiceError,
     StreamEvent, Target,
 };
-use crate::sign::{ApiKey, Auth, EndpointPolicy, SignErrorKind};
+use crate::sign::{ApiKey, Auth, SignErrorKind};
 use crate::transport::{cognito_credentials, Client, ClientOptions, ResponseStream};
 
 /// Test builds only (`--features test-panic`): panics now (`async_ == false`) or inside a
@@ -55,15 +58,8 @@ impl Core {
         request_timeout_ms: u32,
         allow_insecure_endpoint: bool,
     ) -> Result<Core, JsValue> {
-        let endpoint = Endpoint::from_parts(endpoint.as_deref(), region).map_err(to_js_error)?;
-        let endpoint_policy = if allow_insecure_endpoint {
-            EndpointPolicy::AllowInsecure
-        } else {
-            EndpointPolicy::SecureOrLoopback
-        };
-        // Refused here, before any credentials are fetched or sent.
-        crate::sign::check_endpoint(endpoint.base(), endpoint_policy)
-            .map_err(|e| to_js_error(e.into()))?;
+        let (endpoint, endpoint_policy) =
+            checked_endpoint(endpoint.as_deref(), region, allow_insecure_endpoint)?;
         let options = ClientOptions {
             retry: RetryPolicy::new(max_attempts),
             stream_idle_timeout_ms,
@@ -428,11 +424,7 @@ pub fn authorize_request(
         }
     }
     let offset = crate::time::check_offset(clock_offset_ms).map_err(|m| type_error(&m))?;
-    let policy = if allow_insecure {
-        EndpointPolicy::AllowInsecure
-    } else {
-        EndpointPolicy::SecureOrLoopback
-    };
+    let policy = endpoint_policy(allow_insecure);
     let signed = crate::sign::time_from_epoch_millis(now_ms)
         .and_then(|_| crate::sign::signing_time(now_ms, offset))
         .and_then(|time| {

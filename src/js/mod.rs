@@ -20,8 +20,8 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::bedrock::Error;
-use crate::sign::{ApiKey, Auth, Credentials};
+use crate::bedrock::{Endpoint, Error};
+use crate::sign::{ApiKey, Auth, Credentials, EndpointPolicy};
 use crate::transport::ResponseMetadata;
 
 #[cfg(feature = "js")]
@@ -47,6 +47,28 @@ pub fn start() {
         e.set_name("BedrockWasmPanicError");
         wasm_bindgen::throw_val(e.into());
     }));
+}
+
+/// The policy for the caller's `allowInsecureEndpoint`: plain http only to loopback unless set.
+fn endpoint_policy(allow_insecure: bool) -> EndpointPolicy {
+    if allow_insecure {
+        EndpointPolicy::AllowInsecure
+    } else {
+        EndpointPolicy::SecureOrLoopback
+    }
+}
+
+/// The endpoint for `region` (or the caller's `endpoint`) and its policy; an insecure one not
+/// allowed is refused here, before any credentials are fetched or sent.
+fn checked_endpoint(
+    endpoint: Option<&str>,
+    region: &str,
+    allow_insecure: bool,
+) -> Result<(Endpoint, EndpointPolicy), JsValue> {
+    let endpoint = Endpoint::from_parts(endpoint, region).map_err(to_js_error)?;
+    let policy = endpoint_policy(allow_insecure);
+    crate::sign::check_endpoint(endpoint.base(), policy).map_err(|e| to_js_error(e.into()))?;
+    Ok((endpoint, policy))
 }
 
 fn auth_from(auth: &JsValue) -> Result<Auth, JsValue> {

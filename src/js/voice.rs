@@ -8,12 +8,11 @@ use std::cell::RefCell;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::{auth_from, to_js_error, type_error};
+use super::{auth_from, checked_endpoint, to_js_error, type_error};
 use crate::bedrock::bidi::BidiEvent;
 use crate::bedrock::json::JsonWriter;
 use crate::bedrock::sonic;
-use crate::bedrock::{Endpoint, Error};
-use crate::sign::EndpointPolicy;
+use crate::bedrock::Error;
 use crate::transport::{BidiPoll, BidiStream, Client, ClientOptions};
 
 /// Test builds only (`--features test-panic`): panics, for the safety net's test of the voice
@@ -40,14 +39,8 @@ pub fn open_bidi(
     auth: JsValue,
     signal: Option<web_sys::AbortSignal>,
 ) -> Result<RawBidi, JsValue> {
-    let endpoint = Endpoint::from_parts(endpoint.as_deref(), region).map_err(to_js_error)?;
-    let endpoint_policy = if allow_insecure_endpoint {
-        EndpointPolicy::AllowInsecure
-    } else {
-        EndpointPolicy::SecureOrLoopback
-    };
-    crate::sign::check_endpoint(endpoint.base(), endpoint_policy)
-        .map_err(|e| to_js_error(e.into()))?;
+    let (endpoint, endpoint_policy) =
+        checked_endpoint(endpoint.as_deref(), region, allow_insecure_endpoint)?;
     let options = ClientOptions {
         stream_idle_timeout_ms,
         endpoint_policy,

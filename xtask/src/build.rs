@@ -236,6 +236,13 @@ pub fn voice_into(out: &Path) -> Result {
 
 /// Writes the voice module into the package `out` from a built voice wasm.
 pub fn voice_from(wasm: &Path, out: &Path) -> Result {
+    module_into(wasm, out, "bedrock_wasm_voice")
+}
+
+/// One wasm module of the package into `out` as `{name}.js` + `{name}_bg.wasm`: wasm-bindgen,
+/// the glue's safety-net patch, wasm-opt and the glue minified (the main module and the voice
+/// module alike).
+fn module_into(wasm: &Path, out: &Path, name: &str) -> Result {
     run(
         "wasm-bindgen",
         &[
@@ -244,19 +251,19 @@ pub fn voice_from(wasm: &Path, out: &Path) -> Result {
                 "--out-dir",
                 out.to_str().unwrap(),
                 "--out-name",
-                "bedrock_wasm_voice",
+                name,
             ][..],
             PKG_BINDGEN_FLAGS,
         ]
         .concat(),
     )?;
-    let glue = out.join("bedrock_wasm_voice.js");
+    let glue = out.join(format!("{name}.js"));
     let text = std::fs::read_to_string(&glue).map_err(|e| e.to_string())?;
     std::fs::write(&glue, patch_glue(&text)?).map_err(|e| e.to_string())?;
-    let bg = out.join("bedrock_wasm_voice_bg.wasm");
+    let bg = out.join(format!("{name}_bg.wasm"));
     let bg = bg.to_str().unwrap();
     run("wasm-opt", &[PKG_WASM_OPT_FLAGS, &[bg, "-o", bg]].concat())?;
-    minify_glue(&out.join("bedrock_wasm_voice.js"))
+    minify_glue(&glue)
 }
 
 /// wasm-bindgen's glue is internal (nothing of it reaches a caller by name): fully minified,
@@ -423,20 +430,7 @@ pub fn pkg_from(wasm: &Path, out: &Path) -> Result {
         std::fs::remove_dir_all(&out)
             .map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
     }
-    run(
-        "wasm-bindgen",
-        &[
-            &[wasm.to_str().unwrap(), "--out-dir", out.to_str().unwrap()][..],
-            PKG_BINDGEN_FLAGS,
-        ]
-        .concat(),
-    )?;
-    let glue = out.join("bedrock_wasm.js");
-    let text = std::fs::read_to_string(&glue).map_err(|e| e.to_string())?;
-    std::fs::write(&glue, patch_glue(&text)?).map_err(|e| e.to_string())?;
-    let bg = out.join("bedrock_wasm_bg.wasm");
-    let bg = bg.to_str().unwrap();
-    run("wasm-opt", &[PKG_WASM_OPT_FLAGS, &[bg, "-o", bg]].concat())?;
+    module_into(wasm, &out, "bedrock_wasm")?;
     for file in ["index.js", "node.js", "index.d.ts"] {
         std::fs::copy(root.join("src/js").join(file), out.join(file))
             .map_err(|e| format!("src/js/{file}: {e}"))?;
@@ -458,7 +452,6 @@ pub fn pkg_from(wasm: &Path, out: &Path) -> Result {
             &format!("--outfile={index}"),
         ],
     )?;
-    minify_glue(&out.join("bedrock_wasm.js"))?;
     // Written by hand, not with `json!`: export conditions are matched in key order, so
     // "node" must come before "default" (serde_json would sort the keys).
     let text = format!(
